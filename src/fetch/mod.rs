@@ -1,0 +1,3 @@
+//! Fetch stage: HTTP with manners. Pipeline: schedule → **fetch** → extract.
+
+pub mod page;

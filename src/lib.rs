@@ -1,0 +1,20 @@
+//! Vigie gathers public funders' calls for projects (AAP) and expressions of
+//! interest (AMI) into one SQLite catalogue and brings them to French local
+//! governments.
+//!
+//! Layout, in pipeline order:
+//!
+//! - [`source`]: `sources/*.toml` definitions, validated at load.
+//! - [`fetch`]: HTTP with manners (robots.txt, conditional GET, spacing,
+//!   retries, body cap, charset detection).
+//! - [`extract`]: pages to raw items, per source kind (html, feed, json).
+//! - [`normalize`]: raw items to calls (French dates, canonical URLs, clean
+//!   text, kind, themes).
+//! - [`store`]: SQLite catalogue (calls, sightings, history, runs, FTS).
+//! - [`crawl`]: the orchestrator that runs one source through every stage.
+//! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
+
+pub mod domain;
+pub mod extract;
+pub mod fetch;
+pub mod source;

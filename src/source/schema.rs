@@ -1,0 +1,248 @@
+//! The TOML schema of a source definition (`sources/*.toml`), as serde types.
+//!
+//! Every table denies unknown keys, so a typo in a curator's file is an error
+//! that names the key instead of a silently ignored setting. Selector and
+//! path strings are kept raw here; `source::load` compiles and checks them
+//! and reports the file, line and field of anything wrong.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::domain::{Audience, CallKind, SourceId, Theme};
+
+/// One source definition file, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFile {
+    pub id: Spanned<SourceId>,
+    pub name: String,
+    /// The funder named on calls from this source when an item does not say.
+    pub funder: Option<String>,
+    pub kind: SourceKindName,
+    /// The first URL to fetch (listing page, feed or API endpoint).
+    pub url: Spanned<String>,
+    /// A 5-field cron expression in Europe/Paris (`0 6 * * *`).
+    pub schedule: Spanned<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Higher wins when several sources describe the same call (the funder's
+    /// own page over relays and aggregators).
+    #[serde(default)]
+    pub priority: i32,
+    /// New calls from this source wait for a curator's approval.
+    #[serde(default)]
+    pub review: bool,
+    /// Extra request headers (e.g. `Accept`, an API key header).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub politeness: PolitenessOverride,
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Value maps from the source's own labels to Vigie codes.
+    #[serde(default)]
+    pub maps: ValueMaps,
+    pub html: Option<HtmlSpec>,
+    pub feed: Option<FeedSpec>,
+    pub json: Option<JsonSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKindName {
+    Html,
+    Feed,
+    Json,
+}
+
+impl SourceKindName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKindName::Html => "html",
+            SourceKindName::Feed => "feed",
+            SourceKindName::Json => "json",
+        }
+    }
+}
+
+/// Per-source relaxations or tightenings of the global politeness settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolitenessOverride {
+    /// Minimum delay between two requests to this source's host, in ms.
+    pub min_spacing_ms: Option<u64>,
+    /// Request timeout in seconds.
+    pub timeout_secs: Option<u64>,
+    /// Maximum response body size in bytes.
+    pub max_body_bytes: Option<u64>,
+    /// Set to false only for APIs whose robots.txt is not meant for them
+    /// and whose operator allows automated access.
+    pub robots: Option<bool>,
+}
+
+/// Values applied to every item of the source when the item says nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default)]
+    pub audiences: Vec<Audience>,
+    /// `europe`, `france`, `region:76`, `department:95`, ... (see `Perimeter`).
+    pub perimeter: Option<Spanned<String>>,
+    #[serde(default)]
+    pub themes: Vec<Theme>,
+    pub kind: Option<CallKind>,
+}
+
+/// Maps from labels used by a source to Vigie codes. Keys are compared
+/// case- and accent-insensitively; values are checked at load.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueMaps {
+    #[serde(default)]
+    pub audiences: BTreeMap<String, Audience>,
+    /// Label → perimeter text (`"Occitanie (Région)" = "region:76"`).
+    #[serde(default)]
+    pub perimeter: BTreeMap<String, String>,
+    #[serde(default)]
+    pub themes: BTreeMap<String, Theme>,
+    #[serde(default)]
+    pub kind: BTreeMap<String, CallKind>,
+}
+
+/// A field extracted from HTML: `"css selector"` (its text),
+/// `"css selector @attr"` (an attribute), or `"@attr"` (an attribute of the
+/// item element itself). Compiled by `source::load`.
+pub type FieldSelector = Spanned<String>;
+
+/// Selectors for the fields of one item, shared by the listing and the
+/// detail page. Every field is optional here; `load` requires what each
+/// place needs (a listing needs `title`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HtmlFields {
+    pub id: Option<FieldSelector>,
+    pub title: Option<FieldSelector>,
+    pub link: Option<FieldSelector>,
+    pub summary: Option<FieldSelector>,
+    pub deadline: Option<FieldSelector>,
+    pub opens: Option<FieldSelector>,
+    pub published: Option<FieldSelector>,
+    pub funder: Option<FieldSelector>,
+    pub kind: Option<FieldSelector>,
+    /// Every match is one audience label (mapped through `[maps.audiences]`).
+    pub audiences: Option<FieldSelector>,
+    pub perimeter: Option<FieldSelector>,
+    /// Every match is one theme label (mapped through `[maps.themes]`).
+    pub themes: Option<FieldSelector>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HtmlSpec {
+    /// Selector of one item on the listing page.
+    pub item: FieldSelector,
+    #[serde(flatten)]
+    pub fields: HtmlFields,
+    /// Selector of the "next page" link (`"a[rel=next] @href"`).
+    pub next_page: Option<FieldSelector>,
+    /// At most this many listing pages per crawl (default 5).
+    #[serde(default = "default_max_pages")]
+    pub max_pages: u32,
+    /// Follow each item's link and extract more fields there.
+    pub detail: Option<HtmlFields>,
+}
+
+fn default_max_pages() -> u32 {
+    5
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSpec {
+    /// Keep an entry only if its title or summary contains one of these
+    /// (case- and accent-insensitive). Empty: keep all.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Drop an entry whose title or summary contains one of these.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    #[default]
+    Get,
+    Post,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSpec {
+    #[serde(default)]
+    pub method: HttpMethod,
+    /// Query parameters added to `url`.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// A JSON request body, written as TOML (sent with POST).
+    pub body: Option<toml::Value>,
+    /// Path to the item array: dotted (`data.results`), JSON pointer
+    /// (`/data/results`), or empty for a root array.
+    #[serde(default)]
+    pub items: String,
+    pub fields: JsonFields,
+    pub pagination: Option<JsonPagination>,
+}
+
+/// Paths to each field inside one item, dotted (`financers.0.name`) or JSON
+/// pointer (`/financers/0/name`). A path that reaches an array yields every
+/// element (for audiences and themes) or the first (for text fields).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonFields {
+    pub id: Option<Spanned<String>>,
+    pub title: Spanned<String>,
+    pub link: Option<Spanned<String>>,
+    pub summary: Option<Spanned<String>>,
+    pub deadline: Option<Spanned<String>>,
+    pub opens: Option<Spanned<String>>,
+    pub published: Option<Spanned<String>>,
+    pub funder: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+    pub audiences: Option<Spanned<String>>,
+    pub perimeter: Option<Spanned<String>>,
+    pub themes: Option<Spanned<String>>,
+    /// A base URL that relative links and ids are resolved against (when
+    /// the API returns a slug rather than a URL), with `{}` replaced by the
+    /// value of `link`.
+    pub link_template: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonPagination {
+    /// Path to the next page's URL in the response (`next`, `links.next`).
+    pub next: Option<String>,
+    /// Name of a page-number parameter (query string for GET, query string
+    /// too for POST: APIs such as the EU search API take it there).
+    pub page_param: Option<String>,
+    /// Name of an offset parameter; it advances by `page_size`.
+    pub offset_param: Option<String>,
+    /// Number of items a full page holds; a shorter page ends pagination.
+    pub page_size: Option<u32>,
+    /// First page number (1 by default) or first offset (0).
+    pub start: Option<u64>,
+    /// At most this many pages per crawl (default 10).
+    #[serde(default = "default_json_pages")]
+    pub max_pages: u32,
+}
+
+fn default_json_pages() -> u32 {
+    10
+}
