@@ -17,4 +17,6 @@
 pub mod domain;
 pub mod extract;
 pub mod fetch;
+pub mod normalize;
 pub mod source;
+pub mod store;

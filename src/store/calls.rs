@@ -1,0 +1,308 @@
+//! Reading calls back: filtered listings, one call with its sightings and
+//! history. Rows are parsed again into domain types on the way out, so a
+//! corrupted column is an error rather than a wrong answer.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::{Row, params_from_iter, types::Value};
+use serde::Serialize;
+
+use super::Store;
+use crate::domain::{Audience, CallKind, Perimeter, Recurrence, Status, Theme};
+
+/// Filters of `vigie calls` (and later of the API). Empty means "any".
+#[derive(Debug, Clone, Default)]
+pub struct CallFilter {
+    /// Only calls whose deadline has not passed (status open or upcoming).
+    pub open: bool,
+    pub status: Vec<Status>,
+    pub sources: Vec<String>,
+    pub themes: Vec<Theme>,
+    pub audiences: Vec<Audience>,
+    /// Calls whose perimeter is exactly one of these.
+    pub perimeters: Vec<Perimeter>,
+    /// Full-text search over title, summary and funder, accent-insensitive;
+    /// every word must match, as a prefix.
+    pub text: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// A stored call with every field, its derived status and its sources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallRecord {
+    pub id: i64,
+    pub title: String,
+    pub summary_html: String,
+    pub summary_text: String,
+    pub funder: Option<String>,
+    pub kind: CallKind,
+    pub url: Option<String>,
+    pub audiences: Vec<Audience>,
+    pub perimeter: Perimeter,
+    pub themes: Vec<Theme>,
+    pub opens_on: Option<DateTime<FixedOffset>>,
+    pub deadline: Option<DateTime<FixedOffset>>,
+    pub deadlines: Vec<DateTime<FixedOffset>>,
+    pub recurrence: Recurrence,
+    pub status: Status,
+    pub first_seen: DateTime<FixedOffset>,
+    pub updated: DateTime<FixedOffset>,
+    pub last_seen: DateTime<FixedOffset>,
+    pub sources: Vec<String>,
+}
+
+/// One recorded change of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeRecord {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub changed_at: String,
+    pub source_id: Option<String>,
+}
+
+/// Status is derived from the dates, never stored: a call that opens later
+/// is upcoming, one whose last cut-off has passed is closed, anything else
+/// (including calls without a deadline) is open.
+pub fn derive_status(
+    opens_on: Option<&DateTime<FixedOffset>>,
+    deadlines: &[DateTime<FixedOffset>],
+    now: DateTime<Utc>,
+) -> Status {
+    if deadlines.last().is_some_and(|d| *d < now) {
+        Status::Closed
+    } else if opens_on.is_some_and(|o| *o > now) {
+        Status::Upcoming
+    } else {
+        Status::Open
+    }
+}
+
+/// Turns free text into a safe FTS5 query: each word becomes a quoted prefix
+/// term, so punctuation or FTS operators typed by a user cannot cause a
+/// syntax error. `None` when the text holds no word.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" AND "))
+}
+
+const CALL_COLUMNS: &str = "c.id, c.title, c.summary_html, c.summary_text, c.funder, c.kind, c.url,
+    c.audiences, c.perimeter, c.themes, c.opens_on, c.deadlines, c.recurrence, c.first_seen,
+    c.updated, c.last_seen,
+    (SELECT group_concat(source_id, ',') FROM (SELECT DISTINCT source_id FROM sightings s
+       WHERE s.call_id = c.id ORDER BY source_id))";
+
+fn bad_column(index: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn parse_col<T: std::str::FromStr>(row: &Row, index: usize) -> rusqlite::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.get(index)?;
+    text.parse().map_err(|e| bad_column(index, e))
+}
+
+fn json_col<T: serde::de::DeserializeOwned>(row: &Row, index: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|e| bad_column(index, e))
+}
+
+fn time_col(row: &Row, index: usize) -> rusqlite::Result<DateTime<FixedOffset>> {
+    let text: String = row.get(index)?;
+    DateTime::parse_from_rfc3339(&text).map_err(|e| bad_column(index, e))
+}
+
+fn opt_time_col(row: &Row, index: usize) -> rusqlite::Result<Option<DateTime<FixedOffset>>> {
+    let text: Option<String> = row.get(index)?;
+    text.map(|t| DateTime::parse_from_rfc3339(&t).map_err(|e| bad_column(index, e)))
+        .transpose()
+}
+
+fn call_from_row(row: &Row, now: DateTime<Utc>) -> rusqlite::Result<CallRecord> {
+    let deadline_texts: Vec<String> = json_col(row, 11)?;
+    let deadlines = deadline_texts
+        .iter()
+        .map(|t| DateTime::parse_from_rfc3339(t).map_err(|e| bad_column(11, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let opens_on = opt_time_col(row, 10)?;
+    let sources: Option<String> = row.get(16)?;
+    Ok(CallRecord {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        summary_html: row.get(2)?,
+        summary_text: row.get(3)?,
+        funder: row.get(4)?,
+        kind: parse_col(row, 5)?,
+        url: row.get(6)?,
+        audiences: json_col(row, 7)?,
+        perimeter: parse_col(row, 8)?,
+        themes: json_col(row, 9)?,
+        status: derive_status(opens_on.as_ref(), &deadlines, now),
+        opens_on,
+        deadline: deadlines.last().copied(),
+        deadlines,
+        recurrence: parse_col(row, 12)?,
+        first_seen: time_col(row, 13)?,
+        updated: time_col(row, 14)?,
+        last_seen: time_col(row, 15)?,
+        sources: sources
+            .map(|s| s.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// Calls matching `filter`, soonest deadline first (no deadline last).
+    pub fn list_calls(
+        &self,
+        filter: &CallFilter,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<CallRecord>> {
+        let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE c.merged_into IS NULL");
+        let mut args: Vec<Value> = Vec::new();
+        let mut push = |sql: &mut String, clause: &str, values: Vec<Value>| {
+            sql.push_str(" AND ");
+            sql.push_str(clause);
+            args.extend(values);
+        };
+        if filter.open {
+            push(
+                &mut sql,
+                "(c.deadline_ts IS NULL OR c.deadline_ts >= ?)",
+                vec![now.timestamp().into()],
+            );
+        }
+        if !filter.sources.is_empty() {
+            let marks = vec!["?"; filter.sources.len()].join(",");
+            push(
+                &mut sql,
+                &format!("c.id IN (SELECT call_id FROM sightings WHERE source_id IN ({marks}))"),
+                filter
+                    .sources
+                    .iter()
+                    .map(|s| Value::from(s.clone()))
+                    .collect(),
+            );
+        }
+        if !filter.themes.is_empty() {
+            let marks = vec!["?"; filter.themes.len()].join(",");
+            push(
+                &mut sql,
+                &format!("EXISTS (SELECT 1 FROM json_each(c.themes) WHERE value IN ({marks}))"),
+                filter
+                    .themes
+                    .iter()
+                    .map(|t| Value::from(t.as_str().to_string()))
+                    .collect(),
+            );
+        }
+        if !filter.audiences.is_empty() {
+            let marks = vec!["?"; filter.audiences.len()].join(",");
+            push(
+                &mut sql,
+                &format!("EXISTS (SELECT 1 FROM json_each(c.audiences) WHERE value IN ({marks}))"),
+                filter
+                    .audiences
+                    .iter()
+                    .map(|a| Value::from(a.as_str().to_string()))
+                    .collect(),
+            );
+        }
+        if !filter.perimeters.is_empty() {
+            let marks = vec!["?"; filter.perimeters.len()].join(",");
+            push(
+                &mut sql,
+                &format!("c.perimeter IN ({marks})"),
+                filter
+                    .perimeters
+                    .iter()
+                    .map(|p| Value::from(p.to_string()))
+                    .collect(),
+            );
+        }
+        if let Some(text) = &filter.text {
+            match fts_query(text) {
+                Some(q) => push(
+                    &mut sql,
+                    "c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)",
+                    vec![q.into()],
+                ),
+                None => anyhow::bail!("the search text `{text}` contains no word to look for"),
+            }
+        }
+        sql.push_str(" ORDER BY c.deadline_ts IS NULL, c.deadline_ts, c.id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| call_from_row(r, now))?;
+        let mut calls = Vec::new();
+        for call in rows {
+            let call = call?;
+            if filter.status.is_empty() || filter.status.contains(&call.status) {
+                calls.push(call);
+                if filter.limit.is_some_and(|l| calls.len() as u32 >= l) {
+                    break;
+                }
+            }
+        }
+        Ok(calls)
+    }
+
+    /// One call by id, following merges to the surviving call.
+    pub fn get_call(&self, id: i64, now: DateTime<Utc>) -> anyhow::Result<Option<CallRecord>> {
+        let mut id = id;
+        // Follow at most a few merge hops; a cycle would be a bug, not a loop.
+        for _ in 0..16 {
+            let merged: Option<Option<i64>> = self
+                .conn
+                .query_row("SELECT merged_into FROM calls WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .map(Some)
+                .or_else(|e| {
+                    if e == rusqlite::Error::QueryReturnedNoRows {
+                        Ok(None)
+                    } else {
+                        Err(e)
+                    }
+                })?;
+            match merged {
+                None => return Ok(None),
+                Some(Some(target)) => id = target,
+                Some(None) => break,
+            }
+        }
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE c.id = ?1");
+        let call = self.conn.query_row(&sql, [id], |r| call_from_row(r, now))?;
+        Ok(Some(call))
+    }
+
+    /// The recorded changes of a call, oldest first.
+    pub fn call_history(&self, id: i64) -> anyhow::Result<Vec<ChangeRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT field, old, new, changed_at, source_id FROM call_changes WHERE call_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(ChangeRecord {
+                field: r.get(0)?,
+                old: r.get(1)?,
+                new: r.get(2)?,
+                changed_at: r.get(3)?,
+                source_id: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many calls are stored (merged-away ones excluded).
+    pub fn count_calls(&self) -> anyhow::Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM calls WHERE merged_into IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+}

@@ -1,0 +1,75 @@
+//! Store stage: the SQLite catalogue. Opens the file (WAL, foreign keys,
+//! migrations), records sightings and the calls they resolve to, keeps the
+//! history of every change, the fetch state of each source and a log of
+//! crawl runs. Pipeline: normalize → **store** → match → deliver.
+//!
+//! The store is synchronous (rusqlite); async callers hand it work through
+//! `spawn_blocking`. All writes of one source's crawl happen in one
+//! transaction, so a crash never leaves half a crawl behind.
+
+mod calls;
+mod ingest;
+mod migrations;
+mod sources;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::Connection;
+
+pub use calls::{CallFilter, CallRecord, ChangeRecord};
+pub use ingest::IngestOutcome;
+pub use sources::{CrawlRunRecord, FetchState, SourceStateRecord};
+
+/// An open catalogue.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite file at `path` and migrates it.
+    pub fn open(path: &Path) -> anyhow::Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("creating the folder of the database {}", path.display())
+            })?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        Self::setup(conn).with_context(|| format!("preparing the database {}", path.display()))
+    }
+
+    /// An in-memory catalogue, for tests and benchmarks.
+    pub fn open_in_memory() -> anyhow::Result<Store> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> anyhow::Result<Store> {
+        // WAL lets the web server read while a crawl writes; NORMAL sync is
+        // durable across application crashes (only an OS crash can lose the
+        // last transactions), which is the usual trade-off with WAL.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        migrations::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// The underlying connection, for modules that own their own tables.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Formats an instant the way every timestamp column stores it.
+pub(crate) fn ts<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+#[cfg(test)]
+mod tests;
