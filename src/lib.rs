@@ -14,9 +14,13 @@
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
+pub mod cli;
+pub mod config;
+pub mod crawl;
 pub mod domain;
 pub mod extract;
 pub mod fetch;
 pub mod normalize;
+pub mod report;
 pub mod source;
 pub mod store;

@@ -1,7 +1,216 @@
 //! Normalize stage: raw items to calls. Pipeline: extract → **normalize** → store.
+//!
+//! [`normalize_item`] is the one entry point: it turns every scraped string
+//! of a [`RawItem`] into a typed, clean [`NormalizedItem`] — French dates to
+//! Europe/Paris deadlines, links to canonical URLs, markup to sanitized
+//! text, labels to audience/perimeter/theme codes through the source's value
+//! maps — and explains what it could not understand as warnings.
 
+pub mod dates;
 pub mod item;
 pub mod kind;
 pub mod text;
 pub mod themes;
 pub mod url;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use sha2::{Digest, Sha256};
+
+use self::dates::{DeadlineFound, find_deadline, find_deadline_in_field, parse_date};
+use self::item::{ItemKey, NormalizedItem};
+use self::text::{clean_summary, clean_title, fold, plain_text};
+use self::themes::ThemeRules;
+use crate::domain::{Audience, CallKind, Perimeter, Recurrence, Theme};
+use crate::extract::RawItem;
+use crate::source::SourceDef;
+
+/// What normalization needs besides the item and its source.
+pub struct NormalizeContext<'a> {
+    pub rules: &'a ThemeRules,
+    /// Today in Europe/Paris: the reference for dates written without a year
+    /// when the item has no publication date.
+    pub today: NaiveDate,
+}
+
+/// A normalized item and what was not understood in it.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    pub item: NormalizedItem,
+    pub warnings: Vec<String>,
+}
+
+/// Why an item was not kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Skipped {
+    #[error("item without a title (link: {0})")]
+    NoTitle(String),
+}
+
+/// Normalizes one raw item of `source`.
+pub fn normalize_item(raw: &RawItem, source: &SourceDef, ctx: &NormalizeContext) -> Result<Normalized, Skipped> {
+    let mut warnings = Vec::new();
+    let title = clean_title(raw.title.as_deref().unwrap_or(""));
+    if title.is_empty() {
+        return Err(Skipped::NoTitle(raw.link.clone().unwrap_or_else(|| "none".into())));
+    }
+    let url = raw.link.as_deref().and_then(|link| {
+        let url = url::canonical_url(raw.base_url.as_ref(), link);
+        if url.is_none() {
+            warnings.push(format!("«{title}»: link `{}` is not an http(s) URL", plain_text(link)));
+        }
+        url
+    });
+    let (summary_html, summary_text) = clean_summary(raw.summary.as_deref().unwrap_or(""));
+    let funder = raw
+        .funder
+        .as_deref()
+        .map(plain_text)
+        .filter(|f| !f.is_empty())
+        .or_else(|| source.funder.clone());
+
+    let published = raw.published.as_deref().and_then(|p| parse_date(p, ctx.today));
+    let reference = published.map_or(ctx.today, |p| p.date);
+
+    // The deadline field wins; the item's whole text is the fallback.
+    let mut found = DeadlineFound::None;
+    if let Some(text) = raw.deadline.as_deref().filter(|t| !t.trim().is_empty()) {
+        found = find_deadline_in_field(&plain_text(text), reference);
+        if found == DeadlineFound::None {
+            warnings.push(format!("«{title}»: deadline text not understood: `{}`", plain_text(text)));
+        }
+    }
+    if found == DeadlineFound::None {
+        let all = [raw.text.as_deref().unwrap_or(""), &summary_text].join(" ");
+        found = find_deadline(&plain_text(&all), reference);
+    }
+    let (deadlines, ongoing) = match found {
+        DeadlineFound::Dates(dates) => (dates.iter().map(|d| d.to_paris().fixed_offset()).collect::<Vec<_>>(), false),
+        DeadlineFound::Ongoing => (Vec::new(), true),
+        DeadlineFound::None => (Vec::new(), false),
+    };
+    let opens_on = raw.opens.as_deref().and_then(|o| {
+        let date = parse_date(&plain_text(o), reference);
+        if date.is_none() {
+            warnings.push(format!("«{title}»: opening date not understood: `{}`", plain_text(o)));
+        }
+        // An opening date is the start of that day, unlike a deadline.
+        date.map(|d| dates::FrenchDate { time: Some(d.time.unwrap_or_default()), ..d }.to_paris().fixed_offset())
+    });
+
+    let kind = kind_of(raw, source, &title, &summary_text);
+    let audiences = audiences_of(raw, source, &title, &mut warnings);
+    let perimeter = perimeter_of(raw, source, &title, &mut warnings);
+    let themes = themes_of(raw, source, ctx.rules, &title, &summary_text, &mut warnings);
+    let recurrence = recurrence_of(ongoing, &title, &summary_text);
+
+    let key = item_key(raw, url.as_ref(), &title, &deadlines);
+    Ok(Normalized {
+        item: NormalizedItem {
+            key,
+            title,
+            url: url.map(String::from),
+            summary_html,
+            summary_text,
+            funder,
+            kind,
+            audiences,
+            perimeter,
+            themes,
+            opens_on,
+            deadlines,
+            recurrence,
+            published: published.map(|p| p.to_paris().fixed_offset()),
+        },
+        warnings,
+    })
+}
+
+/// Identity within a source, in the written fallback order: id/GUID, else
+/// canonical URL, else a hash of title and deadline.
+fn item_key(raw: &RawItem, url: Option<&::url::Url>, title: &str, deadlines: &[DateTime<FixedOffset>]) -> ItemKey {
+    if let Some(id) = raw.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+        return ItemKey::Id(id.chars().take(500).collect());
+    }
+    if let Some(url) = url {
+        return ItemKey::Url(url.to_string());
+    }
+    let mut h = Sha256::new();
+    h.update(fold(title).as_bytes());
+    h.update(b"\x1f");
+    if let Some(d) = deadlines.last() {
+        h.update(d.to_rfc3339().as_bytes());
+    }
+    ItemKey::Hash(hex::encode(&h.finalize()[..12]))
+}
+
+fn kind_of(raw: &RawItem, source: &SourceDef, title: &str, summary: &str) -> CallKind {
+    let from_label = raw
+        .kind
+        .as_deref()
+        .and_then(|label| source.maps.kind(label).or_else(|| label.parse().ok()).or_else(|| kind::detect_kind(label)));
+    from_label
+        .or_else(|| kind::detect_kind(title))
+        .or(source.defaults.kind)
+        .or_else(|| kind::detect_kind(summary))
+        .unwrap_or(CallKind::Autre)
+}
+
+fn audiences_of(raw: &RawItem, source: &SourceDef, title: &str, warnings: &mut Vec<String>) -> Vec<Audience> {
+    let mut found: Vec<Audience> = Vec::new();
+    for label in raw.audiences.iter().map(|l| plain_text(l)).filter(|l| !l.is_empty()) {
+        match source.maps.audience(&label).or_else(|| label.parse().ok()) {
+            Some(a) => found.push(a),
+            None => warnings.push(format!("«{title}»: audience label `{label}` is not mapped: add it to [maps.audiences]")),
+        }
+    }
+    if found.is_empty() {
+        found = source.defaults.audiences.clone();
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn perimeter_of(raw: &RawItem, source: &SourceDef, title: &str, warnings: &mut Vec<String>) -> Perimeter {
+    let label = raw.perimeter.as_deref().map(plain_text).filter(|l| !l.is_empty());
+    let mapped = label.as_deref().and_then(|l| {
+        let p = source.maps.perimeter(l).or_else(|| l.parse().ok());
+        if p.is_none() {
+            warnings.push(format!("«{title}»: perimeter label `{l}` is not mapped: add it to [maps.perimeter]"));
+        }
+        p
+    });
+    mapped.or_else(|| source.defaults.perimeter.clone()).unwrap_or(Perimeter::France)
+}
+
+fn themes_of(
+    raw: &RawItem,
+    source: &SourceDef,
+    rules: &ThemeRules,
+    title: &str,
+    summary: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<Theme> {
+    let mut themes = source.defaults.themes.clone();
+    for label in raw.themes.iter().map(|l| plain_text(l)).filter(|l| !l.is_empty()) {
+        match source.maps.theme(&label).or_else(|| label.parse().ok()) {
+            Some(t) => themes.push(t),
+            // Unmapped theme labels are common (aggregators have hundreds of
+            // categories) and keyword rules still apply: note, don't fail.
+            None => warnings.push(format!("«{title}»: theme label `{label}` is not mapped (keyword rules still apply)")),
+        }
+    }
+    themes.extend(rules.themes_for(&format!("{title} {summary}")));
+    themes.sort();
+    themes.dedup();
+    themes
+}
+
+fn recurrence_of(ongoing: bool, title: &str, summary: &str) -> Recurrence {
+    if ongoing {
+        return Recurrence::Ongoing;
+    }
+    let text = fold(&format!("{title} {summary}"));
+    let recurring = ["chaque annee", "tous les ans", "appel annuel", "edition annuelle", "nouvelle edition", "releve semestrielle", "chaque semestre"];
+    if recurring.iter().any(|cue| text.contains(cue)) { Recurrence::Recurring } else { Recurrence::Oneoff }
+}

@@ -1,0 +1,313 @@
+//! The `vigie` command line: argument definitions and dispatch. Each
+//! command loads the configuration layers, applies its flags on top, and
+//! calls the library; output formatting lives in `report`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::crawl::{Crawler, Outcome};
+use crate::domain::{Audience, Perimeter, Status, Theme};
+use crate::fetch::Fetcher;
+use crate::normalize::themes::ThemeRules;
+use crate::report;
+use crate::source::{self, SourceDef};
+use crate::store::{CallFilter, Store};
+
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about = "Calls for projects (AAP/AMI) for French local governments: crawl, store, deliver")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch every enabled source, extract, normalize and store its calls.
+    Crawl(CrawlArgs),
+    /// Work with source definitions.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
+    /// List stored calls, or show one.
+    Calls(CallsArgs),
+}
+
+/// Options shared by every command that touches the database.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Configuration file (default: ./vigie.toml if present, else the embedded defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file (overrides database.path).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Folder of source definitions (overrides crawl.sources_dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub sources: Option<PathBuf>,
+}
+
+impl Common {
+    fn load(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref())?;
+        if let Some(db) = &self.db {
+            config.database.path = db.clone();
+        }
+        if let Some(dir) = &self.sources {
+            config.crawl.sources_dir = dir.clone();
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Only crawl these sources (repeatable); disabled sources named here are crawled too.
+    #[arg(long = "source", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Print the summary as JSON instead of a table.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Validate definitions without touching the database; with --fetch,
+    /// show what would be extracted.
+    Check(CheckArgs),
+    /// List the sources with their health from the last crawls.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Files or source ids to check (default: every file in the sources folder).
+    pub targets: Vec<String>,
+    /// Fetch each source and show the items that would be stored.
+    #[arg(long)]
+    pub fetch: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CallsArgs {
+    #[command(subcommand)]
+    pub action: Option<CallsAction>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Only calls whose deadline has not passed (open or upcoming).
+    #[arg(long)]
+    pub open: bool,
+    /// Only calls with this derived status (repeatable).
+    #[arg(long, value_name = "STATUS", value_parser = parse_code::<Status>)]
+    pub status: Vec<Status>,
+    /// Only calls seen on this source (repeatable).
+    #[arg(long = "source", value_name = "ID")]
+    pub sources: Vec<String>,
+    /// Only calls with this theme (repeatable: any of them).
+    #[arg(long, value_name = "THEME", value_parser = parse_code::<Theme>)]
+    pub theme: Vec<Theme>,
+    /// Only calls open to this audience (repeatable: any of them).
+    #[arg(long, value_name = "AUDIENCE", value_parser = parse_code::<Audience>)]
+    pub audience: Vec<Audience>,
+    /// Only calls with exactly this perimeter (`france`, `region:76`, `department:95`...).
+    #[arg(long, value_name = "PERIMETER", value_parser = parse_code::<Perimeter>)]
+    pub perimeter: Vec<Perimeter>,
+    /// Full-text search in title, summary and funder (accents ignored).
+    #[arg(long, value_name = "WORDS")]
+    pub text: Option<String>,
+    /// At most this many calls.
+    #[arg(long)]
+    pub limit: Option<u32>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallsAction {
+    /// Show one call in full: every field, its sources and its change history.
+    Show {
+        /// The call's id (as listed by `vigie calls`).
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+fn parse_code<T: std::str::FromStr>(s: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| e.to_string())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Runs the parsed command; the exit code says whether everything worked.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Crawl(args) => crawl(args),
+        Command::Sources(SourcesCommand::Check(args)) => check(args),
+        Command::Sources(SourcesCommand::List(args)) => list_sources(args),
+        Command::Calls(args) => calls(args),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+/// Loads the source folder, printing every invalid definition. Returns the
+/// valid ones and whether any was invalid.
+fn load_sources(dir: &Path) -> anyhow::Result<(Vec<SourceDef>, bool)> {
+    anyhow::ensure!(
+        dir.is_dir(),
+        "the sources folder {} does not exist: run from the Vigie folder or pass --sources DIR",
+        dir.display()
+    );
+    let (sources, errors) = source::load_dir(dir);
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    Ok((sources, !errors.is_empty()))
+}
+
+fn crawler(config: &Config) -> anyhow::Result<Crawler> {
+    let store = Store::open(&config.database.path)?;
+    Ok(Crawler {
+        fetcher: Fetcher::new(config.fetch.clone())?,
+        store: Arc::new(Mutex::new(store)),
+        rules: Arc::new(ThemeRules::load(&config.crawl.themes)?),
+        config: config.crawl.clone(),
+    })
+}
+
+fn crawl(args: CrawlArgs) -> anyhow::Result<ExitCode> {
+    let config = args.common.load()?;
+    let (all, invalid) = load_sources(&config.crawl.sources_dir)?;
+    let sources: Vec<SourceDef> = if args.only.is_empty() {
+        all.into_iter().filter(|s| s.enabled).collect()
+    } else {
+        for id in &args.only {
+            anyhow::ensure!(
+                all.iter().any(|s| s.id.as_str() == id),
+                "no valid source with id `{id}` in {}",
+                config.crawl.sources_dir.display()
+            );
+        }
+        all.into_iter().filter(|s| args.only.iter().any(|id| id == s.id.as_str())).collect()
+    };
+    let crawler = crawler(&config)?;
+    let progress = report::progress_bar(sources.len() as u64, std::io::stderr().is_terminal());
+    let reports = runtime()?.block_on(crawler.crawl_all(sources, |r| report::on_source_done(&progress, r)));
+    progress.finish_and_clear();
+    report::print_crawl_summary(&reports, args.format)?;
+    let failed = reports.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
+    Ok(if failed || invalid { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let config = args.common.load()?;
+    let dir = &config.crawl.sources_dir;
+    let mut defs = Vec::new();
+    let mut invalid = false;
+    if args.targets.is_empty() {
+        let (ok, bad) = load_sources(dir)?;
+        defs = ok;
+        invalid = bad;
+    } else {
+        for target in &args.targets {
+            let path = if target.ends_with(".toml") || Path::new(target).is_file() {
+                PathBuf::from(target)
+            } else {
+                dir.join(format!("{target}.toml"))
+            };
+            match source::load_file(&path) {
+                Ok(def) => defs.push(def),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    invalid = true;
+                }
+            }
+        }
+    }
+    if !args.fetch {
+        for def in &defs {
+            println!("ok: {} ({}, {} source, {})", def.path.display(), def.id, def.kind_name(), def.url);
+        }
+        return Ok(if invalid { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+    }
+    // Fetching needs no database: a crawler over a throw-away in-memory store.
+    let crawler = Crawler {
+        fetcher: Fetcher::new(config.fetch.clone())?,
+        store: Arc::new(Mutex::new(Store::open_in_memory()?)),
+        rules: Arc::new(ThemeRules::load(&config.crawl.themes)?),
+        config: config.crawl.clone(),
+    };
+    let rt = runtime()?;
+    let mut failed = invalid;
+    let mut previews = Vec::new();
+    for def in &defs {
+        let preview = rt.block_on(report::preview_source(&crawler, def));
+        failed |= preview.error.is_some();
+        previews.push(preview);
+    }
+    report::print_previews(&previews, args.format)?;
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn list_sources(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let config = args.common.load()?;
+    let store = Store::open(&config.database.path)?;
+    report::print_source_states(&store.source_states()?, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
+    let config = args.common.load()?;
+    let path = &config.database.path;
+    anyhow::ensure!(path.exists(), "no database at {}: run `vigie crawl` first or pass --db PATH", path.display());
+    let store = Store::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let now = chrono::Utc::now();
+    if let Some(CallsAction::Show { id, format }) = args.action {
+        let call = store.get_call(id, now)?.with_context(|| format!("no call with id {id}"))?;
+        let history = store.call_history(call.id)?;
+        report::print_call(&call, &history, format)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let filter = CallFilter {
+        open: args.open,
+        status: args.status,
+        sources: args.sources,
+        themes: args.theme,
+        audiences: args.audience,
+        perimeters: args.perimeter,
+        text: args.text,
+        limit: args.limit,
+    };
+    report::print_calls(&store.list_calls(&filter, now)?, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}

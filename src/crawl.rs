@@ -1,0 +1,325 @@
+//! The crawl orchestrator: the one place where the whole ingestion flow of
+//! a source reads top to bottom — fetch → extract → (detail pages) →
+//! normalize → store — and where its outcome is reported.
+//!
+//! A failure anywhere is recorded on the source (error, failure count) and
+//! never closes or deletes what earlier crawls stored.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::config::CrawlConfig;
+use crate::extract::{self, RawItem};
+use crate::fetch::page::PageRequest;
+use crate::fetch::{FetchError, FetchOutcome, FetchOverrides, FetchRequest, Fetcher, Validators};
+use crate::normalize::themes::ThemeRules;
+use crate::normalize::{NormalizeContext, Normalized, normalize_item};
+use crate::source::SourceDef;
+use crate::store::{CrawlRunRecord, Store};
+
+/// Everything a crawl shares between sources.
+#[derive(Clone)]
+pub struct Crawler {
+    pub fetcher: Fetcher,
+    pub store: Arc<Mutex<Store>>,
+    pub rules: Arc<ThemeRules>,
+    pub config: CrawlConfig,
+}
+
+/// How one source's crawl ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// The first page answered 304: nothing was parsed.
+    NotModified,
+    Failed(String),
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::NotModified => "not_modified",
+            Outcome::Failed(_) => "failed",
+        }
+    }
+}
+
+/// The summary of one source's crawl, as shown in the final table.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub source: String,
+    pub outcome: Outcome,
+    pub pages: u32,
+    pub items: u32,
+    pub new: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub errors: u32,
+    pub warnings: Vec<String>,
+    pub duration: Duration,
+}
+
+/// Raw items gathered from a source's pages (and detail pages).
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub items: Vec<RawItem>,
+    pub pages: u32,
+    pub errors: u32,
+    pub warnings: Vec<String>,
+    /// Validators of the first page, to store after a successful crawl.
+    pub validators: Option<(Option<String>, Option<String>)>,
+    /// Set when the first page was not modified.
+    pub not_modified: bool,
+    /// The error that stopped the crawl, if any (items before it are kept).
+    pub fatal: Option<String>,
+}
+
+impl Crawler {
+    /// Crawls `sources`, at most `config.concurrency` at a time; calls
+    /// `on_done` as each one finishes (for progress display).
+    pub async fn crawl_all(&self, sources: Vec<SourceDef>, on_done: impl Fn(&SourceReport)) -> Vec<SourceReport> {
+        let mut reports: Vec<SourceReport> = futures::stream::iter(sources)
+            .map(|source| {
+                let crawler = self.clone();
+                async move { crawler.refresh_source(&source).await }
+            })
+            .buffer_unordered(self.config.concurrency.max(1))
+            .inspect(|r| on_done(r))
+            .collect()
+            .await;
+        reports.sort_by(|a, b| a.source.cmp(&b.source));
+        reports
+    }
+
+    /// The whole flow for one source.
+    pub async fn refresh_source(&self, source: &SourceDef) -> SourceReport {
+        let started = Instant::now();
+        let started_at = Utc::now();
+        let id = source.id.to_string();
+        let mut report = SourceReport {
+            source: id.clone(),
+            outcome: Outcome::Ok,
+            pages: 0,
+            items: 0,
+            new: 0,
+            updated: 0,
+            unchanged: 0,
+            errors: 0,
+            warnings: Vec::new(),
+            duration: Duration::ZERO,
+        };
+
+        let state = self
+            .with_store(|store| {
+                store.upsert_source(&id, &source.name, source.kind_name(), source.url.as_str(), source.priority)?;
+                store.fetch_state(&id)
+            })
+            .await;
+        let validators = match state {
+            Ok(s) => Validators { etag: s.etag, last_modified: s.last_modified },
+            Err(e) => return self.finish(report, started, started_at, None, Some(format!("database: {e:#}"))).await,
+        };
+
+        let collected = self.collect(source, validators).await;
+        report.pages = collected.pages;
+        report.errors = collected.errors;
+        report.warnings = collected.warnings;
+        if collected.not_modified {
+            report.outcome = Outcome::NotModified;
+            return self.finish(report, started, started_at, None, None).await;
+        }
+
+        let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+        let ctx = NormalizeContext { rules: &self.rules, today };
+        let mut items = Vec::with_capacity(collected.items.len());
+        for raw in &collected.items {
+            match normalize_item(raw, source, &ctx) {
+                Ok(Normalized { item, warnings }) => {
+                    report.warnings.extend(warnings);
+                    items.push(item);
+                }
+                Err(skip) => report.warnings.push(format!("skipped: {skip}")),
+            }
+        }
+        report.items = items.len() as u32;
+
+        let mut fatal = collected.fatal;
+        if fatal.is_none() && items.is_empty() && !source.is_feed() {
+            // A listing or API that suddenly yields nothing has almost always
+            // changed its layout: fail loudly rather than report "0 new".
+            fatal = Some("no items found: the selectors or paths match nothing (has the page layout changed?)".into());
+        }
+        if !items.is_empty() {
+            let id2 = id.clone();
+            match self.with_store(move |store| store.ingest(&id2, &items, Utc::now())).await {
+                Ok(out) => {
+                    report.new = out.new.len() as u32;
+                    report.updated = out.updated.len() as u32;
+                    report.unchanged = out.unchanged;
+                }
+                Err(e) => fatal = Some(format!("database: {e:#}")),
+            }
+        }
+        let validators = if fatal.is_none() { collected.validators } else { None };
+        self.finish(report, started, started_at, validators, fatal).await
+    }
+
+    /// Fetches and extracts every page of a source (listing pagination, then
+    /// detail pages), without normalizing or storing anything. Used by the
+    /// crawl and by `vigie sources check --fetch`.
+    pub async fn collect(&self, source: &SourceDef, validators: Validators) -> Collected {
+        let mut out = Collected::default();
+        let mut request = Some(extract::first_request(source));
+        let mut index = 0u32;
+        while let Some(page_request) = request.take() {
+            // Only the first page is conditional: later pages are fetched
+            // only when the first one changed.
+            let conditional = if index == 0 { validators.clone() } else { Validators::default() };
+            let page = match self.fetcher.fetch(&self.fetch_request(source, page_request.clone(), conditional)).await {
+                Ok(FetchOutcome::NotModified) if index == 0 => {
+                    out.not_modified = true;
+                    return out;
+                }
+                Ok(FetchOutcome::NotModified) => break,
+                Ok(FetchOutcome::Fetched(page)) => page,
+                Err(e) => {
+                    out.errors += 1;
+                    out.fatal = Some(page_error(index, &e));
+                    break;
+                }
+            };
+            out.pages += 1;
+            if index == 0 {
+                out.validators = Some((page.etag.clone(), page.last_modified.clone()));
+            }
+            match extract::extract_page(source, &page_request, &page, index) {
+                Ok(extraction) => {
+                    out.items.extend(extraction.items);
+                    out.warnings.extend(extraction.warnings);
+                    request = extraction.next;
+                }
+                Err(e) => {
+                    out.errors += 1;
+                    out.fatal = Some(if index == 0 { e.to_string() } else { format!("page {}: {e}", index + 1) });
+                }
+            }
+            index += 1;
+        }
+        if self.config.follow_details && source.has_detail() {
+            self.collect_details(source, &mut out).await;
+        }
+        out
+    }
+
+    async fn collect_details(&self, source: &SourceDef, out: &mut Collected) {
+        let limit = self.config.max_details;
+        let mut skipped = 0;
+        for (n, item) in out.items.iter_mut().enumerate() {
+            let Some(url) = item
+                .link
+                .as_deref()
+                .and_then(|l| crate::normalize::url::canonical_url(item.base_url.as_ref(), l))
+            else {
+                continue;
+            };
+            if n >= limit {
+                skipped += 1;
+                continue;
+            }
+            let request = self.fetch_request(source, PageRequest::get(url.clone()), Validators::default());
+            match self.fetcher.fetch(&request).await {
+                Ok(FetchOutcome::Fetched(page)) => {
+                    out.pages += 1;
+                    out.warnings.extend(extract::extract_detail(source, &page, item));
+                }
+                Ok(FetchOutcome::NotModified) => {}
+                Err(e) => {
+                    // The listing's data is kept: a dead detail page only
+                    // costs the fields it would have added.
+                    out.errors += 1;
+                    out.warnings.push(format!("detail page {url}: {e}"));
+                }
+            }
+        }
+        if skipped > 0 {
+            out.warnings.push(format!("{skipped} detail pages not fetched (crawl.max_details = {limit})"));
+        }
+    }
+
+    fn fetch_request(&self, source: &SourceDef, page: PageRequest, validators: Validators) -> FetchRequest {
+        FetchRequest {
+            page,
+            headers: source.headers.clone(),
+            validators,
+            overrides: FetchOverrides {
+                min_spacing_ms: source.politeness.min_spacing_ms,
+                timeout_secs: source.politeness.timeout_secs,
+                max_body_bytes: source.politeness.max_body_bytes,
+                robots: source.politeness.robots,
+            },
+        }
+    }
+
+    async fn finish(
+        &self,
+        mut report: SourceReport,
+        started: Instant,
+        started_at: chrono::DateTime<Utc>,
+        validators: Option<(Option<String>, Option<String>)>,
+        fatal: Option<String>,
+    ) -> SourceReport {
+        if let Some(error) = fatal {
+            report.outcome = Outcome::Failed(error);
+            report.errors = report.errors.max(1);
+        }
+        report.duration = started.elapsed();
+        let finished = Utc::now();
+        let run = CrawlRunRecord {
+            source_id: report.source.clone(),
+            started_at: crate::store::ts(&started_at),
+            finished_at: crate::store::ts(&finished),
+            outcome: report.outcome.as_str().to_string(),
+            pages: report.pages,
+            items: report.items,
+            new: report.new,
+            updated: report.updated,
+            unchanged: report.unchanged,
+            errors: report.errors,
+            error: match &report.outcome {
+                Outcome::Failed(e) => Some(e.clone()),
+                _ => None,
+            },
+            warnings: report.warnings.clone(),
+        };
+        if let Err(e) = self.with_store(move |store| store.record_run(&run, validators, finished)).await {
+            tracing::error!(source = %report.source, "could not record the crawl run: {e:#}");
+            if !matches!(report.outcome, Outcome::Failed(_)) {
+                report.outcome = Outcome::Failed(format!("database: {e:#}"));
+            }
+        }
+        report
+    }
+
+    /// Runs a store operation on the blocking pool.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().map_err(|_| anyhow::anyhow!("the database lock was poisoned by a crash"))?;
+            f(&mut guard)
+        })
+        .await?
+    }
+}
+
+fn page_error(index: u32, e: &FetchError) -> String {
+    if index == 0 { e.to_string() } else { format!("page {}: {e}", index + 1) }
+}

@@ -1,0 +1,358 @@
+//! What the command line prints: crawl progress and summary, source
+//! previews (`sources check --fetch`), source health and call listings, as
+//! tables for people or JSON/CSV for scripts.
+
+use std::io::Write;
+use std::time::Duration;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::Format;
+use crate::crawl::{Crawler, Outcome, SourceReport};
+use crate::fetch::Validators;
+use crate::normalize::{NormalizeContext, normalize_item};
+use crate::source::SourceDef;
+use crate::store::{CallRecord, ChangeRecord, SourceStateRecord};
+
+/// A progress bar on a terminal; hidden otherwise (log lines are printed
+/// by [`on_source_done`] instead).
+pub fn progress_bar(len: u64, terminal: bool) -> ProgressBar {
+    if !terminal {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sources  {msg}")
+            .expect("valid progress template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+pub fn on_source_done(bar: &ProgressBar, r: &SourceReport) {
+    let line = format!(
+        "{}: {} ({} pages, {} items, {} new, {} updated) in {:.1} s",
+        r.source,
+        match &r.outcome {
+            Outcome::Ok => "ok".to_string(),
+            Outcome::NotModified => "not modified".to_string(),
+            Outcome::Failed(e) => format!("FAILED: {e}"),
+        },
+        r.pages,
+        r.items,
+        r.new,
+        r.updated,
+        r.duration.as_secs_f64()
+    );
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.set_message(r.source.clone());
+        bar.inc(1);
+    }
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic).set_header(header.to_vec());
+    t
+}
+
+fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    source: &'a str,
+    outcome: &'static str,
+    error: Option<&'a str>,
+    pages: u32,
+    items: u32,
+    new: u32,
+    updated: u32,
+    unchanged: u32,
+    errors: u32,
+    warnings: &'a [String],
+    duration_ms: u128,
+}
+
+/// The table that ends `vigie crawl`, then one line per failed source.
+pub fn print_crawl_summary(reports: &[SourceReport], format: Format) -> anyhow::Result<()> {
+    if format != Format::Table {
+        let rows: Vec<ReportJson> = reports
+            .iter()
+            .map(|r| ReportJson {
+                source: &r.source,
+                outcome: r.outcome.as_str(),
+                error: match &r.outcome {
+                    Outcome::Failed(e) => Some(e),
+                    _ => None,
+                },
+                pages: r.pages,
+                items: r.items,
+                new: r.new,
+                updated: r.updated,
+                unchanged: r.unchanged,
+                errors: r.errors,
+                warnings: &r.warnings,
+                duration_ms: r.duration.as_millis(),
+            })
+            .collect();
+        return print_json(&rows);
+    }
+    let mut t = table(&["source", "outcome", "pages", "items", "new", "updated", "unchanged", "errors", "warnings", "duration"]);
+    for r in reports {
+        t.add_row(vec![
+            r.source.clone(),
+            r.outcome.as_str().replace('_', " "),
+            r.pages.to_string(),
+            r.items.to_string(),
+            r.new.to_string(),
+            r.updated.to_string(),
+            r.unchanged.to_string(),
+            r.errors.to_string(),
+            r.warnings.len().to_string(),
+            format!("{:.1} s", r.duration.as_secs_f64()),
+        ]);
+    }
+    println!("{t}");
+    for r in reports {
+        if let Outcome::Failed(e) = &r.outcome {
+            println!("{}: {}", r.source, e);
+        }
+    }
+    Ok(())
+}
+
+/// What `sources check --fetch` shows for one source.
+#[derive(Debug, Serialize)]
+pub struct Preview {
+    pub source: String,
+    pub file: String,
+    pub pages: u32,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub items: Vec<PreviewItem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PreviewItem {
+    pub title: String,
+    pub link: Option<String>,
+    pub kind: String,
+    pub deadline: Option<String>,
+    pub audiences: Vec<String>,
+    pub perimeter: String,
+    pub themes: Vec<String>,
+}
+
+/// Fetches a source and normalizes what it would store, storing nothing.
+pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
+    let collected = crawler.collect(source, Validators::default()).await;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let ctx = NormalizeContext { rules: &crawler.rules, today };
+    let mut warnings = collected.warnings;
+    let mut items = Vec::new();
+    for raw in &collected.items {
+        match normalize_item(raw, source, &ctx) {
+            Ok(n) => {
+                warnings.extend(n.warnings);
+                let i = n.item;
+                if i.url.is_none() {
+                    warnings.push(format!("«{}»: item without a link", i.title));
+                }
+                items.push(PreviewItem {
+                    title: i.title,
+                    link: i.url,
+                    kind: i.kind.to_string(),
+                    deadline: i.deadlines.last().map(crate::store::ts),
+                    audiences: i.audiences.iter().map(ToString::to_string).collect(),
+                    perimeter: i.perimeter.to_string(),
+                    themes: i.themes.iter().map(ToString::to_string).collect(),
+                });
+            }
+            Err(skip) => warnings.push(format!("skipped: {skip}")),
+        }
+    }
+    let error = collected.fatal.or_else(|| {
+        (items.is_empty() && !source.is_feed()).then(|| "no items found: the selectors or paths match nothing".to_string())
+    });
+    Preview {
+        source: source.id.to_string(),
+        file: source.path.display().to_string(),
+        pages: collected.pages,
+        error,
+        warnings,
+        items,
+    }
+}
+
+pub fn print_previews(previews: &[Preview], format: Format) -> anyhow::Result<()> {
+    if format != Format::Table {
+        return print_json(previews);
+    }
+    for p in previews {
+        println!("{} ({}): {} items from {} pages", p.source, p.file, p.items.len(), p.pages);
+        let mut t = table(&["title", "link", "kind", "deadline", "audiences", "perimeter", "themes"]);
+        for i in &p.items {
+            t.add_row(vec![
+                i.title.clone(),
+                i.link.clone().unwrap_or_else(|| "(none)".into()),
+                i.kind.clone(),
+                i.deadline.clone().unwrap_or_else(|| "(none)".into()),
+                i.audiences.join(", "),
+                i.perimeter.clone(),
+                i.themes.join(", "),
+            ]);
+        }
+        if !p.items.is_empty() {
+            println!("{t}");
+        }
+        for w in &p.warnings {
+            println!("warning: {w}");
+        }
+        if let Some(e) = &p.error {
+            println!("error: {e}");
+        }
+        println!();
+    }
+    Ok(())
+}
+
+pub fn print_source_states(states: &[SourceStateRecord], format: Format) -> anyhow::Result<()> {
+    if format != Format::Table {
+        return print_json(states);
+    }
+    let mut t = table(&["source", "calls", "last run", "last success", "failures", "last error"]);
+    for s in states {
+        t.add_row(vec![
+            s.id.clone(),
+            s.calls.to_string(),
+            s.last_run_at.clone().unwrap_or_default(),
+            s.last_success_at.clone().unwrap_or_default(),
+            s.consecutive_failures.to_string(),
+            s.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+fn join<T: ToString>(v: &[T]) -> String {
+    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+}
+
+fn opt_time(t: &Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
+    t.map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => print_json(calls),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            w.write_record([
+                "id", "title", "funder", "kind", "status", "recurrence", "url", "audiences", "perimeter", "themes",
+                "opens_on", "deadline", "deadlines", "sources", "first_seen", "updated", "last_seen", "summary_text",
+            ])?;
+            for c in calls {
+                w.write_record([
+                    c.id.to_string(),
+                    c.title.clone(),
+                    c.funder.clone().unwrap_or_default(),
+                    c.kind.to_string(),
+                    c.status.to_string(),
+                    c.recurrence.to_string(),
+                    c.url.clone().unwrap_or_default(),
+                    join(&c.audiences),
+                    c.perimeter.to_string(),
+                    join(&c.themes),
+                    opt_time(&c.opens_on),
+                    opt_time(&c.deadline),
+                    c.deadlines.iter().map(|d| d.to_rfc3339()).collect::<Vec<_>>().join(" "),
+                    c.sources.join(" "),
+                    c.first_seen.to_rfc3339(),
+                    c.updated.to_rfc3339(),
+                    c.last_seen.to_rfc3339(),
+                    c.summary_text.clone(),
+                ])?;
+            }
+            w.flush()?;
+            Ok(())
+        }
+        Format::Table => {
+            let mut t = table(&["id", "title", "kind", "status", "deadline", "perimeter", "themes", "sources"]);
+            for c in calls {
+                t.add_row(vec![
+                    c.id.to_string(),
+                    c.title.clone(),
+                    c.kind.to_string(),
+                    c.status.to_string(),
+                    c.deadline.map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into()),
+                    c.perimeter.to_string(),
+                    join(&c.themes),
+                    c.sources.join(" "),
+                ]);
+            }
+            println!("{t}");
+            println!("{} calls", calls.len());
+            Ok(())
+        }
+    }
+}
+
+pub fn print_call(call: &CallRecord, history: &[ChangeRecord], format: Format) -> anyhow::Result<()> {
+    if format != Format::Table {
+        #[derive(Serialize)]
+        struct Full<'a> {
+            #[serde(flatten)]
+            call: &'a CallRecord,
+            history: &'a [ChangeRecord],
+        }
+        return print_json(&Full { call, history });
+    }
+    let mut t = table(&["field", "value"]);
+    let rows = [
+        ("id", call.id.to_string()),
+        ("title", call.title.clone()),
+        ("funder", call.funder.clone().unwrap_or_default()),
+        ("kind", call.kind.to_string()),
+        ("status", call.status.to_string()),
+        ("recurrence", call.recurrence.to_string()),
+        ("url", call.url.clone().unwrap_or_default()),
+        ("audiences", join(&call.audiences)),
+        ("perimeter", call.perimeter.to_string()),
+        ("themes", join(&call.themes)),
+        ("opens on", opt_time(&call.opens_on)),
+        ("deadlines", call.deadlines.iter().map(|d| d.to_rfc3339()).collect::<Vec<_>>().join(", ")),
+        ("sources", call.sources.join(", ")),
+        ("first seen", call.first_seen.to_rfc3339()),
+        ("updated", call.updated.to_rfc3339()),
+        ("last seen", call.last_seen.to_rfc3339()),
+        ("summary", call.summary_text.clone()),
+    ];
+    for (k, v) in rows {
+        t.add_row(vec![k.to_string(), v]);
+    }
+    println!("{t}");
+    if !history.is_empty() {
+        let mut h = table(&["when", "field", "old", "new", "source"]);
+        for c in history {
+            h.add_row(vec![
+                c.changed_at.clone(),
+                c.field.clone(),
+                c.old.clone().unwrap_or_default(),
+                c.new.clone().unwrap_or_default(),
+                c.source_id.clone().unwrap_or_default(),
+            ]);
+        }
+        println!("History:\n{h}");
+    }
+    Ok(())
+}
