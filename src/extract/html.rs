@@ -1,0 +1,292 @@
+//! `kind = "html"`: items picked from a listing page with CSS selectors
+//! (`[html]`), optionally completed from each item's detail page
+//! (`[html.detail]`), and the next listing page found by `next_page`.
+//!
+//! Field selectors were compiled at load (`source::FieldSel`): `"css"` gives
+//! the visible text of the first match, `"css @attr"` an attribute of the
+//! first match, `"@attr"` an attribute of the item element itself.
+//! `audiences` and `themes` give one label per match; `summary` keeps the
+//! inner HTML of its match (normalize sanitizes it).
+
+use scraper::{ElementRef, Html};
+use url::Url;
+
+use super::{
+    BodyShape, ExtractError, Extraction, Extractor, RawItem, collapse, merge_detail, non_empty,
+};
+use crate::fetch::page::{Page, PageRequest};
+use crate::source::{CompiledFields, CompiledHtml, FieldSel, SourceDef};
+
+impl Extractor for CompiledHtml {
+    fn first_request(&self, source: &SourceDef) -> PageRequest {
+        PageRequest::get(source.url.clone())
+    }
+
+    fn extract_page(
+        &self,
+        source: &SourceDef,
+        request: &PageRequest,
+        page: &Page,
+        page_index: u32,
+    ) -> Result<Extraction, ExtractError> {
+        let shape = BodyShape::of(page);
+        if !matches!(shape, BodyShape::Html | BodyShape::Empty) {
+            return Err(ExtractError::NotHtml {
+                url: page.url.clone(),
+                got: shape.describe(page),
+            });
+        }
+        let doc = Html::parse_document(&page.text);
+        let mut out = Extraction::default();
+        let mut matched = 0usize;
+        for element in doc.select(&self.item) {
+            matched += 1;
+            let mut item = read_fields(&self.fields, element);
+            let Some(title) = item.title.clone() else {
+                out.warnings.push(format!(
+                    "item {matched} on {} has no title (html.title `{}` matched nothing): skipped",
+                    page.url,
+                    self.fields.title.as_ref().map_or("", |s| s.raw.as_str())
+                ));
+                continue;
+            };
+            if item.link.is_none() {
+                out.warnings.push(format!(
+                    "item `{title}` on {} has no link{}: kept without one",
+                    page.url,
+                    self.fields
+                        .link
+                        .as_ref()
+                        .map(|s| format!(" (html.link `{}` matched nothing)", s.raw))
+                        .unwrap_or_else(|| " (no html.link selector)".into())
+                ));
+            }
+            item.text = non_empty(&visible_text(element));
+            item.base_url = Some(page.url.clone());
+            out.items.push(item);
+        }
+        if matched == 0 {
+            out.warnings.push(format!(
+                "html.item `{}` matched nothing on {}: the page layout may have changed",
+                self.item_raw, page.url
+            ));
+        }
+        out.next = self.next_request(source, request, page, &doc, page_index, &mut out.warnings);
+        Ok(out)
+    }
+
+    fn extract_detail(&self, _source: &SourceDef, page: &Page, item: &mut RawItem) -> Vec<String> {
+        let Some(detail) = &self.detail else {
+            return Vec::new();
+        };
+        let shape = BodyShape::of(page);
+        if shape != BodyShape::Html {
+            return vec![format!(
+                "detail page {} is not HTML (got {}): item kept as listed",
+                page.url,
+                shape.describe(page)
+            )];
+        }
+        let doc = Html::parse_document(&page.text);
+        let found = read_fields(detail, doc.root_element());
+        let mut warnings = Vec::new();
+        if found == RawItem::default() {
+            warnings.push(format!(
+                "html.detail selectors matched nothing on {}: the page layout may have changed",
+                page.url
+            ));
+        }
+        merge_detail(item, found);
+        warnings
+    }
+}
+
+impl CompiledHtml {
+    /// The next listing page, unless `max_pages` is reached or the link
+    /// leads back to a page of this crawl. Only the current, requested and
+    /// first URLs are known here, so longer cycles end at `max_pages`.
+    fn next_request(
+        &self,
+        source: &SourceDef,
+        request: &PageRequest,
+        page: &Page,
+        doc: &Html,
+        page_index: u32,
+        warnings: &mut Vec<String>,
+    ) -> Option<PageRequest> {
+        let sel = self.next_page.as_ref()?;
+        if page_index.saturating_add(1) >= self.max_pages {
+            return None;
+        }
+        let css = sel.css.as_ref()?;
+        let link = doc.select(css).next()?;
+        let href = link.attr(sel.attr.as_deref().unwrap_or("href"))?.trim();
+        let next = match page.url.join(href) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            _ => {
+                warnings.push(format!(
+                    "html.next_page `{}` gave `{href}` on {}, which is not a web link: pagination stopped",
+                    sel.raw, page.url
+                ));
+                return None;
+            }
+        };
+        let seen = [&page.url, &request.url, &source.url];
+        if seen.iter().any(|u| same_page(u, &next)) {
+            warnings.push(format!(
+                "html.next_page `{}` on {} points back to {next}, already visited: pagination stopped",
+                sel.raw, page.url
+            ));
+            return None;
+        }
+        Some(PageRequest::get(next))
+    }
+}
+
+fn same_page(a: &Url, b: &Url) -> bool {
+    let strip = |u: &Url| {
+        let mut u = u.clone();
+        u.set_fragment(None);
+        u
+    };
+    strip(a) == strip(b)
+}
+
+/// Reads every field of `fields` inside `element`.
+fn read_fields(fields: &CompiledFields, element: ElementRef<'_>) -> RawItem {
+    let text = |sel: &Option<FieldSel>| sel.as_ref().and_then(|s| first_value(s, element));
+    RawItem {
+        id: text(&fields.id),
+        title: text(&fields.title),
+        link: text(&fields.link),
+        summary: fields
+            .summary
+            .as_ref()
+            .and_then(|s| summary_value(s, element)),
+        deadline: text(&fields.deadline),
+        opens: text(&fields.opens),
+        published: text(&fields.published),
+        funder: text(&fields.funder),
+        kind: text(&fields.kind),
+        audiences: fields
+            .audiences
+            .as_ref()
+            .map(|s| all_values(s, element))
+            .unwrap_or_default(),
+        perimeter: text(&fields.perimeter),
+        themes: fields
+            .themes
+            .as_ref()
+            .map(|s| all_values(s, element))
+            .unwrap_or_default(),
+        text: None,
+        base_url: None,
+    }
+}
+
+fn matches<'a>(sel: &FieldSel, element: ElementRef<'a>) -> Vec<ElementRef<'a>> {
+    match &sel.css {
+        Some(css) => element.select(css).collect(),
+        None => vec![element],
+    }
+}
+
+fn value_of(sel: &FieldSel, element: ElementRef<'_>) -> Option<String> {
+    match &sel.attr {
+        Some(attr) => element.attr(attr).and_then(non_empty),
+        None => non_empty(&visible_text(element)),
+    }
+}
+
+/// The first match that has a value.
+fn first_value(sel: &FieldSel, element: ElementRef<'_>) -> Option<String> {
+    matches(sel, element)
+        .into_iter()
+        .find_map(|m| value_of(sel, m))
+}
+
+fn all_values(sel: &FieldSel, element: ElementRef<'_>) -> Vec<String> {
+    matches(sel, element)
+        .into_iter()
+        .filter_map(|m| value_of(sel, m))
+        .collect()
+}
+
+/// The summary keeps its markup (links, lists); an attribute is plain text.
+fn summary_value(sel: &FieldSel, element: ElementRef<'_>) -> Option<String> {
+    if sel.attr.is_some() {
+        return first_value(sel, element);
+    }
+    matches(sel, element)
+        .into_iter()
+        .find(|m| !collapse(&visible_text(*m)).is_empty())
+        .map(|m| m.inner_html().trim().to_string())
+}
+
+/// Elements whose text is not shown to a reader.
+const HIDDEN: &[&str] = &["script", "style", "noscript", "template", "head"];
+
+/// Elements that break a line: their text must not glue to the next word.
+const BLOCK: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+];
+
+/// The text a reader sees in `element`, whitespace collapsed.
+pub(crate) fn visible_text(element: ElementRef<'_>) -> String {
+    fn walk(element: ElementRef<'_>, out: &mut String) {
+        for child in element.children() {
+            if let Some(text) = child.value().as_text() {
+                out.push_str(text);
+            } else if let Some(e) = ElementRef::wrap(child) {
+                let name = e.value().name();
+                if HIDDEN.contains(&name) {
+                    continue;
+                }
+                let block = BLOCK.contains(&name);
+                if block {
+                    out.push(' ');
+                }
+                walk(e, out);
+                if block {
+                    out.push(' ');
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(element, &mut out);
+    collapse(&out)
+}
