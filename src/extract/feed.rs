@@ -75,7 +75,7 @@ fn parser() -> feed_rs::parser::Parser {
 fn parse(page: &Page) -> Result<Feed, ExtractError> {
     let shape = BodyShape::of(page);
     let not_a_feed = |message: String| ExtractError::NotAFeed {
-        url: page.url.clone(),
+        url: page.url.to_string(),
         message,
     };
     match shape {

@@ -57,19 +57,20 @@ pub struct Extraction {
     pub warnings: Vec<String>,
 }
 
-/// A page that cannot be read as the source's kind. The crawl counts it as
+/// A page that cannot be read as the source's kind (`url` is the page's
+/// final URL, as text). The crawl counts it as
 /// a failure of the source (it never closes the source's calls).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExtractError {
     #[error("{url} is not an HTML page: got {got}")]
-    NotHtml { url: Url, got: String },
+    NotHtml { url: String, got: String },
     #[error("{url} is not a feed: {message}")]
-    NotAFeed { url: Url, message: String },
+    NotAFeed { url: String, message: String },
     #[error("{url} is not JSON: {message}")]
-    NotJson { url: Url, message: String },
+    NotJson { url: String, message: String },
     #[error("json.items `{path}` not found in the response from {url}: {found}")]
     ItemsPathNotFound {
-        url: Url,
+        url: String,
         path: String,
         /// What is there instead (the top-level keys present, or the type).
         found: String,
