@@ -1,3 +1,31 @@
 //! Fetch stage: HTTP with manners. Pipeline: schedule → **fetch** → extract.
+//!
+//! [`Fetcher::fetch`] is the entry point: it takes a [`FetchRequest`] (what a
+//! source asks for, with its stored validators and overrides) and returns a
+//! decoded [`Page`] or [`FetchOutcome::NotModified`], or a [`FetchError`]
+//! whose [`FetchError::is_retryable`] tells the scheduler what to do.
+//!
+//! - [`client`]: the fetcher and its retry loop;
+//! - [`config`]: settings with named defaults, per-source overrides;
+//! - [`robots`]: robots.txt verdicts and their cache;
+//! - [`politeness`]: per-host and total concurrency, per-host spacing;
+//! - [`retry`]: backoff and `Retry-After`;
+//! - [`charset`]: bytes to text;
+//! - [`error`]: why a fetch failed;
+//! - [`page`]: the request and page types shared with extract.
 
+pub mod charset;
+pub mod client;
+pub mod config;
+pub mod error;
 pub mod page;
+pub mod politeness;
+pub mod retry;
+pub mod robots;
+
+pub use client::{
+    ACCEPT_DOCUMENT, ACCEPT_FEED, ACCEPT_JSON, FetchOutcome, FetchRequest, Fetcher, Validators,
+};
+pub use config::{FetchConfig, FetchOverrides};
+pub use error::FetchError;
+pub use page::{Page, PageRequest};

@@ -2,5 +2,220 @@
 //! [`SourceDef`]s. An error names the file, the line and the field, and says
 //! what was expected. First stage of the pipeline:
 //! **sources** → schedule → fetch → extract → normalize → store.
+//!
+//! `schema` is the TOML as written; `load` checks it and compiles selectors,
+//! paths, codes and maps once, so the extract stage never meets a bad
+//! selector or an unknown code at crawl time.
 
+pub mod error;
+pub mod load;
 pub mod schema;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use scraper::Selector;
+use url::Url;
+
+use crate::domain::{Audience, CallKind, Perimeter, SourceId, Theme};
+
+pub use error::SourceError;
+pub use load::{load_dir, load_file};
+
+/// A validated, compiled source definition.
+#[derive(Debug, Clone)]
+pub struct SourceDef {
+    pub path: PathBuf,
+    pub id: SourceId,
+    pub name: String,
+    pub funder: Option<String>,
+    pub url: Url,
+    /// A validated 5-field cron expression, read in Europe/Paris.
+    pub schedule: String,
+    pub enabled: bool,
+    pub priority: i32,
+    pub review: bool,
+    pub headers: Vec<(String, String)>,
+    pub politeness: schema::PolitenessOverride,
+    pub defaults: ValidDefaults,
+    pub maps: CompiledMaps,
+    pub spec: KindSpec,
+}
+
+/// `[defaults]`, with the perimeter parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidDefaults {
+    pub audiences: Vec<Audience>,
+    pub perimeter: Option<Perimeter>,
+    pub themes: Vec<Theme>,
+    pub kind: Option<CallKind>,
+}
+
+/// `[maps]`, keyed by [`fold_label`] of the source's labels.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledMaps {
+    pub(crate) audiences: HashMap<String, Audience>,
+    pub(crate) perimeter: HashMap<String, Perimeter>,
+    pub(crate) themes: HashMap<String, Theme>,
+    pub(crate) kind: HashMap<String, CallKind>,
+}
+
+impl CompiledMaps {
+    pub fn audience(&self, label: &str) -> Option<Audience> {
+        self.audiences.get(&fold_label(label)).copied()
+    }
+
+    pub fn perimeter(&self, label: &str) -> Option<Perimeter> {
+        self.perimeter.get(&fold_label(label)).cloned()
+    }
+
+    pub fn theme(&self, label: &str) -> Option<Theme> {
+        self.themes.get(&fold_label(label)).copied()
+    }
+
+    pub fn kind(&self, label: &str) -> Option<CallKind> {
+        self.kind.get(&fold_label(label)).copied()
+    }
+}
+
+/// The comparison key of a label or keyword: accents removed (deunicode),
+/// lowercase, whitespace collapsed to single spaces, trimmed. "  Région
+/// Île-de-France " and "region ile-de-france" are the same key.
+pub fn fold_label(s: &str) -> String {
+    let ascii = deunicode::deunicode(s).to_lowercase();
+    ascii.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What to do with the pages of a source, by kind.
+#[derive(Debug, Clone)]
+pub enum KindSpec {
+    Html(Box<CompiledHtml>),
+    Feed(schema::FeedSpec),
+    Json(Box<CompiledJson>),
+}
+
+impl KindSpec {
+    pub fn kind_name(&self) -> schema::SourceKindName {
+        match self {
+            KindSpec::Html(_) => schema::SourceKindName::Html,
+            KindSpec::Feed(_) => schema::SourceKindName::Feed,
+            KindSpec::Json(_) => schema::SourceKindName::Json,
+        }
+    }
+}
+
+/// A compiled field selector: `"css"` (text of the first match),
+/// `"css @attr"` (attribute of the first match), `"@attr"` (attribute of the
+/// item element itself).
+#[derive(Debug, Clone)]
+pub struct FieldSel {
+    /// `None` for `"@attr"`: the item element itself.
+    pub css: Option<Selector>,
+    pub attr: Option<String>,
+    /// As written, for messages.
+    pub raw: String,
+}
+
+/// Compiled selectors for the fields of one item.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledFields {
+    pub id: Option<FieldSel>,
+    pub title: Option<FieldSel>,
+    pub link: Option<FieldSel>,
+    pub summary: Option<FieldSel>,
+    pub deadline: Option<FieldSel>,
+    pub opens: Option<FieldSel>,
+    pub published: Option<FieldSel>,
+    pub funder: Option<FieldSel>,
+    pub kind: Option<FieldSel>,
+    pub audiences: Option<FieldSel>,
+    pub perimeter: Option<FieldSel>,
+    pub themes: Option<FieldSel>,
+}
+
+/// A compiled `[html]` table.
+#[derive(Debug, Clone)]
+pub struct CompiledHtml {
+    pub item: Selector,
+    /// The item selector as written, for warnings.
+    pub item_raw: String,
+    /// Listing fields; `title` is always present.
+    pub fields: CompiledFields,
+    /// Without `@attr`, the `href` of the first match.
+    pub next_page: Option<FieldSel>,
+    pub max_pages: u32,
+    pub detail: Option<CompiledFields>,
+}
+
+/// A path into a JSON document, parsed from dotted (`data.results`,
+/// `financers.0.name`) or JSON pointer (`/data/results`) form. No segment:
+/// the value itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonPath {
+    pub raw: String,
+    pub segments: Vec<String>,
+}
+
+/// Compiled `[json.fields]`.
+#[derive(Debug, Clone)]
+pub struct JsonFieldPaths {
+    pub id: Option<JsonPath>,
+    pub title: JsonPath,
+    pub link: Option<JsonPath>,
+    pub summary: Option<JsonPath>,
+    pub deadline: Option<JsonPath>,
+    pub opens: Option<JsonPath>,
+    pub published: Option<JsonPath>,
+    pub funder: Option<JsonPath>,
+    pub kind: Option<JsonPath>,
+    pub audiences: Option<JsonPath>,
+    pub perimeter: Option<JsonPath>,
+    pub themes: Option<JsonPath>,
+    /// Contains `{}` or is an absolute base URL.
+    pub link_template: Option<String>,
+}
+
+/// How the next page of an API is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageRule {
+    /// The response holds the next page's URL at this path.
+    Next(JsonPath),
+    /// A page-number query parameter, first page `start`.
+    PageParam { param: String, start: u64 },
+    /// An offset query parameter advancing by `page_size`, first `start`.
+    OffsetParam { param: String, start: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledPagination {
+    pub rule: PageRule,
+    /// Required with `OffsetParam`.
+    pub page_size: Option<u32>,
+    pub max_pages: u32,
+}
+
+/// A compiled `[json]` table.
+#[derive(Debug, Clone)]
+pub struct CompiledJson {
+    pub method: schema::HttpMethod,
+    pub query: Vec<(String, String)>,
+    /// The `body` TOML table, converted to JSON.
+    pub body: Option<serde_json::Value>,
+    pub items: JsonPath,
+    pub fields: JsonFieldPaths,
+    pub pagination: Option<CompiledPagination>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_fold_case_accents_and_spaces() {
+        assert_eq!(
+            fold_label("  Région\n Île-de-France "),
+            "region ile-de-france"
+        );
+        assert_eq!(fold_label("COLLECTIVITÉS"), fold_label("collectivites"));
+    }
+}

@@ -142,13 +142,28 @@ pub struct HtmlFields {
     pub themes: Option<FieldSelector>,
 }
 
+/// The `[html]` table. The listing's field selectors are written directly in
+/// it (`title = "h2 a"`), like [`HtmlFields`]; they are spelled out here
+/// rather than `#[serde(flatten)]`ed because serde buffers flattened fields,
+/// which loses toml's spans (every `Spanned` field then fails to
+/// deserialize) and the line numbers of unknown keys.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HtmlSpec {
     /// Selector of one item on the listing page.
     pub item: FieldSelector,
-    #[serde(flatten)]
-    pub fields: HtmlFields,
+    pub id: Option<FieldSelector>,
+    pub title: Option<FieldSelector>,
+    pub link: Option<FieldSelector>,
+    pub summary: Option<FieldSelector>,
+    pub deadline: Option<FieldSelector>,
+    pub opens: Option<FieldSelector>,
+    pub published: Option<FieldSelector>,
+    pub funder: Option<FieldSelector>,
+    pub kind: Option<FieldSelector>,
+    pub audiences: Option<FieldSelector>,
+    pub perimeter: Option<FieldSelector>,
+    pub themes: Option<FieldSelector>,
     /// Selector of the "next page" link (`"a[rel=next] @href"`).
     pub next_page: Option<FieldSelector>,
     /// At most this many listing pages per crawl (default 5).
@@ -156,6 +171,26 @@ pub struct HtmlSpec {
     pub max_pages: u32,
     /// Follow each item's link and extract more fields there.
     pub detail: Option<HtmlFields>,
+}
+
+impl HtmlSpec {
+    /// The listing's field selectors, in the same shape as `[html.detail]`.
+    pub fn fields(&self) -> HtmlFields {
+        HtmlFields {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            link: self.link.clone(),
+            summary: self.summary.clone(),
+            deadline: self.deadline.clone(),
+            opens: self.opens.clone(),
+            published: self.published.clone(),
+            funder: self.funder.clone(),
+            kind: self.kind.clone(),
+            audiences: self.audiences.clone(),
+            perimeter: self.perimeter.clone(),
+            themes: self.themes.clone(),
+        }
+    }
 }
 
 fn default_max_pages() -> u32 {

@@ -1,0 +1,152 @@
+//! The fetcher's politeness and safety settings, with named defaults, and
+//! the per-source overrides a source definition may set. Read from the
+//! `[fetch]` section of the configuration; unknown keys are errors.
+
+use anyhow::{bail, ensure};
+use serde::Deserialize;
+
+/// Fetch settings. Every field has a default, so an empty `[fetch]` section
+/// (or none at all) gives a polite, safe fetcher.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchConfig {
+    /// The `User-Agent` header. Empty (the default) means
+    /// `Vigie/<version> (+<contact_url>)`, so that setting only
+    /// `contact_url` is enough to give site owners a way to reach you.
+    pub user_agent: String,
+    /// Where a site owner can learn about Vigie and reach its operator.
+    /// Default `https://github.com/vigie/vigie`.
+    pub contact_url: String,
+    /// Requests in flight at once to one host (scheme, host, port). Default 1.
+    pub per_host_concurrency: usize,
+    /// Requests in flight at once overall. Default 8.
+    pub total_concurrency: usize,
+    /// Minimum delay between two request starts to the same host, in
+    /// milliseconds; raised by a robots.txt `Crawl-delay`. Default 1000.
+    pub min_spacing_ms: u64,
+    /// Time allowed to establish a connection (TCP + TLS), seconds. Default 10.
+    pub connect_timeout_secs: u64,
+    /// Time allowed for a whole request, body included, seconds. Default 30.
+    pub timeout_secs: u64,
+    /// Largest body accepted, after decompression, in bytes. Default 10 MiB.
+    pub max_body_bytes: u64,
+    /// Redirects followed before giving up. Default 10.
+    pub max_redirects: usize,
+    /// Retries after the first attempt, for retryable failures only
+    /// (see `FetchError::is_retryable`). Default 3.
+    pub retries: u32,
+    /// Base of the exponential backoff between retries, milliseconds;
+    /// the n-th retry waits about `base × 2^n`, with jitter. Default 500.
+    pub backoff_base_ms: u64,
+    /// Longest `Retry-After` honoured, seconds; a server asking for longer
+    /// fails the fetch (`RetryAfterTooLong`) rather than stall the run. Default 120.
+    pub max_retry_after_secs: u64,
+    /// Whether robots.txt is obeyed. Default true.
+    pub robots: bool,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            user_agent: String::new(),
+            contact_url: "https://github.com/vigie/vigie".to_string(),
+            per_host_concurrency: 1,
+            total_concurrency: 8,
+            min_spacing_ms: 1000,
+            connect_timeout_secs: 10,
+            timeout_secs: 30,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 10,
+            retries: 3,
+            backoff_base_ms: 500,
+            max_retry_after_secs: 120,
+            robots: true,
+        }
+    }
+}
+
+impl FetchConfig {
+    /// The `User-Agent` actually sent (see [`FetchConfig::user_agent`]).
+    pub fn effective_user_agent(&self) -> String {
+        if self.user_agent.trim().is_empty() {
+            format!(
+                "Vigie/{} (+{})",
+                env!("CARGO_PKG_VERSION"),
+                self.contact_url
+            )
+        } else {
+            self.user_agent.clone()
+        }
+    }
+
+    /// Checks that the settings can work, naming the field that cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        ensure!(
+            self.per_host_concurrency >= 1,
+            "fetch.per_host_concurrency must be at least 1"
+        );
+        ensure!(
+            self.total_concurrency >= 1,
+            "fetch.total_concurrency must be at least 1"
+        );
+        ensure!(
+            self.timeout_secs >= 1,
+            "fetch.timeout_secs must be at least 1"
+        );
+        ensure!(
+            self.connect_timeout_secs >= 1,
+            "fetch.connect_timeout_secs must be at least 1"
+        );
+        ensure!(
+            self.max_body_bytes >= 1,
+            "fetch.max_body_bytes must be at least 1"
+        );
+        let user_agent = self.effective_user_agent();
+        if reqwest::header::HeaderValue::from_str(&user_agent).is_err() {
+            bail!(
+                "fetch.user_agent {user_agent:?} is not a valid HTTP header value (use printable ASCII)"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Per-source settings that replace the [`FetchConfig`] value when set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchOverrides {
+    /// Replaces `min_spacing_ms` (a robots.txt `Crawl-delay` still raises it).
+    pub min_spacing_ms: Option<u64>,
+    /// Replaces `timeout_secs`.
+    pub timeout_secs: Option<u64>,
+    /// Replaces `max_body_bytes`.
+    pub max_body_bytes: Option<u64>,
+    /// Replaces `robots`, e.g. `false` for an API the funder asked us to use.
+    pub robots: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_user_agent_names_vigie_and_the_contact_url() {
+        let config = FetchConfig {
+            contact_url: "https://vigie.example/contact".into(),
+            ..FetchConfig::default()
+        };
+        let ua = config.effective_user_agent();
+        assert!(ua.starts_with("Vigie/"), "{ua}");
+        assert!(ua.ends_with("(+https://vigie.example/contact)"), "{ua}");
+    }
+
+    #[test]
+    fn zero_concurrency_is_refused_by_name() {
+        let config = FetchConfig {
+            total_concurrency: 0,
+            ..FetchConfig::default()
+        };
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("total_concurrency"), "{error}");
+    }
+}

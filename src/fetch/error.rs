@@ -1,0 +1,195 @@
+//! Why a fetch failed, one variant per cause, and the single place that
+//! decides which failures are worth retrying ([`FetchError::is_retryable`]).
+//! The crawl orchestrator and the scheduler branch on these variants.
+
+use std::error::Error as StdError;
+
+use url::Url;
+
+/// A fetch that did not produce a page. Each message is one line saying what
+/// happened and, where it helps, what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(
+        "robots.txt of {} disallows {url} for Vigie; the page was not requested: drop it from the source or ask the site's owner",
+        url.host_str().unwrap_or("the site")
+    )]
+    DisallowedByRobots { url: Url },
+
+    #[error(
+        "{robots_url} could not be fetched ({reason}), so per RFC 9309 the whole site counts as disallowed and {url} was not requested; the next run tries again"
+    )]
+    RobotsUnreachable {
+        url: Url,
+        robots_url: Url,
+        reason: String,
+    },
+
+    #[error("{url} answered HTTP {status}{}", status_hint(*status))]
+    Status { url: Url, status: u16 },
+
+    #[error(
+        "{url} did not answer completely within {after_secs} s; raise timeout_secs for this source if the site is just slow"
+    )]
+    Timeout { url: Url, after_secs: u64 },
+
+    #[error(
+        "the body of {url} is larger than the {limit}-byte cap; raise max_body_bytes for this source if the page is legitimately that big"
+    )]
+    BodyTooLarge { url: Url, limit: u64 },
+
+    #[error(
+        "{url} redirected more than {limit} times (a redirect loop?); point the source at the final URL"
+    )]
+    TooManyRedirects { url: Url, limit: usize },
+
+    #[error("could not connect to {url}: {message}; check the host name and that the site is up")]
+    Connect { url: Url, message: String },
+
+    #[error(
+        "the body of {url} stopped after {received} of the {expected} bytes announced by Content-Length (the server closed the connection early)"
+    )]
+    Truncated {
+        url: Url,
+        received: u64,
+        expected: u64,
+    },
+
+    #[error("reading the body of {url} failed: {message}")]
+    Body { url: Url, message: String },
+
+    #[error("the request to {url} failed before a response arrived: {message}")]
+    Transport { url: Url, message: String },
+
+    #[error(
+        "{url} asked to wait {secs} s before retrying (Retry-After), more than max_retry_after_secs = {max}; gave up until the next run"
+    )]
+    RetryAfterTooLong { url: Url, secs: u64, max: u64 },
+
+    #[error("cannot request {url}: {message}")]
+    InvalidRequest { url: Url, message: String },
+}
+
+impl FetchError {
+    /// Whether trying the same request again soon may succeed. This is the
+    /// one place that decides it: the fetcher's retry loop and the scheduler
+    /// both ask here.
+    ///
+    /// Retryable: timeouts, connection and transport failures, a body cut
+    /// short, HTTP 5xx, 408 (Request Timeout) and 429 (Too Many Requests).
+    /// Not retryable: other 4xx (the request itself is wrong), robots.txt
+    /// refusals (the verdict is cached), a body over the cap, redirect loops,
+    /// a `Retry-After` beyond the configured maximum, invalid requests.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            FetchError::Timeout { .. }
+            | FetchError::Connect { .. }
+            | FetchError::Truncated { .. }
+            | FetchError::Body { .. }
+            | FetchError::Transport { .. } => true,
+            FetchError::Status { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+            FetchError::DisallowedByRobots { .. }
+            | FetchError::RobotsUnreachable { .. }
+            | FetchError::BodyTooLarge { .. }
+            | FetchError::TooManyRedirects { .. }
+            | FetchError::RetryAfterTooLong { .. }
+            | FetchError::InvalidRequest { .. } => false,
+        }
+    }
+
+    /// The URL the failed fetch was for.
+    pub fn url(&self) -> &Url {
+        match self {
+            FetchError::DisallowedByRobots { url }
+            | FetchError::RobotsUnreachable { url, .. }
+            | FetchError::Status { url, .. }
+            | FetchError::Timeout { url, .. }
+            | FetchError::BodyTooLarge { url, .. }
+            | FetchError::TooManyRedirects { url, .. }
+            | FetchError::Connect { url, .. }
+            | FetchError::Truncated { url, .. }
+            | FetchError::Body { url, .. }
+            | FetchError::Transport { url, .. }
+            | FetchError::RetryAfterTooLong { url, .. }
+            | FetchError::InvalidRequest { url, .. } => url,
+        }
+    }
+}
+
+/// A short reason phrase and, for the statuses a curator can act on, advice.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 | 403 => {
+            " (access refused): the site blocks Vigie or needs credentials; check the source URL or ask the owner"
+        }
+        404 | 410 => " (not found): the page moved or was removed; update the source URL",
+        405 => " (method not allowed): check the source's method",
+        408 => " (request timeout): will be retried",
+        429 => " (too many requests): will be retried later",
+        400..=499 => " (client error): check the source URL, method and headers",
+        500..=599 => " (server error): the site is failing; will be retried",
+        _ => "",
+    }
+}
+
+/// An error and its causes on one line (`a: b: c`), because reqwest's own
+/// message ("error sending request") hides the cause that matters.
+pub(crate) fn error_chain(error: &dyn StdError) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://example.fr/aap").unwrap()
+    }
+
+    #[test]
+    fn retryable_statuses_are_5xx_408_and_429() {
+        let status = |status| FetchError::Status { url: url(), status };
+        assert!(status(500).is_retryable());
+        assert!(status(503).is_retryable());
+        assert!(status(408).is_retryable());
+        assert!(status(429).is_retryable());
+        assert!(!status(404).is_retryable());
+        assert!(!status(403).is_retryable());
+        assert!(!status(400).is_retryable());
+    }
+
+    #[test]
+    fn messages_are_one_line() {
+        let errors = [
+            FetchError::Status {
+                url: url(),
+                status: 404,
+            },
+            FetchError::BodyTooLarge {
+                url: url(),
+                limit: 10,
+            },
+            FetchError::DisallowedByRobots { url: url() },
+            FetchError::Truncated {
+                url: url(),
+                received: 1,
+                expected: 2,
+            },
+        ];
+        for error in errors {
+            let message = error.to_string();
+            assert!(!message.contains('\n'), "{message}");
+            assert!(message.contains("https://example.fr/aap"), "{message}");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Vigie's one integration test binary: each module tests one stage or flow
+//! against real local servers (see `support`).
+
+mod fetch;
+mod support;

@@ -1,0 +1,8 @@
+//! Helpers shared by every integration test module.
+// Each test module uses a different part of the helpers.
+#![allow(dead_code)]
+
+pub mod fixture_server;
+
+#[allow(unused_imports)]
+pub use fixture_server::{FixtureServer, RecordedRequest, Response};
