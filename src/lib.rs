@@ -17,4 +17,5 @@
 pub mod domain;
 pub mod extract;
 pub mod fetch;
+pub mod normalize;
 pub mod source;

@@ -1,0 +1,3 @@
+//! Normalize stage: raw items to calls.
+
+pub mod dates;
