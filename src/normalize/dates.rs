@@ -432,20 +432,20 @@ fn collect(text: &str) -> Vec<Hit> {
             hit.end += t.get(0).map_or(0, |m| m.end());
         }
         let mut window_start = prev_end.max(hit.start.saturating_sub(CUE_WINDOW));
-        if let Some(bare) = BARE_DAY.captures(&text[window_start..hit.start]) {
-            if let (Some(d), Some(span)) = (bare.name("d"), bare.name("bare")) {
-                let day = d.as_str().parse().unwrap_or(0);
-                let mut opening = Hit::new(
-                    window_start + span.start(),
-                    window_start + span.end(),
-                    day,
-                    hit.month,
-                    hit.year,
-                );
-                (opening.cue, opening.supersedes) = own_cue(text, window_start, opening.start);
-                window_start = opening.end;
-                hits.push(opening);
-            }
+        if let Some(bare) = BARE_DAY.captures(&text[window_start..hit.start])
+            && let (Some(d), Some(span)) = (bare.name("d"), bare.name("bare"))
+        {
+            let day = d.as_str().parse().unwrap_or(0);
+            let mut opening = Hit::new(
+                window_start + span.start(),
+                window_start + span.end(),
+                day,
+                hit.month,
+                hit.year,
+            );
+            (opening.cue, opening.supersedes) = own_cue(text, window_start, opening.start);
+            window_start = opening.end;
+            hits.push(opening);
         }
         let window = &text[window_start..hit.start];
         if hit.time.is_none()
