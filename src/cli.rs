@@ -20,7 +20,11 @@ use crate::source::{self, SourceDef};
 use crate::store::{CallFilter, Store};
 
 #[derive(Debug, Parser)]
-#[command(name = "vigie", version, about = "Calls for projects (AAP/AMI) for French local governments: crawl, store, deliver")]
+#[command(
+    name = "vigie",
+    version,
+    about = "Calls for projects (AAP/AMI) for French local governments: crawl, store, deliver"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -218,7 +222,9 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<ExitCode> {
                 config.crawl.sources_dir.display()
             );
         }
-        all.into_iter().filter(|s| args.only.iter().any(|id| id == s.id.as_str())).collect()
+        all.into_iter()
+            .filter(|s| args.only.iter().any(|id| id == s.id.as_str()))
+            .collect()
     };
     let crawler = crawler(&config)?;
     let progress = report::progress_bar(sources.len() as u64, std::io::stderr().is_terminal());
@@ -226,7 +232,11 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<ExitCode> {
     progress.finish_and_clear();
     report::print_crawl_summary(&reports, args.format)?;
     let failed = reports.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
-    Ok(if failed || invalid { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed || invalid {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -256,9 +266,19 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     if !args.fetch {
         for def in &defs {
-            println!("ok: {} ({}, {} source, {})", def.path.display(), def.id, def.kind_name(), def.url);
+            println!(
+                "ok: {} ({}, {} source, {})",
+                def.path.display(),
+                def.id,
+                def.kind_name(),
+                def.url
+            );
         }
-        return Ok(if invalid { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+        return Ok(if invalid {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     // Fetching needs no database: a crawler over a throw-away in-memory store.
     let crawler = Crawler {
@@ -276,7 +296,11 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         previews.push(preview);
     }
     report::print_previews(&previews, args.format)?;
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn list_sources(args: ListArgs) -> anyhow::Result<ExitCode> {
@@ -289,11 +313,17 @@ fn list_sources(args: ListArgs) -> anyhow::Result<ExitCode> {
 fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
     let config = args.common.load()?;
     let path = &config.database.path;
-    anyhow::ensure!(path.exists(), "no database at {}: run `vigie crawl` first or pass --db PATH", path.display());
+    anyhow::ensure!(
+        path.exists(),
+        "no database at {}: run `vigie crawl` first or pass --db PATH",
+        path.display()
+    );
     let store = Store::open(path).with_context(|| format!("opening {}", path.display()))?;
     let now = chrono::Utc::now();
     if let Some(CallsAction::Show { id, format }) = args.action {
-        let call = store.get_call(id, now)?.with_context(|| format!("no call with id {id}"))?;
+        let call = store
+            .get_call(id, now)?
+            .with_context(|| format!("no call with id {id}"))?;
         let history = store.call_history(call.id)?;
         report::print_call(&call, &history, format)?;
         return Ok(ExitCode::SUCCESS);

@@ -68,21 +68,27 @@ impl Config {
             Config::deserialize(table.clone()).map_err(|e| anyhow::anyhow!("{origin}: {}", e.message()))?;
         }
         for (name, value) in env {
-            let Some(path) = name.strip_prefix("VIGIE_") else { continue };
-            let Some((section, key)) = path.split_once("__") else { continue };
+            let Some(path) = name.strip_prefix("VIGIE_") else {
+                continue;
+            };
+            let Some((section, key)) = path.split_once("__") else {
+                continue;
+            };
             let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
             let Some(toml::Value::Table(t)) = table.get_mut(&section) else {
                 bail!("environment variable {name}: there is no configuration section `{section}`");
             };
             t.insert(key, env_value(&value));
-            Config::deserialize(table.clone()).map_err(|e| anyhow::anyhow!("environment variable {name}: {}", e.message()))?;
+            Config::deserialize(table.clone())
+                .map_err(|e| anyhow::anyhow!("environment variable {name}: {}", e.message()))?;
         }
         Config::deserialize(table).map_err(|e| anyhow::anyhow!("configuration: {}", e.message()))
     }
 }
 
 fn read_layer(path: &Path) -> anyhow::Result<(String, toml::Table)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading configuration file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading configuration file {}", path.display()))?;
     let table = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok((path.display().to_string(), table))
 }
@@ -127,8 +133,15 @@ mod tests {
 
     #[test]
     fn a_file_then_the_environment_override_defaults() {
-        let env = vec![("VIGIE_FETCH__MIN_SPACING_MS".to_string(), "0".to_string()), ("VIGIE_DATABASE__PATH".into(), "/tmp/x.db".into())];
-        let c = Config::from_layers(layer("[crawl]\nconcurrency = 3\n[database]\npath = \"f.db\"\n"), env.into_iter()).unwrap();
+        let env = vec![
+            ("VIGIE_FETCH__MIN_SPACING_MS".to_string(), "0".to_string()),
+            ("VIGIE_DATABASE__PATH".into(), "/tmp/x.db".into()),
+        ];
+        let c = Config::from_layers(
+            layer("[crawl]\nconcurrency = 3\n[database]\npath = \"f.db\"\n"),
+            env.into_iter(),
+        )
+        .unwrap();
         assert_eq!(c.crawl.concurrency, 3);
         assert_eq!(c.fetch.min_spacing_ms, 0);
         assert_eq!(c.database.path, PathBuf::from("/tmp/x.db"));
@@ -137,12 +150,24 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors_that_name_their_origin() {
-        let err = Config::from_layers(layer("[crawl]\nconcurency = 3\n"), std::iter::empty()).unwrap_err().to_string();
+        let err = Config::from_layers(layer("[crawl]\nconcurency = 3\n"), std::iter::empty())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("custom.toml") && err.contains("concurency"), "{err}");
         let env = vec![("VIGIE_FETCH__TIMEOUT".to_string(), "3".to_string())];
-        let err = Config::from_layers(None, env.into_iter()).unwrap_err().to_string();
-        assert!(err.contains("VIGIE_FETCH__TIMEOUT") && err.contains("timeout"), "{err}");
+        let err = Config::from_layers(None, env.into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("VIGIE_FETCH__TIMEOUT") && err.contains("timeout"),
+            "{err}"
+        );
         let env = vec![("VIGIE_NOPE__X".to_string(), "3".to_string())];
-        assert!(Config::from_layers(None, env.into_iter()).unwrap_err().to_string().contains("nope"));
+        assert!(
+            Config::from_layers(None, env.into_iter())
+                .unwrap_err()
+                .to_string()
+                .contains("nope")
+        );
     }
 }

@@ -83,7 +83,11 @@ pub struct Collected {
 impl Crawler {
     /// Crawls `sources`, at most `config.concurrency` at a time; calls
     /// `on_done` as each one finishes (for progress display).
-    pub async fn crawl_all(&self, sources: Vec<SourceDef>, on_done: impl Fn(&SourceReport)) -> Vec<SourceReport> {
+    pub async fn crawl_all(
+        &self,
+        sources: Vec<SourceDef>,
+        on_done: impl Fn(&SourceReport),
+    ) -> Vec<SourceReport> {
         let mut reports: Vec<SourceReport> = futures::stream::iter(sources)
             .map(|source| {
                 let crawler = self.clone();
@@ -115,15 +119,35 @@ impl Crawler {
             duration: Duration::ZERO,
         };
 
+        let (sid, name, kind, url, priority) = (
+            id.clone(),
+            source.name.clone(),
+            source.kind_name(),
+            source.url.to_string(),
+            source.priority,
+        );
         let state = self
-            .with_store(|store| {
-                store.upsert_source(&id, &source.name, source.kind_name(), source.url.as_str(), source.priority)?;
-                store.fetch_state(&id)
+            .with_store(move |store| {
+                store.upsert_source(&sid, &name, kind, &url, priority)?;
+                store.fetch_state(&sid)
             })
             .await;
         let validators = match state {
-            Ok(s) => Validators { etag: s.etag, last_modified: s.last_modified },
-            Err(e) => return self.finish(report, started, started_at, None, Some(format!("database: {e:#}"))).await,
+            Ok(s) => Validators {
+                etag: s.etag,
+                last_modified: s.last_modified,
+            },
+            Err(e) => {
+                return self
+                    .finish(
+                        report,
+                        started,
+                        started_at,
+                        None,
+                        Some(format!("database: {e:#}")),
+                    )
+                    .await;
+            }
         };
 
         let collected = self.collect(source, validators).await;
@@ -136,7 +160,10 @@ impl Crawler {
         }
 
         let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
-        let ctx = NormalizeContext { rules: &self.rules, today };
+        let ctx = NormalizeContext {
+            rules: &self.rules,
+            today,
+        };
         let mut items = Vec::with_capacity(collected.items.len());
         for raw in &collected.items {
             match normalize_item(raw, source, &ctx) {
@@ -153,11 +180,16 @@ impl Crawler {
         if fatal.is_none() && items.is_empty() && !source.is_feed() {
             // A listing or API that suddenly yields nothing has almost always
             // changed its layout: fail loudly rather than report "0 new".
-            fatal = Some("no items found: the selectors or paths match nothing (has the page layout changed?)".into());
+            fatal = Some(
+                "no items found: the selectors or paths match nothing (has the page layout changed?)".into(),
+            );
         }
         if !items.is_empty() {
             let id2 = id.clone();
-            match self.with_store(move |store| store.ingest(&id2, &items, Utc::now())).await {
+            match self
+                .with_store(move |store| store.ingest(&id2, &items, Utc::now()))
+                .await
+            {
                 Ok(out) => {
                     report.new = out.new.len() as u32;
                     report.updated = out.updated.len() as u32;
@@ -166,7 +198,11 @@ impl Crawler {
                 Err(e) => fatal = Some(format!("database: {e:#}")),
             }
         }
-        let validators = if fatal.is_none() { collected.validators } else { None };
+        let validators = if fatal.is_none() {
+            collected.validators
+        } else {
+            None
+        };
         self.finish(report, started, started_at, validators, fatal).await
     }
 
@@ -180,8 +216,16 @@ impl Crawler {
         while let Some(page_request) = request.take() {
             // Only the first page is conditional: later pages are fetched
             // only when the first one changed.
-            let conditional = if index == 0 { validators.clone() } else { Validators::default() };
-            let page = match self.fetcher.fetch(&self.fetch_request(source, page_request.clone(), conditional)).await {
+            let conditional = if index == 0 {
+                validators.clone()
+            } else {
+                Validators::default()
+            };
+            let page = match self
+                .fetcher
+                .fetch(&self.fetch_request(source, page_request.clone(), conditional))
+                .await
+            {
                 Ok(FetchOutcome::NotModified) if index == 0 => {
                     out.not_modified = true;
                     return out;
@@ -206,7 +250,11 @@ impl Crawler {
                 }
                 Err(e) => {
                     out.errors += 1;
-                    out.fatal = Some(if index == 0 { e.to_string() } else { format!("page {}: {e}", index + 1) });
+                    out.fatal = Some(if index == 0 {
+                        e.to_string()
+                    } else {
+                        format!("page {}: {e}", index + 1)
+                    });
                 }
             }
             index += 1;
@@ -248,7 +296,9 @@ impl Crawler {
             }
         }
         if skipped > 0 {
-            out.warnings.push(format!("{skipped} detail pages not fetched (crawl.max_details = {limit})"));
+            out.warnings.push(format!(
+                "{skipped} detail pages not fetched (crawl.max_details = {limit})"
+            ));
         }
     }
 
@@ -297,7 +347,10 @@ impl Crawler {
             },
             warnings: report.warnings.clone(),
         };
-        if let Err(e) = self.with_store(move |store| store.record_run(&run, validators, finished)).await {
+        if let Err(e) = self
+            .with_store(move |store| store.record_run(&run, validators, finished))
+            .await
+        {
             tracing::error!(source = %report.source, "could not record the crawl run: {e:#}");
             if !matches!(report.outcome, Outcome::Failed(_)) {
                 report.outcome = Outcome::Failed(format!("database: {e:#}"));
@@ -313,7 +366,9 @@ impl Crawler {
     ) -> anyhow::Result<T> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = store.lock().map_err(|_| anyhow::anyhow!("the database lock was poisoned by a crash"))?;
+            let mut guard = store
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the database lock was poisoned by a crash"))?;
             f(&mut guard)
         })
         .await?
@@ -321,5 +376,9 @@ impl Crawler {
 }
 
 fn page_error(index: u32, e: &FetchError) -> String {
-    if index == 0 { e.to_string() } else { format!("page {}: {e}", index + 1) }
+    if index == 0 {
+        e.to_string()
+    } else {
+        format!("page {}: {e}", index + 1)
+    }
 }

@@ -56,7 +56,9 @@ pub fn on_source_done(bar: &ProgressBar, r: &SourceReport) {
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic).set_header(header.to_vec());
+    t.load_style(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
     t
 }
 
@@ -106,7 +108,18 @@ pub fn print_crawl_summary(reports: &[SourceReport], format: Format) -> anyhow::
             .collect();
         return print_json(&rows);
     }
-    let mut t = table(&["source", "outcome", "pages", "items", "new", "updated", "unchanged", "errors", "warnings", "duration"]);
+    let mut t = table(&[
+        "source",
+        "outcome",
+        "pages",
+        "items",
+        "new",
+        "updated",
+        "unchanged",
+        "errors",
+        "warnings",
+        "duration",
+    ]);
     for r in reports {
         t.add_row(vec![
             r.source.clone(),
@@ -155,8 +168,13 @@ pub struct PreviewItem {
 /// Fetches a source and normalizes what it would store, storing nothing.
 pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
     let collected = crawler.collect(source, Validators::default()).await;
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
-    let ctx = NormalizeContext { rules: &crawler.rules, today };
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    let ctx = NormalizeContext {
+        rules: &crawler.rules,
+        today,
+    };
     let mut warnings = collected.warnings;
     let mut items = Vec::new();
     for raw in &collected.items {
@@ -181,7 +199,8 @@ pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
         }
     }
     let error = collected.fatal.or_else(|| {
-        (items.is_empty() && !source.is_feed()).then(|| "no items found: the selectors or paths match nothing".to_string())
+        (items.is_empty() && !source.is_feed())
+            .then(|| "no items found: the selectors or paths match nothing".to_string())
     });
     Preview {
         source: source.id.to_string(),
@@ -198,8 +217,22 @@ pub fn print_previews(previews: &[Preview], format: Format) -> anyhow::Result<()
         return print_json(previews);
     }
     for p in previews {
-        println!("{} ({}): {} items from {} pages", p.source, p.file, p.items.len(), p.pages);
-        let mut t = table(&["title", "link", "kind", "deadline", "audiences", "perimeter", "themes"]);
+        println!(
+            "{} ({}): {} items from {} pages",
+            p.source,
+            p.file,
+            p.items.len(),
+            p.pages
+        );
+        let mut t = table(&[
+            "title",
+            "link",
+            "kind",
+            "deadline",
+            "audiences",
+            "perimeter",
+            "themes",
+        ]);
         for i in &p.items {
             t.add_row(vec![
                 i.title.clone(),
@@ -229,7 +262,14 @@ pub fn print_source_states(states: &[SourceStateRecord], format: Format) -> anyh
     if format != Format::Table {
         return print_json(states);
     }
-    let mut t = table(&["source", "calls", "last run", "last success", "failures", "last error"]);
+    let mut t = table(&[
+        "source",
+        "calls",
+        "last run",
+        "last success",
+        "failures",
+        "last error",
+    ]);
     for s in states {
         t.add_row(vec![
             s.id.clone(),
@@ -258,8 +298,24 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout().lock());
             w.write_record([
-                "id", "title", "funder", "kind", "status", "recurrence", "url", "audiences", "perimeter", "themes",
-                "opens_on", "deadline", "deadlines", "sources", "first_seen", "updated", "last_seen", "summary_text",
+                "id",
+                "title",
+                "funder",
+                "kind",
+                "status",
+                "recurrence",
+                "url",
+                "audiences",
+                "perimeter",
+                "themes",
+                "opens_on",
+                "deadline",
+                "deadlines",
+                "sources",
+                "first_seen",
+                "updated",
+                "last_seen",
+                "summary_text",
             ])?;
             for c in calls {
                 w.write_record([
@@ -275,7 +331,11 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                     join(&c.themes),
                     opt_time(&c.opens_on),
                     opt_time(&c.deadline),
-                    c.deadlines.iter().map(|d| d.to_rfc3339()).collect::<Vec<_>>().join(" "),
+                    c.deadlines
+                        .iter()
+                        .map(|d| d.to_rfc3339())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     c.sources.join(" "),
                     c.first_seen.to_rfc3339(),
                     c.updated.to_rfc3339(),
@@ -287,14 +347,25 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
             Ok(())
         }
         Format::Table => {
-            let mut t = table(&["id", "title", "kind", "status", "deadline", "perimeter", "themes", "sources"]);
+            let mut t = table(&[
+                "id",
+                "title",
+                "kind",
+                "status",
+                "deadline",
+                "perimeter",
+                "themes",
+                "sources",
+            ]);
             for c in calls {
                 t.add_row(vec![
                     c.id.to_string(),
                     c.title.clone(),
                     c.kind.to_string(),
                     c.status.to_string(),
-                    c.deadline.map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into()),
+                    c.deadline
+                        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_else(|| "—".into()),
                     c.perimeter.to_string(),
                     join(&c.themes),
                     c.sources.join(" "),
@@ -330,7 +401,14 @@ pub fn print_call(call: &CallRecord, history: &[ChangeRecord], format: Format) -
         ("perimeter", call.perimeter.to_string()),
         ("themes", join(&call.themes)),
         ("opens on", opt_time(&call.opens_on)),
-        ("deadlines", call.deadlines.iter().map(|d| d.to_rfc3339()).collect::<Vec<_>>().join(", ")),
+        (
+            "deadlines",
+            call.deadlines
+                .iter()
+                .map(|d| d.to_rfc3339())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         ("sources", call.sources.join(", ")),
         ("first seen", call.first_seen.to_rfc3339()),
         ("updated", call.updated.to_rfc3339()),

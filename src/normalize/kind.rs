@@ -12,10 +12,22 @@ use crate::domain::CallKind;
 /// "appel à manifestation d'intérêt" must win over a bare "appel".
 static RULES: LazyLock<Vec<(Regex, CallKind)>> = LazyLock::new(|| {
     [
-        (r"\bappels? a manifestations? d.?interets?\b|\bami\b", CallKind::Ami),
-        (r"\bappels? a projets?\b|\bappels? a propositions?\b|\baap\b|\bcall for (projects|proposals)\b", CallKind::Aap),
-        (r"\bappels? a candidatures?\b|\bappels? a candidats\b|\bcandidatez\b|\bcall for applications\b", CallKind::AppelCandidatures),
-        (r"\bprix\b|\btrophees?\b|\bconcours\b|\blabels?\b|\bawards?\b", CallKind::Prix),
+        (
+            r"\bappels? a manifestations? d.?interets?\b|\bami\b",
+            CallKind::Ami,
+        ),
+        (
+            r"\bappels? a projets?\b|\bappels? a propositions?\b|\baap\b|\bcall for (projects|proposals)\b",
+            CallKind::Aap,
+        ),
+        (
+            r"\bappels? a candidatures?\b|\bappels? a candidats\b|\bcandidatez\b|\bcall for applications\b",
+            CallKind::AppelCandidatures,
+        ),
+        (
+            r"\bprix\b|\btrophees?\b|\bconcours\b|\blabels?\b|\bawards?\b",
+            CallKind::Prix,
+        ),
     ]
     .into_iter()
     .map(|(re, kind)| (Regex::new(re).expect("valid kind pattern"), kind))
@@ -25,10 +37,7 @@ static RULES: LazyLock<Vec<(Regex, CallKind)>> = LazyLock::new(|| {
 /// The kind named in `text`, if any.
 pub fn detect_kind(text: &str) -> Option<CallKind> {
     let folded = fold(text);
-    RULES
-        .iter()
-        .find(|(re, _)| re.is_match(&folded))
-        .map(|(_, k)| *k)
+    RULES.iter().find(|(re, _)| re.is_match(&folded)).map(|(_, k)| *k)
 }
 
 #[cfg(test)]
@@ -57,10 +66,7 @@ mod tests {
                 Some(CallKind::AppelCandidatures),
             ),
             ("Prix de l'innovation territoriale", Some(CallKind::Prix)),
-            (
-                "Trophées de l'ingénierie territoriale",
-                Some(CallKind::Prix),
-            ),
+            ("Trophées de l'ingénierie territoriale", Some(CallKind::Prix)),
             ("Webinaire de présentation du programme", None),
             ("Amiens Métropole lance son plan", None),
         ];

@@ -47,16 +47,25 @@ pub enum Skipped {
 }
 
 /// Normalizes one raw item of `source`.
-pub fn normalize_item(raw: &RawItem, source: &SourceDef, ctx: &NormalizeContext) -> Result<Normalized, Skipped> {
+pub fn normalize_item(
+    raw: &RawItem,
+    source: &SourceDef,
+    ctx: &NormalizeContext,
+) -> Result<Normalized, Skipped> {
     let mut warnings = Vec::new();
     let title = clean_title(raw.title.as_deref().unwrap_or(""));
     if title.is_empty() {
-        return Err(Skipped::NoTitle(raw.link.clone().unwrap_or_else(|| "none".into())));
+        return Err(Skipped::NoTitle(
+            raw.link.clone().unwrap_or_else(|| "none".into()),
+        ));
     }
     let url = raw.link.as_deref().and_then(|link| {
         let url = url::canonical_url(raw.base_url.as_ref(), link);
         if url.is_none() {
-            warnings.push(format!("«{title}»: link `{}` is not an http(s) URL", plain_text(link)));
+            warnings.push(format!(
+                "«{title}»: link `{}` is not an http(s) URL",
+                plain_text(link)
+            ));
         }
         url
     });
@@ -76,7 +85,10 @@ pub fn normalize_item(raw: &RawItem, source: &SourceDef, ctx: &NormalizeContext)
     if let Some(text) = raw.deadline.as_deref().filter(|t| !t.trim().is_empty()) {
         found = find_deadline_in_field(&plain_text(text), reference);
         if found == DeadlineFound::None {
-            warnings.push(format!("«{title}»: deadline text not understood: `{}`", plain_text(text)));
+            warnings.push(format!(
+                "«{title}»: deadline text not understood: `{}`",
+                plain_text(text)
+            ));
         }
     }
     if found == DeadlineFound::None {
@@ -84,17 +96,33 @@ pub fn normalize_item(raw: &RawItem, source: &SourceDef, ctx: &NormalizeContext)
         found = find_deadline(&plain_text(&all), reference);
     }
     let (deadlines, ongoing) = match found {
-        DeadlineFound::Dates(dates) => (dates.iter().map(|d| d.to_paris().fixed_offset()).collect::<Vec<_>>(), false),
+        DeadlineFound::Dates(dates) => (
+            dates
+                .iter()
+                .map(|d| d.to_paris().fixed_offset())
+                .collect::<Vec<_>>(),
+            false,
+        ),
         DeadlineFound::Ongoing => (Vec::new(), true),
         DeadlineFound::None => (Vec::new(), false),
     };
     let opens_on = raw.opens.as_deref().and_then(|o| {
         let date = parse_date(&plain_text(o), reference);
         if date.is_none() {
-            warnings.push(format!("«{title}»: opening date not understood: `{}`", plain_text(o)));
+            warnings.push(format!(
+                "«{title}»: opening date not understood: `{}`",
+                plain_text(o)
+            ));
         }
         // An opening date is the start of that day, unlike a deadline.
-        date.map(|d| dates::FrenchDate { time: Some(d.time.unwrap_or_default()), ..d }.to_paris().fixed_offset())
+        date.map(|d| {
+            dates::FrenchDate {
+                time: Some(d.time.unwrap_or_default()),
+                ..d
+            }
+            .to_paris()
+            .fixed_offset()
+        })
     });
 
     let kind = kind_of(raw, source, &title, &summary_text);
@@ -127,7 +155,12 @@ pub fn normalize_item(raw: &RawItem, source: &SourceDef, ctx: &NormalizeContext)
 
 /// Identity within a source, in the written fallback order: id/GUID, else
 /// canonical URL, else a hash of title and deadline.
-fn item_key(raw: &RawItem, url: Option<&::url::Url>, title: &str, deadlines: &[DateTime<FixedOffset>]) -> ItemKey {
+fn item_key(
+    raw: &RawItem,
+    url: Option<&::url::Url>,
+    title: &str,
+    deadlines: &[DateTime<FixedOffset>],
+) -> ItemKey {
     if let Some(id) = raw.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
         return ItemKey::Id(id.chars().take(500).collect());
     }
@@ -144,10 +177,13 @@ fn item_key(raw: &RawItem, url: Option<&::url::Url>, title: &str, deadlines: &[D
 }
 
 fn kind_of(raw: &RawItem, source: &SourceDef, title: &str, summary: &str) -> CallKind {
-    let from_label = raw
-        .kind
-        .as_deref()
-        .and_then(|label| source.maps.kind(label).or_else(|| label.parse().ok()).or_else(|| kind::detect_kind(label)));
+    let from_label = raw.kind.as_deref().and_then(|label| {
+        source
+            .maps
+            .kind(label)
+            .or_else(|| label.parse().ok())
+            .or_else(|| kind::detect_kind(label))
+    });
     from_label
         .or_else(|| kind::detect_kind(title))
         .or(source.defaults.kind)
@@ -157,10 +193,17 @@ fn kind_of(raw: &RawItem, source: &SourceDef, title: &str, summary: &str) -> Cal
 
 fn audiences_of(raw: &RawItem, source: &SourceDef, title: &str, warnings: &mut Vec<String>) -> Vec<Audience> {
     let mut found: Vec<Audience> = Vec::new();
-    for label in raw.audiences.iter().map(|l| plain_text(l)).filter(|l| !l.is_empty()) {
+    for label in raw
+        .audiences
+        .iter()
+        .map(|l| plain_text(l))
+        .filter(|l| !l.is_empty())
+    {
         match source.maps.audience(&label).or_else(|| label.parse().ok()) {
             Some(a) => found.push(a),
-            None => warnings.push(format!("«{title}»: audience label `{label}` is not mapped: add it to [maps.audiences]")),
+            None => warnings.push(format!(
+                "«{title}»: audience label `{label}` is not mapped: add it to [maps.audiences]"
+            )),
         }
     }
     if found.is_empty() {
@@ -176,11 +219,15 @@ fn perimeter_of(raw: &RawItem, source: &SourceDef, title: &str, warnings: &mut V
     let mapped = label.as_deref().and_then(|l| {
         let p = source.maps.perimeter(l).or_else(|| l.parse().ok());
         if p.is_none() {
-            warnings.push(format!("«{title}»: perimeter label `{l}` is not mapped: add it to [maps.perimeter]"));
+            warnings.push(format!(
+                "«{title}»: perimeter label `{l}` is not mapped: add it to [maps.perimeter]"
+            ));
         }
         p
     });
-    mapped.or_else(|| source.defaults.perimeter.clone()).unwrap_or(Perimeter::France)
+    mapped
+        .or_else(|| source.defaults.perimeter.clone())
+        .unwrap_or(Perimeter::France)
 }
 
 fn themes_of(
@@ -197,7 +244,9 @@ fn themes_of(
             Some(t) => themes.push(t),
             // Unmapped theme labels are common (aggregators have hundreds of
             // categories) and keyword rules still apply: note, don't fail.
-            None => warnings.push(format!("«{title}»: theme label `{label}` is not mapped (keyword rules still apply)")),
+            None => warnings.push(format!(
+                "«{title}»: theme label `{label}` is not mapped (keyword rules still apply)"
+            )),
         }
     }
     themes.extend(rules.themes_for(&format!("{title} {summary}")));
@@ -211,6 +260,18 @@ fn recurrence_of(ongoing: bool, title: &str, summary: &str) -> Recurrence {
         return Recurrence::Ongoing;
     }
     let text = fold(&format!("{title} {summary}"));
-    let recurring = ["chaque annee", "tous les ans", "appel annuel", "edition annuelle", "nouvelle edition", "releve semestrielle", "chaque semestre"];
-    if recurring.iter().any(|cue| text.contains(cue)) { Recurrence::Recurring } else { Recurrence::Oneoff }
+    let recurring = [
+        "chaque annee",
+        "tous les ans",
+        "appel annuel",
+        "edition annuelle",
+        "nouvelle edition",
+        "releve semestrielle",
+        "chaque semestre",
+    ];
+    if recurring.iter().any(|cue| text.contains(cue)) {
+        Recurrence::Recurring
+    } else {
+        Recurrence::Oneoff
+    }
 }

@@ -8,6 +8,7 @@
 //! selector or an unknown code at crawl time.
 
 pub mod error;
+mod kind;
 pub mod load;
 pub mod schema;
 
@@ -212,10 +213,7 @@ mod tests {
 
     #[test]
     fn labels_fold_case_accents_and_spaces() {
-        assert_eq!(
-            fold_label("  Région\n Île-de-France "),
-            "region ile-de-france"
-        );
+        assert_eq!(fold_label("  Région\n Île-de-France "), "region ile-de-france");
         assert_eq!(fold_label("COLLECTIVITÉS"), fold_label("collectivites"));
     }
 }

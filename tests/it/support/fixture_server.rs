@@ -226,15 +226,8 @@ impl FixtureServer {
     pub fn route_sequence(&self, path: &str, responses: impl IntoIterator<Item = Response>) {
         let responses: Vec<Response> = responses.into_iter().collect();
         assert!(!responses.is_empty(), "a route needs at least one response");
-        let route = Route {
-            responses,
-            served: 0,
-        };
-        self.state
-            .routes
-            .lock()
-            .unwrap()
-            .insert(path.to_string(), route);
+        let route = Route { responses, served: 0 };
+        self.state.routes.lock().unwrap().insert(path.to_string(), route);
     }
 
     /// Serves `/robots.txt` with this content.
@@ -324,10 +317,7 @@ impl State {
 
 fn serve_file(dir: &Path, path: &str, request: &RecordedRequest) -> Option<Response> {
     let relative = Path::new(path.trim_start_matches('/'));
-    if relative
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
+    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
         return None;
     }
     let body = std::fs::read(dir.join(relative)).ok()?;
@@ -414,19 +404,13 @@ async fn write_response(
     response: Response,
 ) -> std::io::Result<()> {
     tokio::time::sleep(response.delay).await;
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\n",
-        response.status,
-        reason(response.status)
-    );
+    let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     let has_body = !matches!(response.status, 204 | 304) && request.method != "HEAD";
     match response.length {
-        Length::Exact if has_body => {
-            head.push_str(&format!("Content-Length: {}\r\n", response.body.len()))
-        }
+        Length::Exact if has_body => head.push_str(&format!("Content-Length: {}\r\n", response.body.len())),
         Length::Declared(length) => head.push_str(&format!("Content-Length: {length}\r\n")),
         _ => {}
     }
