@@ -43,6 +43,11 @@
 //!   follows another after a mere "et" / "," / "ou" shares its role
 //!   ("clôture : 15 mars et 15 septembre 2022"). "Reporté au", "prolongé
 //!   jusqu'au" mark a deadline that supersedes the ones written before it.
+//!   "Avant le", "jusqu'au" and "au plus tard" only say *when*: after an
+//!   event cue ("travaux achevés avant le") they leave the event role. A cue
+//!   may also follow the date: "30 juin 2021 (date limite)", "le 31 mars est
+//!   la date limite", and calendar lines "31 mars 2021 : clôture ; 20 avril
+//!   2021 : jury", where the words after each date are its own.
 //! - **What counts as a deadline.** In free text ([`find_deadline`]) only a
 //!   date with a deadline cue is a deadline: an uncued date on a page is as
 //!   often a publication or event date. In a field the source labelled as the
