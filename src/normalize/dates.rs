@@ -43,6 +43,11 @@
 //!   follows another after a mere "et" / "," / "ou" shares its role
 //!   ("clôture : 15 mars et 15 septembre 2022"). "Reporté au", "prolongé
 //!   jusqu'au" mark a deadline that supersedes the ones written before it.
+//!   "Avant le", "jusqu'au" and "au plus tard" only say *when*: after an
+//!   event cue ("travaux achevés avant le") they leave the event role. A cue
+//!   may also follow the date: "30 juin 2021 (date limite)", "le 31 mars est
+//!   la date limite", and calendar lines "31 mars 2021 : clôture ; 20 avril
+//!   2021 : jury", where the words after each date are its own.
 //! - **What counts as a deadline.** In free text ([`find_deadline`]) only a
 //!   date with a deadline cue is a deadline: an uncued date on a page is as
 //!   often a publication or event date. In a field the source labelled as the
@@ -324,18 +329,24 @@ static CUE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?P<px>publie\w*|publication|date de mise en ligne|mis\w* a jour|maj|mis\w* en ligne|en ligne depuis|modifie\w* le|date de modification|derniere modification|actualise\w* le|cree\w* le|date de creation|paru\w*|parution)",
         r"|(?P<ev>webinaires?|webinars?|reunions?|jury|jurys|comites?|commissions?|selection|laureats?|resultats?|annonces?|notifications?|auditions?|ateliers?|seances?|conferences?|journees?|evenements?|travaux|realisations?|achevement|livraison|signature|versements?|rapports?|bilan|execution|instruction|information|presentation|rencontres?|forum|salon|demarrage|mise en oeuvre|achev\w*|depenses?)",
         r"|(?P<sx>report\w*|prolong\w*|repouss\w*|decale\w*|nouvelle date limite)",
-        r"|(?P<tp>jusqu\W{0,2}\s*a(?:u|ux)?|avant|au plus tard)|(?P<sd>dates?\s+limites?|limites?|clotur\w*|clos|close|date de fin|fin de (?:l'|la |le )?(?:appel|ami|aap|depot|candidature|campagne|session)\w*|fin des (?:candidatures|depots|inscriptions)|echeances?|deadline|fermeture|fixee?s? (?:au|a)|vagues?|releves?|dernier delai|delai de (?:depot|reponse|candidature)|se termine|prend fin|termine\w*|expire\w*|retour des|remise des|reception des|envoi des)",
+        r"|(?P<tp>jusqu\W{0,2}\s*a(?:u|ux)?|avant|au plus tard)|(?P<sd>dates?\s+limites?|prochaine (?:session|releve|date|echeance)|limites?|clotur\w*|clos|close|date de fin|fin de (?:l'|la |le )?(?:appel|ami|aap|depot|candidature|campagne|session)\w*|fin des (?:candidatures|depots|inscriptions)|echeances?|deadline|fermeture|fixee?s? (?:au|a)|vagues?|releves?|dernier delai|delai de (?:depot|reponse|candidature)|se termine|prend fin|termine\w*|expire\w*|retour des|remise des|reception des|envoi des)",
         r"|(?P<op>ouverture|ouvert\w* le|a partir du|a partir de|a compter du|a compter de|des le|depuis|lancement|lance\w* le|debut|date d'ouverture|commence\w*)",
         r"|(?P<wd>depots?|deposer|depose\w*|candidat\w*|dossiers?|inscriptions?|reponses?|remise|envoi|soumission|soumettre|transmission)",
         r")\b"
     ))
 });
 
-/// A cue in parentheses right after a date: "30 juin 2021 (date limite)".
+/// A cue right after a date: "30 juin 2021 (date limite)", "31 mars 2021 est
+/// la date limite", or a calendar line "31 mars 2021 : clôture des dossiers".
 static CUE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"^\s*\(\s*(?:(?P<sd>date limite|limite|cloture|deadline|fin de l'appel)|(?P<px>date de publication|publie|publication|mis en ligne|mise a jour))",
-    )
+    re(concat!(
+        r"^\s*(?:(?P<colon>:)|\(|(?:est|sera|constitue|marque)\s+(?:la|le)\s+)\s*(?:",
+        r"(?P<sd>dates? limites?|limite|clotur\w*|deadline|fin de (?:l'appel|depot|candidature)\w*|fin des (?:candidatures|depots|inscriptions)|depot des (?:dossiers|candidatures)|remise des|reception des)",
+        r"|(?P<px>date de publication|publie\w*|publication|mis\w* en ligne|mis\w* a jour)",
+        r"|(?P<op>ouverture|lancement|debut)",
+        r"|(?P<ev>jury|comites?|selection|webinaires?|reunions?|resultats?|laureats?|annonces?|auditions?|notifications?)",
+        r")\b"
+    ))
 });
 
 /// Wording of a permanent or rolling call.
@@ -368,6 +379,8 @@ struct Hit {
     cue: Option<DateRole>,
     supersedes: bool,
     after_entre: bool,
+    /// Followed by ": <cue>", as in a calendar line.
+    calendar: bool,
     date: FrenchDate,
     role: DateRole,
 }
@@ -384,6 +397,7 @@ impl Hit {
             cue: None,
             supersedes: false,
             after_entre: false,
+            calendar: false,
             date: FrenchDate {
                 date: NaiveDate::MIN,
                 time: None,
@@ -450,16 +464,29 @@ fn collect(text: &str) -> Vec<Hit> {
             hit.time = time_from(&t);
         }
         hit.after_entre = ENTRE.is_match(window);
-        (hit.cue, hit.supersedes) = own_cue(text, window_start, hit.start);
-        if hit.cue.is_none()
-            && let Some(c) = CUE_AFTER.captures(&text[hit.end..(hit.end + AFTER_WINDOW).min(text.len())])
-        {
-            hit.cue = Some(if c.name("sd").is_some() {
-                DateRole::Deadline
-            } else {
-                DateRole::Publication
+        let after = CUE_AFTER
+            .captures(&text[hit.end..(hit.end + AFTER_WINDOW).min(text.len())])
+            .map(|c| {
+                let role = if c.name("sd").is_some() {
+                    DateRole::Deadline
+                } else if c.name("px").is_some() {
+                    DateRole::Publication
+                } else if c.name("op").is_some() {
+                    DateRole::Opening
+                } else {
+                    DateRole::Event
+                };
+                (role, c.name("colon").is_some())
             });
+        if hits.last().is_some_and(|h| h.calendar) {
+            // In "date : what" lines the words before this date describe the
+            // previous one.
+            hit.cue = after.map(|(role, _)| role);
+        } else {
+            (hit.cue, hit.supersedes) = own_cue(text, window_start, hit.start);
+            hit.cue = hit.cue.or(after.map(|(role, _)| role));
         }
+        hit.calendar = after.is_some_and(|(_, colon)| colon);
         prev_end = hit.end;
         hits.push(hit);
     }
