@@ -74,6 +74,9 @@ impl FetchRequest {
 }
 
 /// What a successful fetch gives.
+// Returned once per fetch and unpacked at once: boxing the page would only
+// add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
     /// HTTP 304: the page did not change since the validators were stored.
@@ -262,7 +265,6 @@ impl Fetcher {
         Err(match &*rules {
             RobotsRules::Unreachable { reason } => FetchError::RobotsUnreachable {
                 url: url.clone(),
-                robots_url: robots_url(url),
                 reason: reason.clone(),
             },
             _ => FetchError::DisallowedByRobots { url: url.clone() },
@@ -285,6 +287,7 @@ impl Fetcher {
                 .client
                 .get(robots_url.clone())
                 .header(header::ACCEPT, "text/plain")
+                .timeout(timeout)
                 .send()
                 .await?;
             let status = response.status().as_u16();

@@ -513,8 +513,15 @@ async fn requests_to_one_host_are_spaced_by_min_spacing() {
     assert_eq!(requests[0].path, "/robots.txt");
     let pages = server.requests_to("/p");
     assert_eq!(pages.len(), 3);
-    assert!(pages[0].at - requests[0].at >= Duration::from_millis(300));
-    assert!(pages[2].at - pages[0].at >= Duration::from_millis(600));
+    // The fetcher spaces request *starts*; the server sees *arrivals*, which
+    // trail the starts by a few milliseconds of scheduling noise when the
+    // whole suite runs in parallel (599.4 ms was observed once for a 600 ms
+    // spacing). The margin absorbs that noise, not a spacing error: without
+    // spacing the three requests arrive within a few milliseconds.
+    let noise = Duration::from_millis(25);
+    assert!(pages[0].at - requests[0].at >= Duration::from_millis(300) - noise);
+    assert!(pages[1].at - pages[0].at >= Duration::from_millis(300) - noise);
+    assert!(pages[2].at - pages[0].at >= Duration::from_millis(600) - noise);
 }
 
 #[tokio::test]
@@ -528,7 +535,8 @@ async fn crawl_delay_in_robots_raises_the_spacing() {
     fetched(fetcher.fetch(&get(server.url("/p"))).await);
 
     let pages = server.requests_to("/p");
-    assert!(pages[1].at - pages[0].at >= Duration::from_secs(1));
+    // Same arrival-noise margin as in the spacing test above.
+    assert!(pages[1].at - pages[0].at >= Duration::from_millis(1000 - 25));
 }
 
 #[tokio::test]
