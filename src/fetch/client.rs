@@ -245,7 +245,9 @@ impl Fetcher {
     }
 
     /// Fails with `DisallowedByRobots` / `RobotsUnreachable` unless robots.txt
-    /// lets Vigie fetch `url`.
+    /// lets Vigie fetch `url`. Only the requested URL is checked, not the
+    /// targets of the redirects it leads to: reqwest follows those itself, and
+    /// a site redirecting us somewhere has asked us to go there.
     async fn check_robots(&self, url: &Url, settings: &Effective) -> Result<(), FetchError> {
         let host = HostKey::of(url);
         let rules = self

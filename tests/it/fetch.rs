@@ -110,6 +110,28 @@ async fn a_post_sends_its_json_body_and_asks_for_json() {
 }
 
 #[tokio::test]
+async fn source_headers_replace_defaults_but_may_not_change_the_user_agent() {
+    let server = FixtureServer::start();
+    server.route("/feed", Response::ok("application/rss+xml", "<rss/>"));
+    let mut request = get(server.url("/feed"));
+    request.headers = vec![("Accept".into(), vigie::fetch::ACCEPT_FEED.into())];
+    let fetcher = fetcher();
+
+    fetched(fetcher.fetch(&request).await);
+    request.headers = vec![("User-Agent".into(), "Mozilla/5.0".into())];
+    let error = fetcher.fetch(&request).await.unwrap_err();
+
+    let sent = server.requests_to("/feed");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].header("accept"), Some(vigie::fetch::ACCEPT_FEED));
+    assert!(
+        matches!(error, FetchError::InvalidRequest { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("user-agent"), "{error}");
+}
+
+#[tokio::test]
 async fn a_page_disallowed_by_robots_is_never_requested() {
     let server = FixtureServer::start();
     server.robots("User-agent: *\nAllow: /\n\nUser-agent: Vigie\nDisallow: /prive\n");
