@@ -74,6 +74,9 @@ impl FetchRequest {
 }
 
 /// What a successful fetch gives.
+// Returned once per fetch and unpacked at once: boxing the page would only
+// add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
     /// HTTP 304: the page did not change since the validators were stored.
@@ -230,7 +233,9 @@ impl Fetcher {
     }
 
     /// Fails with `DisallowedByRobots` / `RobotsUnreachable` unless robots.txt
-    /// lets Vigie fetch `url`.
+    /// lets Vigie fetch `url`. Only the requested URL is checked, not the
+    /// targets of the redirects it leads to: reqwest follows those itself, and
+    /// a site redirecting us somewhere has asked us to go there.
     async fn check_robots(&self, url: &Url, settings: &Effective) -> Result<(), FetchError> {
         let host = HostKey::of(url);
         let rules = self
@@ -250,7 +255,6 @@ impl Fetcher {
         Err(match &*rules {
             RobotsRules::Unreachable { reason } => FetchError::RobotsUnreachable {
                 url: url.clone(),
-                robots_url: robots_url(url),
                 reason: reason.clone(),
             },
             _ => FetchError::DisallowedByRobots { url: url.clone() },
@@ -273,6 +277,7 @@ impl Fetcher {
                 .client
                 .get(robots_url.clone())
                 .header(header::ACCEPT, "text/plain")
+                .timeout(timeout)
                 .send()
                 .await?;
             let status = response.status().as_u16();

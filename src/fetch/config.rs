@@ -140,4 +140,18 @@ mod tests {
         let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("total_concurrency"), "{error}");
     }
+
+    #[test]
+    fn a_partial_section_keeps_the_other_defaults() {
+        let config: FetchConfig = toml::from_str("min_spacing_ms = 250\nrobots = false").unwrap();
+        assert_eq!(config.min_spacing_ms, 250);
+        assert!(!config.robots);
+        assert_eq!(config.timeout_secs, FetchConfig::default().timeout_secs);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error() {
+        let error = toml::from_str::<FetchConfig>("min_spacing = 250").unwrap_err();
+        assert!(error.to_string().contains("min_spacing"), "{error}");
+    }
 }

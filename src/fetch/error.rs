@@ -17,13 +17,10 @@ pub enum FetchError {
     DisallowedByRobots { url: Url },
 
     #[error(
-        "{robots_url} could not be fetched ({reason}), so per RFC 9309 the whole site counts as disallowed and {url} was not requested; the next run tries again"
+        "{}/robots.txt could not be fetched ({reason}), so per RFC 9309 the whole site counts as disallowed and {url} was not requested; the next run tries again",
+        url.origin().ascii_serialization()
     )]
-    RobotsUnreachable {
-        url: Url,
-        robots_url: Url,
-        reason: String,
-    },
+    RobotsUnreachable { url: Url, reason: String },
 
     #[error("{url} answered HTTP {status}{}", status_hint(*status))]
     Status { url: Url, status: u16 },

@@ -17,6 +17,7 @@
 //! let other_host = FixtureServer::start_on([127, 0, 0, 2].into());
 //! ```
 //!
+//! Responses and their faults are built with [`Response`] (see `response.rs`).
 //! Every response carries `Connection: close`: one request per connection
 //! keeps the server simple and makes each request's arrival time exact.
 
@@ -25,10 +26,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
+
+use super::response::Response;
 
 /// A running server; stops when dropped.
 pub struct FixtureServer {
@@ -59,100 +62,6 @@ impl RecordedRequest {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A canned response, with optional faults.
-#[derive(Debug, Clone)]
-pub struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    delay: Duration,
-    dribble: Option<(usize, Duration)>,
-    length: Length,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Length {
-    /// `Content-Length` is the body's length.
-    Exact,
-    /// `Content-Length` says this, whatever is actually sent.
-    Declared(u64),
-    /// No `Content-Length`: the body ends when the connection closes.
-    UntilClose,
-}
-
-impl Response {
-    /// A response with this status and no body.
-    pub fn status(status: u16) -> Response {
-        Response {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-            delay: Duration::ZERO,
-            dribble: None,
-            length: Length::Exact,
-        }
-    }
-
-    /// 200 with this `Content-Type` and body.
-    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Response {
-        Response::status(200)
-            .header("Content-Type", content_type)
-            .body(body)
-    }
-
-    /// 200 `text/html; charset=utf-8`.
-    pub fn ok_html(body: impl Into<Vec<u8>>) -> Response {
-        Response::ok("text/html; charset=utf-8", body)
-    }
-
-    /// 302 to `location` (a path or a URL); chain two for a loop.
-    pub fn redirect(location: &str) -> Response {
-        Response::status(302).header("Location", location)
-    }
-
-    /// `status` (429 or 503, usually) with `Retry-After: value`.
-    pub fn retry_after(status: u16, value: &str) -> Response {
-        Response::status(status).header("Retry-After", value)
-    }
-
-    /// Adds a header.
-    pub fn header(mut self, name: &str, value: &str) -> Response {
-        self.headers.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    /// Replaces the body.
-    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Response {
-        self.body = body.into();
-        self
-    }
-
-    /// Waits this long before sending anything.
-    pub fn delay(mut self, delay: Duration) -> Response {
-        self.delay = delay;
-        self
-    }
-
-    /// Sends the body `chunk` bytes at a time, pausing `pause` after each.
-    pub fn dribble(mut self, chunk: usize, pause: Duration) -> Response {
-        self.dribble = Some((chunk.max(1), pause));
-        self
-    }
-
-    /// Announces `Content-Length: declared` but sends only the body, then
-    /// closes: a body cut short.
-    pub fn truncated(mut self, declared: u64) -> Response {
-        self.length = Length::Declared(declared);
-        self
-    }
-
-    /// Sends no `Content-Length`; the body ends when the connection closes.
-    pub fn without_content_length(mut self) -> Response {
-        self.length = Length::UntilClose;
-        self
     }
 }
 
@@ -226,8 +135,15 @@ impl FixtureServer {
     pub fn route_sequence(&self, path: &str, responses: impl IntoIterator<Item = Response>) {
         let responses: Vec<Response> = responses.into_iter().collect();
         assert!(!responses.is_empty(), "a route needs at least one response");
-        let route = Route { responses, served: 0 };
-        self.state.routes.lock().unwrap().insert(path.to_string(), route);
+        let route = Route {
+            responses,
+            served: 0,
+        };
+        self.state
+            .routes
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), route);
     }
 
     /// Serves `/robots.txt` with this content.
@@ -287,7 +203,7 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<State>) {
     };
     let response = state.respond(&request);
     state.requests.lock().unwrap().push(request.clone());
-    let _ = write_response(&mut stream, &request, response).await;
+    let _ = response.write_to(&mut stream, &request.method).await;
 }
 
 impl State {
@@ -317,7 +233,10 @@ impl State {
 
 fn serve_file(dir: &Path, path: &str, request: &RecordedRequest) -> Option<Response> {
     let relative = Path::new(path.trim_start_matches('/'));
-    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let body = std::fs::read(dir.join(relative)).ok()?;
@@ -396,57 +315,4 @@ async fn read_request(stream: &mut TcpStream) -> Option<RecordedRequest> {
         body,
         at,
     })
-}
-
-async fn write_response(
-    stream: &mut TcpStream,
-    request: &RecordedRequest,
-    response: Response,
-) -> std::io::Result<()> {
-    tokio::time::sleep(response.delay).await;
-    let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
-    for (name, value) in &response.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    let has_body = !matches!(response.status, 204 | 304) && request.method != "HEAD";
-    match response.length {
-        Length::Exact if has_body => head.push_str(&format!("Content-Length: {}\r\n", response.body.len())),
-        Length::Declared(length) => head.push_str(&format!("Content-Length: {length}\r\n")),
-        _ => {}
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    stream.write_all(head.as_bytes()).await?;
-    if has_body {
-        match response.dribble {
-            Some((size, pause)) => {
-                for chunk in response.body.chunks(size) {
-                    stream.write_all(chunk).await?;
-                    stream.flush().await?;
-                    tokio::time::sleep(pause).await;
-                }
-            }
-            None => stream.write_all(&response.body).await?,
-        }
-    }
-    stream.flush().await?;
-    stream.shutdown().await
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        304 => "Not Modified",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        410 => "Gone",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Status",
-    }
 }

@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 pub mod fixture_server;
+pub mod response;
 
 #[allow(unused_imports)]
-pub use fixture_server::{FixtureServer, RecordedRequest, Response};
+pub use fixture_server::{FixtureServer, RecordedRequest};
+#[allow(unused_imports)]
+pub use response::Response;
