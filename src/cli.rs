@@ -124,8 +124,8 @@ pub struct CallsArgs {
     #[arg(long, value_name = "STATUS", value_parser = parse_code::<Status>)]
     pub status: Vec<Status>,
     /// Only calls seen on this source (repeatable).
-    #[arg(long = "source", value_name = "ID")]
-    pub sources: Vec<String>,
+    #[arg(long = "source", id = "source_ids", value_name = "ID")]
+    pub source_ids: Vec<String>,
     /// Only calls with this theme (repeatable: any of them).
     #[arg(long, value_name = "THEME", value_parser = parse_code::<Theme>)]
     pub theme: Vec<Theme>,
@@ -181,7 +181,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Loads the source folder, printing every invalid definition. Returns the
@@ -228,10 +230,13 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<ExitCode> {
     };
     let crawler = crawler(&config)?;
     let progress = report::progress_bar(sources.len() as u64, std::io::stderr().is_terminal());
-    let reports = runtime()?.block_on(crawler.crawl_all(sources, |r| report::on_source_done(&progress, r)));
+    let reports =
+        runtime()?.block_on(crawler.crawl_all(sources, |r| report::on_source_done(&progress, r)));
     progress.finish_and_clear();
     report::print_crawl_summary(&reports, args.format)?;
-    let failed = reports.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
+    let failed = reports
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Failed(_)));
     Ok(if failed || invalid {
         ExitCode::FAILURE
     } else {
@@ -331,7 +336,7 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
     let filter = CallFilter {
         open: args.open,
         status: args.status,
-        sources: args.sources,
+        sources: args.source_ids,
         themes: args.theme,
         audiences: args.audience,
         perimeters: args.perimeter,
@@ -340,4 +345,14 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
     };
     report::print_calls(&store.list_calls(&filter, now)?, args.format)?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -65,7 +65,8 @@ impl Config {
         if let Some((origin, layer)) = file {
             merge(&mut table, layer);
             // Check now, so that an error names the file it comes from.
-            Config::deserialize(table.clone()).map_err(|e| anyhow::anyhow!("{origin}: {}", e.message()))?;
+            Config::deserialize(table.clone())
+                .map_err(|e| anyhow::anyhow!("{origin}: {}", e.message()))?;
         }
         for (name, value) in env {
             let Some(path) = name.strip_prefix("VIGIE_") else {
@@ -153,7 +154,10 @@ mod tests {
         let err = Config::from_layers(layer("[crawl]\nconcurency = 3\n"), std::iter::empty())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("custom.toml") && err.contains("concurency"), "{err}");
+        assert!(
+            err.contains("custom.toml") && err.contains("concurency"),
+            "{err}"
+        );
         let env = vec![("VIGIE_FETCH__TIMEOUT".to_string(), "3".to_string())];
         let err = Config::from_layers(None, env.into_iter())
             .unwrap_err()

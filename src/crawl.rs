@@ -159,7 +159,9 @@ impl Crawler {
             return self.finish(report, started, started_at, None, None).await;
         }
 
-        let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+        let today = Utc::now()
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive();
         let ctx = NormalizeContext {
             rules: &self.rules,
             today,
@@ -203,7 +205,8 @@ impl Crawler {
         } else {
             None
         };
-        self.finish(report, started, started_at, validators, fatal).await
+        self.finish(report, started, started_at, validators, fatal)
+            .await
     }
 
     /// Fetches and extracts every page of a source (listing pagination, then
@@ -280,11 +283,13 @@ impl Crawler {
                 skipped += 1;
                 continue;
             }
-            let request = self.fetch_request(source, PageRequest::get(url.clone()), Validators::default());
+            let request =
+                self.fetch_request(source, PageRequest::get(url.clone()), Validators::default());
             match self.fetcher.fetch(&request).await {
                 Ok(FetchOutcome::Fetched(page)) => {
                     out.pages += 1;
-                    out.warnings.extend(extract::extract_detail(source, &page, item));
+                    out.warnings
+                        .extend(extract::extract_detail(source, &page, item));
                 }
                 Ok(FetchOutcome::NotModified) => {}
                 Err(e) => {
@@ -302,7 +307,12 @@ impl Crawler {
         }
     }
 
-    fn fetch_request(&self, source: &SourceDef, page: PageRequest, validators: Validators) -> FetchRequest {
+    fn fetch_request(
+        &self,
+        source: &SourceDef,
+        page: PageRequest,
+        validators: Validators,
+    ) -> FetchRequest {
         FetchRequest {
             page,
             headers: source.headers.clone(),

@@ -222,7 +222,8 @@ fn is_commune_code(code: &str) -> bool {
     let b = code.as_bytes();
     b.len() == 5
         && (b.iter().all(u8::is_ascii_digit)
-            || (code.starts_with("2A") || code.starts_with("2B")) && b[2..].iter().all(u8::is_ascii_digit))
+            || (code.starts_with("2A") || code.starts_with("2B"))
+                && b[2..].iter().all(u8::is_ascii_digit))
 }
 
 impl fmt::Display for Perimeter {
@@ -345,7 +346,10 @@ mod tests {
             "commune:1234",
             "paris",
         ] {
-            assert!(bad.parse::<Perimeter>().is_err(), "{bad} should be rejected");
+            assert!(
+                bad.parse::<Perimeter>().is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 

@@ -24,8 +24,10 @@ pub fn progress_bar(len: u64, terminal: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sources  {msg}")
-            .expect("valid progress template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sources  {msg}",
+        )
+        .expect("valid progress template"),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
@@ -285,7 +287,10 @@ pub fn print_source_states(states: &[SourceStateRecord], format: Format) -> anyh
 }
 
 fn join<T: ToString>(v: &[T]) -> String {
-    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn opt_time(t: &Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
@@ -378,7 +383,11 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
     }
 }
 
-pub fn print_call(call: &CallRecord, history: &[ChangeRecord], format: Format) -> anyhow::Result<()> {
+pub fn print_call(
+    call: &CallRecord,
+    history: &[ChangeRecord],
+    format: Format,
+) -> anyhow::Result<()> {
     if format != Format::Table {
         #[derive(Serialize)]
         struct Full<'a> {

@@ -29,7 +29,8 @@ impl Extractor for FeedSpec {
         let feed = parse(page)?;
         let mut out = Extraction::default();
         if feed.entries.is_empty() {
-            out.warnings.push(format!("feed {} has no entries", page.url));
+            out.warnings
+                .push(format!("feed {} has no entries", page.url));
         }
         let include: Vec<String> = self
             .include
@@ -254,7 +255,10 @@ mod tests {
         let it = &out.items[0];
         assert_eq!(it.title.as_deref(), Some("AAP Inclusion numérique"));
         assert_eq!(it.link.as_deref(), Some("https://ex.gouv.fr/aap-1"));
-        assert_eq!(it.summary.as_deref(), Some("Date limite : 1er octobre 2027"));
+        assert_eq!(
+            it.summary.as_deref(),
+            Some("Date limite : 1er octobre 2027")
+        );
     }
 
     #[test]
@@ -274,9 +278,17 @@ mod tests {
         assert_eq!(it.id.as_deref(), Some("urn:uuid:wifi4eu-5"));
         assert_eq!(it.title.as_deref(), Some("WiFi4EU appel 5"));
         assert_eq!(it.link.as_deref(), Some("https://ex.eu/wifi4eu/5"));
-        assert_eq!(it.summary.as_deref(), Some("<p>Clôture le 15 mars 2027</p>"));
+        assert_eq!(
+            it.summary.as_deref(),
+            Some("<p>Clôture le 15 mars 2027</p>")
+        );
         assert_eq!(it.published.as_deref(), Some("2027-01-05T12:00:00+00:00"));
-        assert!(it.text.as_deref().unwrap().contains("Clôture le 15 mars 2027"));
+        assert!(
+            it.text
+                .as_deref()
+                .unwrap()
+                .contains("Clôture le 15 mars 2027")
+        );
     }
 
     #[test]
@@ -285,7 +297,11 @@ mod tests {
             "{SRC}[feed]\ninclude = [\"APPEL À PROJETS\", \"appel à manifestation\"]\nexclude = [\"Archivé\"]\n"
         );
         let out = run(&spec, "application/rss+xml", RSS2).unwrap();
-        let titles: Vec<_> = out.items.iter().filter_map(|i| i.title.as_deref()).collect();
+        let titles: Vec<_> = out
+            .items
+            .iter()
+            .filter_map(|i| i.title.as_deref())
+            .collect();
         // The AMI matches the include but its summary says "archive".
         assert_eq!(titles, vec!["Appel à projets « Numérique responsable »"]);
     }
@@ -329,7 +345,11 @@ mod tests {
             })
             .collect();
         let src = source(SRC);
-        let mut p = page("https://www.numerique.gouv.fr/rss", "application/rss+xml", text);
+        let mut p = page(
+            "https://www.numerique.gouv.fr/rss",
+            "application/rss+xml",
+            text,
+        );
         p.bytes = bytes.into();
         let out = extract_page(&src, &first_request(&src), &p, 0).unwrap();
         assert_eq!(

@@ -11,7 +11,9 @@
 use scraper::{ElementRef, Html};
 use url::Url;
 
-use super::{BodyShape, ExtractError, Extraction, Extractor, RawItem, collapse, merge_detail, non_empty};
+use super::{
+    BodyShape, ExtractError, Extraction, Extractor, RawItem, collapse, merge_detail, non_empty,
+};
 use crate::fetch::page::{Page, PageRequest};
 use crate::source::{CompiledFields, CompiledHtml, FieldSel, SourceDef};
 
@@ -157,7 +159,10 @@ fn read_fields(fields: &CompiledFields, element: ElementRef<'_>) -> RawItem {
         id: text(&fields.id),
         title: text(&fields.title),
         link: text(&fields.link),
-        summary: fields.summary.as_ref().and_then(|s| summary_value(s, element)),
+        summary: fields
+            .summary
+            .as_ref()
+            .and_then(|s| summary_value(s, element)),
         deadline: text(&fields.deadline),
         opens: text(&fields.opens),
         published: text(&fields.published),
@@ -195,7 +200,9 @@ fn value_of(sel: &FieldSel, element: ElementRef<'_>) -> Option<String> {
 
 /// The first match that has a value.
 fn first_value(sel: &FieldSel, element: ElementRef<'_>) -> Option<String> {
-    matches(sel, element).into_iter().find_map(|m| value_of(sel, m))
+    matches(sel, element)
+        .into_iter()
+        .find_map(|m| value_of(sel, m))
 }
 
 fn all_values(sel: &FieldSel, element: ElementRef<'_>) -> Vec<String> {
@@ -334,12 +341,19 @@ funder = ".porteur"
         let src = source(SPEC);
         let req = first_request(&src);
         assert_eq!(req.url.as_str(), "https://example.gouv.fr/appels?page=1");
-        let p = page("https://example.gouv.fr/appels?page=1", "text/html", LISTING);
+        let p = page(
+            "https://example.gouv.fr/appels?page=1",
+            "text/html",
+            LISTING,
+        );
         let out = extract_page(&src, &req, &p, 0).unwrap();
         assert_eq!(out.items.len(), 2, "{out:?}");
         let first = &out.items[0];
         assert_eq!(first.id.as_deref(), Some("aap-42"));
-        assert_eq!(first.title.as_deref(), Some("Archivage numérique en territoires"));
+        assert_eq!(
+            first.title.as_deref(),
+            Some("Archivage numérique en territoires")
+        );
         assert_eq!(first.link.as_deref(), Some("/appels/archives-2027"));
         assert_eq!(
             first.summary.as_deref(),
@@ -348,7 +362,10 @@ funder = ".porteur"
         assert_eq!(first.deadline.as_deref(), Some("Clôture le 15 mars 2027"));
         assert_eq!(first.audiences, vec!["Communes", "EPCI"]);
         assert_eq!(first.themes, vec!["Archives", "Numérique"]);
-        assert_eq!(first.base_url.as_ref().map(Url::as_str), Some(p.url.as_str()));
+        assert_eq!(
+            first.base_url.as_ref().map(Url::as_str),
+            Some(p.url.as_str())
+        );
         let text = first.text.as_deref().unwrap();
         assert!(
             text.starts_with("Archivage numérique en territoires Un appel"),
@@ -374,7 +391,11 @@ funder = ".porteur"
     fn next_page_is_resolved_and_bounded_by_max_pages() {
         let src = source(SPEC);
         let req = first_request(&src);
-        let p = page("https://example.gouv.fr/appels?page=1", "text/html", LISTING);
+        let p = page(
+            "https://example.gouv.fr/appels?page=1",
+            "text/html",
+            LISTING,
+        );
         let next = extract_page(&src, &req, &p, 0).unwrap().next.unwrap();
         assert_eq!(next.url.as_str(), "https://example.gouv.fr/appels?page=2");
         let p2 = page(
@@ -409,7 +430,11 @@ funder = ".porteur"
             "{:?}",
             out.warnings
         );
-        let selfloop = page("https://example.gouv.fr/appels?page=2", "text/html", LISTING);
+        let selfloop = page(
+            "https://example.gouv.fr/appels?page=2",
+            "text/html",
+            LISTING,
+        );
         assert_eq!(extract_page(&src, &req, &selfloop, 1).unwrap().next, None);
     }
 
@@ -458,7 +483,11 @@ funder = ".porteur"
     #[test]
     fn detail_fills_gaps_and_its_deadline_wins() {
         let src = source(SPEC);
-        let p = page("https://example.gouv.fr/appels?page=1", "text/html", LISTING);
+        let p = page(
+            "https://example.gouv.fr/appels?page=1",
+            "text/html",
+            LISTING,
+        );
         let mut item = extract_page(&src, &first_request(&src), &p, 0)
             .unwrap()
             .items
@@ -472,7 +501,10 @@ funder = ".porteur"
         );
         let warnings = extract_detail(&src, &detail, &mut item);
         assert!(warnings.is_empty(), "{warnings:?}");
-        assert_eq!(item.deadline.as_deref(), Some("Date limite : 15 mars 2027 à 12h"));
+        assert_eq!(
+            item.deadline.as_deref(),
+            Some("Date limite : 15 mars 2027 à 12h")
+        );
         assert_eq!(item.funder.as_deref(), Some("SIAF"));
         // The listing had a summary: it stays.
         assert!(item.summary.as_deref().unwrap().starts_with("Un <strong>"));

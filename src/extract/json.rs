@@ -56,18 +56,19 @@ impl Extractor for CompiledJson {
         page: &Page,
         page_index: u32,
     ) -> Result<Extraction, ExtractError> {
-        let root: Value = serde_json::from_str(page.text.trim_start_matches('\u{feff}')).map_err(|e| {
-            let shape = BodyShape::of(page);
-            let message = if shape == BodyShape::Json {
-                format!("invalid JSON: {e}")
-            } else {
-                format!("expected JSON, got {}", shape.describe(page))
-            };
-            ExtractError::NotJson {
-                url: page.url.to_string(),
-                message,
-            }
-        })?;
+        let root: Value =
+            serde_json::from_str(page.text.trim_start_matches('\u{feff}')).map_err(|e| {
+                let shape = BodyShape::of(page);
+                let message = if shape == BodyShape::Json {
+                    format!("invalid JSON: {e}")
+                } else {
+                    format!("expected JSON, got {}", shape.describe(page))
+                };
+                ExtractError::NotJson {
+                    url: page.url.to_string(),
+                    message,
+                }
+            })?;
         let elements = self.item_array(&root, page)?;
         let mut out = Extraction::default();
         for (i, element) in elements.iter().enumerate() {
@@ -208,7 +209,11 @@ impl CompiledJson {
             }
             PageRule::PageParam { param, start } => {
                 let mut url = request.url.clone();
-                set_param(&mut url, param, &start.saturating_add(following).to_string());
+                set_param(
+                    &mut url,
+                    param,
+                    &start.saturating_add(following).to_string(),
+                );
                 url
             }
             PageRule::OffsetParam { param, start } => {
@@ -383,7 +388,13 @@ max_pages = 3
 
     #[test]
     fn dotted_and_pointer_paths_fill_the_item() {
-        let out = run(API, "https://aides.example.gouv.fr/api/aids/?page=1", BODY, 0).unwrap();
+        let out = run(
+            API,
+            "https://aides.example.gouv.fr/api/aids/?page=1",
+            BODY,
+            0,
+        )
+        .unwrap();
         assert_eq!(out.items.len(), 2, "{out:?}");
         let it = &out.items[0];
         assert_eq!(it.id.as_deref(), Some("101"));
@@ -426,7 +437,10 @@ max_pages = 3
             Some("https://aides.example.gouv.fr/aides/1/")
         );
         let spec = API.replace("items = \"data.results\"", "items = \"/data/results\"");
-        assert_eq!(run(&spec, "https://a.fr/api", BODY, 0).unwrap().items.len(), 2);
+        assert_eq!(
+            run(&spec, "https://a.fr/api", BODY, 0).unwrap().items.len(),
+            2
+        );
     }
 
     #[test]
@@ -463,7 +477,8 @@ max_pages = 3
 
     #[test]
     fn page_param_pagination_advances_and_stops() {
-        let url = "https://aides.example.gouv.fr/api/aids/?format=json&targeted_audiences=commune&page=1";
+        let url =
+            "https://aides.example.gouv.fr/api/aids/?format=json&targeted_audiences=commune&page=1";
         let next = run(API, url, BODY, 0).unwrap().next.unwrap();
         assert_eq!(
             next.url.as_str(),
@@ -480,7 +495,10 @@ max_pages = 3
 
     #[test]
     fn offset_pagination_advances_by_page_size() {
-        let spec = API.replace("page_param = \"page\"", "offset_param = \"offset\"\nstart = 10");
+        let spec = API.replace(
+            "page_param = \"page\"",
+            "offset_param = \"offset\"\nstart = 10",
+        );
         let src = source(&spec);
         let first = first_request(&src);
         assert!(first.url.as_str().ends_with("&offset=10"), "{}", first.url);
@@ -509,7 +527,11 @@ max_pages = 3
         )
         .unwrap();
         assert_eq!(out.next, None);
-        assert!(out.warnings[0].contains("points back"), "{:?}", out.warnings);
+        assert!(
+            out.warnings[0].contains("points back"),
+            "{:?}",
+            out.warnings
+        );
         let last = BODY.replacen("{\"count\": 3,", "{\"links\": {\"next\": null},", 1);
         assert_eq!(
             run(&spec, "https://aides.example.gouv.fr/api/aids/", &last, 0)
@@ -555,7 +577,8 @@ max_pages = 3
         );
         let err = run(API, "https://a.fr/api", r#"{"data": {"results": 3}}"#, 0).unwrap_err();
         assert!(
-            err.to_string().ends_with("it is a number, not an array of items"),
+            err.to_string()
+                .ends_with("it is a number, not an array of items"),
             "{err}"
         );
         let spec = API.replace("items = \"data.results\"", "items = \"\"");

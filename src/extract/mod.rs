@@ -93,7 +93,12 @@ pub trait Extractor {
 
     /// Completes `item` from its detail page; returns warnings. Kinds
     /// without detail pages do nothing.
-    fn extract_detail(&self, _source: &SourceDef, _page: &Page, _item: &mut RawItem) -> Vec<String> {
+    fn extract_detail(
+        &self,
+        _source: &SourceDef,
+        _page: &Page,
+        _item: &mut RawItem,
+    ) -> Vec<String> {
         Vec::new()
     }
 }
@@ -180,7 +185,11 @@ pub(crate) enum BodyShape {
 impl BodyShape {
     pub(crate) fn of(page: &Page) -> BodyShape {
         let body = page.text.trim_start_matches('\u{feff}').trim_start();
-        let head: String = body.chars().take(2048).collect::<String>().to_ascii_lowercase();
+        let head: String = body
+            .chars()
+            .take(2048)
+            .collect::<String>()
+            .to_ascii_lowercase();
         if body.is_empty() {
             BodyShape::Empty
         } else if head.starts_with('{') || head.starts_with('[') {

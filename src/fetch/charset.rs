@@ -82,7 +82,13 @@ fn document_charset(bytes: &[u8], content_type: Option<&str>) -> Option<&'static
         meta_charset(head)
     };
     // A declaration written in ASCII bytes cannot truthfully say UTF-16.
-    found.map(|e| if e == UTF_16LE || e == UTF_16BE { UTF_8 } else { e })
+    found.map(|e| {
+        if e == UTF_16LE || e == UTF_16BE {
+            UTF_8
+        } else {
+            e
+        }
+    })
 }
 
 /// `encoding="..."` from `<?xml version="1.0" encoding="..."?>`.
@@ -114,7 +120,9 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
         if rest.starts_with(b"<!--") {
             i += find(&rest[4..], b"-->").map_or(lower.len(), |end| end + 7);
         } else if rest.starts_with(b"<meta")
-            && rest.get(5).is_some_and(|b| b.is_ascii_whitespace() || *b == b'/')
+            && rest
+                .get(5)
+                .is_some_and(|b| b.is_ascii_whitespace() || *b == b'/')
         {
             let tag_end = rest.iter().position(|&b| b == b'>').unwrap_or(rest.len());
             if let Some(encoding) = meta_tag_charset(&rest[5..tag_end]) {
@@ -185,12 +193,18 @@ fn parse_attributes(mut s: &[u8]) -> Vec<(&[u8], &[u8])> {
         let value;
         match s.first() {
             Some(&quote @ (b'"' | b'\'')) => {
-                let end = s[1..].iter().position(|&b| b == quote).map_or(s.len(), |p| p + 1);
+                let end = s[1..]
+                    .iter()
+                    .position(|&b| b == quote)
+                    .map_or(s.len(), |p| p + 1);
                 value = &s[1..end];
                 s = s.get(end + 1..).unwrap_or_default();
             }
             _ => {
-                let end = s.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(s.len());
+                let end = s
+                    .iter()
+                    .position(|b| b.is_ascii_whitespace())
+                    .unwrap_or(s.len());
                 value = &s[..end];
                 s = &s[end..];
             }
@@ -328,7 +342,10 @@ mod tests {
 
     #[test]
     fn unlabelled_utf8_is_utf8() {
-        assert_eq!(decode("déjà".as_bytes(), None), ("déjà".to_string(), "UTF-8"));
+        assert_eq!(
+            decode("déjà".as_bytes(), None),
+            ("déjà".to_string(), "UTF-8")
+        );
     }
 
     #[test]

@@ -185,7 +185,9 @@ impl Fetcher {
     fn effective(&self, overrides: &FetchOverrides) -> Effective {
         let config = &self.inner.config;
         Effective {
-            min_spacing: Duration::from_millis(overrides.min_spacing_ms.unwrap_or(config.min_spacing_ms)),
+            min_spacing: Duration::from_millis(
+                overrides.min_spacing_ms.unwrap_or(config.min_spacing_ms),
+            ),
             timeout_secs: overrides.timeout_secs.unwrap_or(config.timeout_secs).max(1),
             max_body_bytes: overrides.max_body_bytes.unwrap_or(config.max_body_bytes),
         }
@@ -199,11 +201,21 @@ impl Fetcher {
         };
         let mut headers = HeaderMap::new();
         let is_post = req.page.method == HttpMethod::Post;
-        let accept = if is_post { ACCEPT_JSON } else { ACCEPT_DOCUMENT };
+        let accept = if is_post {
+            ACCEPT_JSON
+        } else {
+            ACCEPT_DOCUMENT
+        };
         headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
-        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static(ACCEPT_LANGUAGE));
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static(ACCEPT_LANGUAGE),
+        );
         if is_post && req.page.body.is_some() {
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
         }
         // Conditional requests only make sense for GET (RFC 9110 §13.1.1).
         if !is_post {
@@ -498,7 +510,9 @@ async fn read_body(
             }
             Err(error) => {
                 return Err(match expected {
-                    Some(expected) if (body.len() as u64) < expected => truncated(body.len(), expected),
+                    Some(expected) if (body.len() as u64) < expected => {
+                        truncated(body.len(), expected)
+                    }
                     _ => FetchError::Body {
                         url: url.clone(),
                         message: error_chain(&error),

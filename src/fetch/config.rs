@@ -69,7 +69,11 @@ impl FetchConfig {
     /// The `User-Agent` actually sent (see [`FetchConfig::user_agent`]).
     pub fn effective_user_agent(&self) -> String {
         if self.user_agent.trim().is_empty() {
-            format!("Vigie/{} (+{})", env!("CARGO_PKG_VERSION"), self.contact_url)
+            format!(
+                "Vigie/{} (+{})",
+                env!("CARGO_PKG_VERSION"),
+                self.contact_url
+            )
         } else {
             self.user_agent.clone()
         }
@@ -85,7 +89,10 @@ impl FetchConfig {
             self.total_concurrency >= 1,
             "fetch.total_concurrency must be at least 1"
         );
-        ensure!(self.timeout_secs >= 1, "fetch.timeout_secs must be at least 1");
+        ensure!(
+            self.timeout_secs >= 1,
+            "fetch.timeout_secs must be at least 1"
+        );
         ensure!(
             self.connect_timeout_secs >= 1,
             "fetch.connect_timeout_secs must be at least 1"
@@ -96,7 +103,9 @@ impl FetchConfig {
         );
         let user_agent = self.effective_user_agent();
         if reqwest::header::HeaderValue::from_str(&user_agent).is_err() {
-            bail!("fetch.user_agent {user_agent:?} is not a valid HTTP header value (use printable ASCII)");
+            bail!(
+                "fetch.user_agent {user_agent:?} is not a valid HTTP header value (use printable ASCII)"
+            );
         }
         Ok(())
     }

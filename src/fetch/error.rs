@@ -35,7 +35,9 @@ pub enum FetchError {
     )]
     BodyTooLarge { url: Url, limit: u64 },
 
-    #[error("{url} redirected more than {limit} times (a redirect loop?); point the source at the final URL")]
+    #[error(
+        "{url} redirected more than {limit} times (a redirect loop?); point the source at the final URL"
+    )]
     TooManyRedirects { url: Url, limit: usize },
 
     #[error("could not connect to {url}: {message}; check the host name and that the site is up")]
@@ -44,7 +46,11 @@ pub enum FetchError {
     #[error(
         "the body of {url} stopped after {received} of the {expected} bytes announced by Content-Length (the server closed the connection early)"
     )]
-    Truncated { url: Url, received: u64, expected: u64 },
+    Truncated {
+        url: Url,
+        received: u64,
+        expected: u64,
+    },
 
     #[error("reading the body of {url} failed: {message}")]
     Body { url: Url, message: String },

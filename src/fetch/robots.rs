@@ -175,7 +175,9 @@ mod tests {
         assert!(status(404, "").allows("http://a.fr/x"));
         assert!(status(410, "").allows("http://a.fr/x"));
         assert!(status(403, "").allows("http://a.fr/x"));
-        assert!(RobotsRules::from_response(RobotsResponse::TooManyRedirects).allows("http://a.fr/x"));
+        assert!(
+            RobotsRules::from_response(RobotsResponse::TooManyRedirects).allows("http://a.fr/x")
+        );
     }
 
     #[test]

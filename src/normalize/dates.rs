@@ -64,7 +64,8 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use chrono::{
-    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone,
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta,
+    TimeZone,
 };
 use chrono_tz::{Europe::Paris, Tz};
 use regex::{Captures, Regex};
@@ -304,7 +305,8 @@ static TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A time right before a date: "avant 17h le", "jusqu'à midi, le".
-static TIME_BEFORE: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b{TIME}\s*,?\s*(?:le\s+|du\s+)?$")));
+static TIME_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!(r"\b{TIME}\s*,?\s*(?:le\s+|du\s+)?$")));
 
 /// "du 1er au" before "15 mars 2021": a bare opening day sharing month and year.
 static BARE_DAY: LazyLock<Regex> = LazyLock::new(|| {
@@ -314,9 +316,11 @@ static BARE_DAY: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static ENTRE: LazyLock<Regex> = LazyLock::new(|| re(r"\bentre\s+(?:le\s+)?$"));
-static RANGE_GAP: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(?:-+|au|a|jusqu'?\s*au?)\s*(?:le\s+)?$"));
+static RANGE_GAP: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^\s*(?:-+|au|a|jusqu'?\s*au?)\s*(?:le\s+)?$"));
 static ENTRE_GAP: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*et\s+(?:le\s+)?$"));
-static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:\s|[,;/&]|\bet\b|\bou\b|\bpuis\b|\ble\b)*$"));
+static LIST_GAP: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:\s|[,;/&]|\bet\b|\bou\b|\bpuis\b|\ble\b)*$"));
 static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| re(r"[.!?]\s+|\n\s*\n"));
 
 /// Words that give a date its role. Group names: `px` publication, `ev`
@@ -789,7 +793,10 @@ mod tests {
             ("31 DÉCEMBRE 2022", at("2022-12-31", None)),
             ("15 janv. 2021", at("2021-01-15", None)),
             ("3 sept 2021", at("2021-09-03", None)),
-            ("lundi 2 novembre 2020 à 12h00", at("2020-11-02", Some((12, 0)))),
+            (
+                "lundi 2 novembre 2020 à 12h00",
+                at("2020-11-02", Some((12, 0))),
+            ),
             ("15 mars 2021 à 12 h", at("2021-03-15", Some((12, 0)))),
             ("15 mars 2021 à 9 h 30", at("2021-03-15", Some((9, 30)))),
             ("15 mars 2021 12:00", at("2021-03-15", Some((12, 0)))),
@@ -822,7 +829,10 @@ mod tests {
             assert_eq!(parse_date(text, r), None, "{text}");
         }
         // An invalid time drops the time, not the date.
-        assert_eq!(parse_date("15 mars 2021 à 25h", r), Some(at("2021-03-15", None)));
+        assert_eq!(
+            parse_date("15 mars 2021 à 25h", r),
+            Some(at("2021-03-15", None))
+        );
     }
 
     #[test]

@@ -37,7 +37,10 @@ static RULES: LazyLock<Vec<(Regex, CallKind)>> = LazyLock::new(|| {
 /// The kind named in `text`, if any.
 pub fn detect_kind(text: &str) -> Option<CallKind> {
     let folded = fold(text);
-    RULES.iter().find(|(re, _)| re.is_match(&folded)).map(|(_, k)| *k)
+    RULES
+        .iter()
+        .find(|(re, _)| re.is_match(&folded))
+        .map(|(_, k)| *k)
 }
 
 #[cfg(test)]
@@ -66,7 +69,10 @@ mod tests {
                 Some(CallKind::AppelCandidatures),
             ),
             ("Prix de l'innovation territoriale", Some(CallKind::Prix)),
-            ("Trophées de l'ingénierie territoriale", Some(CallKind::Prix)),
+            (
+                "Trophées de l'ingénierie territoriale",
+                Some(CallKind::Prix),
+            ),
             ("Webinaire de présentation du programme", None),
             ("Amiens Métropole lance son plan", None),
         ];

@@ -77,7 +77,10 @@ pub fn normalize_item(
         .filter(|f| !f.is_empty())
         .or_else(|| source.funder.clone());
 
-    let published = raw.published.as_deref().and_then(|p| parse_date(p, ctx.today));
+    let published = raw
+        .published
+        .as_deref()
+        .and_then(|p| parse_date(p, ctx.today));
     let reference = published.map_or(ctx.today, |p| p.date);
 
     // The deadline field wins; the item's whole text is the fallback.
@@ -191,7 +194,12 @@ fn kind_of(raw: &RawItem, source: &SourceDef, title: &str, summary: &str) -> Cal
         .unwrap_or(CallKind::Autre)
 }
 
-fn audiences_of(raw: &RawItem, source: &SourceDef, title: &str, warnings: &mut Vec<String>) -> Vec<Audience> {
+fn audiences_of(
+    raw: &RawItem,
+    source: &SourceDef,
+    title: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<Audience> {
     let mut found: Vec<Audience> = Vec::new();
     for label in raw
         .audiences
@@ -214,8 +222,17 @@ fn audiences_of(raw: &RawItem, source: &SourceDef, title: &str, warnings: &mut V
     found
 }
 
-fn perimeter_of(raw: &RawItem, source: &SourceDef, title: &str, warnings: &mut Vec<String>) -> Perimeter {
-    let label = raw.perimeter.as_deref().map(plain_text).filter(|l| !l.is_empty());
+fn perimeter_of(
+    raw: &RawItem,
+    source: &SourceDef,
+    title: &str,
+    warnings: &mut Vec<String>,
+) -> Perimeter {
+    let label = raw
+        .perimeter
+        .as_deref()
+        .map(plain_text)
+        .filter(|l| !l.is_empty());
     let mapped = label.as_deref().and_then(|l| {
         let p = source.maps.perimeter(l).or_else(|| l.parse().ok());
         if p.is_none() {
@@ -239,7 +256,12 @@ fn themes_of(
     warnings: &mut Vec<String>,
 ) -> Vec<Theme> {
     let mut themes = source.defaults.themes.clone();
-    for label in raw.themes.iter().map(|l| plain_text(l)).filter(|l| !l.is_empty()) {
+    for label in raw
+        .themes
+        .iter()
+        .map(|l| plain_text(l))
+        .filter(|l| !l.is_empty())
+    {
         match source.maps.theme(&label).or_else(|| label.parse().ok()) {
             Some(t) => themes.push(t),
             // Unmapped theme labels are common (aggregators have hundreds of

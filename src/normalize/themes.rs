@@ -58,12 +58,13 @@ impl ThemeRules {
                     }
                 })
                 .collect();
-            let re = Regex::new(&format!(r"\b(?:{})\b", alternatives.join("|"))).with_context(|| {
-                format!(
-                    "{origin}: rule #{} has a keyword that cannot be compiled",
-                    index + 1
-                )
-            })?;
+            let re =
+                Regex::new(&format!(r"\b(?:{})\b", alternatives.join("|"))).with_context(|| {
+                    format!(
+                        "{origin}: rule #{} has a keyword that cannot be compiled",
+                        index + 1
+                    )
+                })?;
             rules.push((entry.theme, re));
         }
         Ok(ThemeRules { rules })
@@ -106,7 +107,8 @@ mod tests {
     #[test]
     fn embedded_rules_tag_typical_titles() {
         let rules = ThemeRules::embedded();
-        let t = rules.themes_for("Appel à projets : archivage électronique et dématérialisation des actes");
+        let t = rules
+            .themes_for("Appel à projets : archivage électronique et dématérialisation des actes");
         assert!(
             t.contains(&Theme::Archives) && t.contains(&Theme::Numerique),
             "{t:?}"
@@ -115,7 +117,11 @@ mod tests {
         assert!(t.contains(&Theme::Connectivite), "{t:?}");
         let t = rules.themes_for("Sensibilisation à la CYBERSÉCURITÉ des élus");
         assert!(t.contains(&Theme::Cybersecurite), "{t:?}");
-        assert!(rules.themes_for("Réfection de la voirie communale").is_empty());
+        assert!(
+            rules
+                .themes_for("Réfection de la voirie communale")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -125,7 +131,10 @@ mod tests {
             "t",
         )
         .unwrap();
-        assert_eq!(rules.themes_for("Projets innovants"), vec![Theme::Innovation]);
+        assert_eq!(
+            rules.themes_for("Projets innovants"),
+            vec![Theme::Innovation]
+        );
         assert_eq!(
             rules.themes_for("L'IA au service des usagers"),
             vec![Theme::Innovation]
@@ -145,7 +154,9 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("config/themes.toml") && err.contains("numerik") && err.contains("numerique"),
+            err.contains("config/themes.toml")
+                && err.contains("numerik")
+                && err.contains("numerique"),
             "{err}"
         );
         let err = ThemeRules::parse("[[rule]]\ntheme = \"archives\"\nkeywords = []\n", "f.toml")

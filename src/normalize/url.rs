@@ -78,7 +78,10 @@ mod tests {
             canon("https://www.archives.gouv.fr/appels/", "../aap/2027.html").as_deref(),
             Some("https://www.archives.gouv.fr/aap/2027.html")
         );
-        assert_eq!(canon("https://a.fr/x/y", "/z").as_deref(), Some("https://a.fr/z"));
+        assert_eq!(
+            canon("https://a.fr/x/y", "/z").as_deref(),
+            Some("https://a.fr/z")
+        );
     }
 
     #[test]

@@ -55,7 +55,12 @@ impl fmt::Display for SourceError {
         }
         // Keep the message on one line whatever a dependency put in it.
         let mut first = true;
-        for part in self.message.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        for part in self
+            .message
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
             if !first {
                 f.write_str(" ")?;
             }

@@ -19,8 +19,8 @@ use url::Url;
 use super::error::SourceError;
 use super::schema::{self, HtmlFields, HttpMethod, JsonPagination, SourceFile, SourceKindName};
 use super::{
-    CompiledFields, CompiledHtml, CompiledJson, CompiledMaps, CompiledPagination, FieldSel, JsonFieldPaths,
-    JsonPath, KindSpec, PageRule, SourceDef, ValidDefaults, fold_label,
+    CompiledFields, CompiledHtml, CompiledJson, CompiledMaps, CompiledPagination, FieldSel,
+    JsonFieldPaths, JsonPath, KindSpec, PageRule, SourceDef, ValidDefaults, fold_label,
 };
 use crate::domain::Perimeter;
 
@@ -186,7 +186,8 @@ impl<'a> Doc<'a> {
             });
         }
         if e.message().starts_with("unknown field") {
-            err.hint = Some("check the spelling against the keys this table accepts, listed above".into());
+            err.hint =
+                Some("check the spelling against the keys this table accepts, listed above".into());
         }
         err
     }
@@ -280,21 +281,26 @@ impl Checker<'_, '_> {
     }
 
     fn check_url(&self, field: &[&str], raw: &str) -> Result<Url, SourceError> {
-        let hint = "expected an absolute http or https URL, e.g. `https://www.example.gouv.fr/appels`";
+        let hint =
+            "expected an absolute http or https URL, e.g. `https://www.example.gouv.fr/appels`";
         let url = Url::parse(raw.trim()).map_err(|e| {
             self.err(field, format!("invalid URL `{raw}`: {e}"))
                 .with_hint(hint)
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(self
-                .err(field, format!("invalid URL `{raw}`: not an http or https URL"))
+                .err(
+                    field,
+                    format!("invalid URL `{raw}`: not an http or https URL"),
+                )
                 .with_hint(hint));
         }
         Ok(url)
     }
 
     fn check_schedule(&self, raw: &str) -> Result<String, SourceError> {
-        let expected = "expected 5 fields: minute hour day-of-month month day-of-week, e.g. `0 6 * * *`";
+        let expected =
+            "expected 5 fields: minute hour day-of-month month day-of-week, e.g. `0 6 * * *`";
         let fields = raw.split_whitespace().count();
         if fields != 5 {
             return Err(self.err(
@@ -380,7 +386,11 @@ impl Checker<'_, '_> {
                 return Err(self
                     .err(
                         &[other.as_str()],
-                        format!("kind is {} but [{}] is present", kind.as_str(), other.as_str()),
+                        format!(
+                            "kind is {} but [{}] is present",
+                            kind.as_str(),
+                            other.as_str()
+                        ),
                     )
                     .with_hint(format!(
                         "remove the [{}] table, or set kind = \"{}\"",
@@ -401,7 +411,9 @@ impl Checker<'_, '_> {
             SourceKindName::Json => {
                 let json = file.json.as_ref().ok_or_else(|| {
                     self.err(&["kind"], "kind is json but there is no [json] table")
-                        .with_hint("add [json] with `items` and [json.fields] with at least `title`")
+                        .with_hint(
+                            "add [json] with `items` and [json.fields] with at least `title`",
+                        )
                 })?;
                 Ok(KindSpec::Json(Box::new(self.check_json(json)?)))
             }
@@ -471,16 +483,17 @@ impl Checker<'_, '_> {
     }
 
     fn fields(&self, base: &[&str], f: &HtmlFields) -> Result<CompiledFields, SourceError> {
-        let one = |name: &str, v: &Option<Spanned<String>>| -> Result<Option<FieldSel>, SourceError> {
-            match v {
-                Some(s) => {
-                    let mut field = base.to_vec();
-                    field.push(name);
-                    self.field_sel(&field, s.get_ref()).map(Some)
+        let one =
+            |name: &str, v: &Option<Spanned<String>>| -> Result<Option<FieldSel>, SourceError> {
+                match v {
+                    Some(s) => {
+                        let mut field = base.to_vec();
+                        field.push(name);
+                        self.field_sel(&field, s.get_ref()).map(Some)
+                    }
+                    None => Ok(None),
                 }
-                None => Ok(None),
-            }
-        };
+            };
         Ok(CompiledFields {
             id: one("id", &f.id)?,
             title: one("title", &f.title)?,
@@ -545,9 +558,13 @@ impl Checker<'_, '_> {
         })
     }
 
-    fn json_path(&self, field: &[&str], raw: &str, allow_empty: bool) -> Result<JsonPath, SourceError> {
-        let hint =
-            "expected a dotted path (`data.results`, `financers.0.name`) or a JSON pointer (`/data/results`)";
+    fn json_path(
+        &self,
+        field: &[&str],
+        raw: &str,
+        allow_empty: bool,
+    ) -> Result<JsonPath, SourceError> {
+        let hint = "expected a dotted path (`data.results`, `financers.0.name`) or a JSON pointer (`/data/results`)";
         let t = raw.trim();
         if t.is_empty() {
             if allow_empty {
@@ -581,11 +598,12 @@ impl Checker<'_, '_> {
 
     fn check_json(&self, json: &schema::JsonSpec) -> Result<CompiledJson, SourceError> {
         let f = &json.fields;
-        let opt = |name: &str, v: &Option<Spanned<String>>| -> Result<Option<JsonPath>, SourceError> {
-            v.as_ref()
-                .map(|s| self.json_path(&["json", "fields", name], s.get_ref(), false))
-                .transpose()
-        };
+        let opt =
+            |name: &str, v: &Option<Spanned<String>>| -> Result<Option<JsonPath>, SourceError> {
+                v.as_ref()
+                    .map(|s| self.json_path(&["json", "fields", name], s.get_ref(), false))
+                    .transpose()
+            };
         let fields = JsonFieldPaths {
             id: opt("id", &f.id)?,
             title: self.json_path(&["json", "fields", "title"], f.title.get_ref(), false)?,
@@ -617,7 +635,10 @@ impl Checker<'_, '_> {
         let items = self.json_path(&["json", "items"], &json.items, true)?;
         if json.body.is_some() && json.method != HttpMethod::Post {
             return Err(self
-                .err(&["json", "body"], "a body is only sent with method = \"POST\"")
+                .err(
+                    &["json", "body"],
+                    "a body is only sent with method = \"POST\"",
+                )
                 .with_hint("add method = \"POST\" under [json], or remove body"));
         }
         let body = json.body.as_ref().map(toml_to_json);
@@ -628,7 +649,11 @@ impl Checker<'_, '_> {
             .transpose()?;
         Ok(CompiledJson {
             method: json.method,
-            query: json.query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            query: json
+                .query
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             body,
             items,
             fields,
@@ -700,7 +725,11 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
         toml::Value::Boolean(b) => J::Bool(*b),
         toml::Value::Datetime(d) => J::String(d.to_string()),
         toml::Value::Array(a) => J::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+        toml::Value::Table(t) => J::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
     }
 }
 

@@ -91,7 +91,10 @@ fn a_valid_html_source_loads_and_compiles() {
     let def = load(HTML).unwrap();
     assert_eq!(def.id.as_str(), "siaf-archives");
     assert_eq!(def.schedule, "0 6 * * *");
-    assert_eq!(def.defaults.audiences, vec![Audience::Commune, Audience::Epci]);
+    assert_eq!(
+        def.defaults.audiences,
+        vec![Audience::Commune, Audience::Epci]
+    );
     assert_eq!(def.defaults.perimeter, Some(Perimeter::France));
     assert_eq!(def.defaults.themes, vec![Theme::Archives]);
     assert_eq!(
@@ -159,7 +162,10 @@ fn toml_syntax_errors_have_a_location() {
 
 #[test]
 fn unknown_keys_name_the_key_and_line() {
-    let text = HTML.replace("summary = \".fr-card__desc\"", "sumary = \".fr-card__desc\"");
+    let text = HTML.replace(
+        "summary = \".fr-card__desc\"",
+        "sumary = \".fr-card__desc\"",
+    );
     assert_err(
         &text,
         line_of(&text, "sumary"),
@@ -312,7 +318,12 @@ fn json_paths_must_not_be_empty() {
         "empty path",
     );
     let text = JSON.replace("\"data.results\"", "\"data..results\"");
-    assert_err(&text, line_of(&text, "items = "), "json.items", "empty segment");
+    assert_err(
+        &text,
+        line_of(&text, "items = "),
+        "json.items",
+        "empty segment",
+    );
 }
 
 #[test]
@@ -457,7 +468,9 @@ fn load_dir_reports_every_bad_file_and_duplicate_ids() {
     assert!(b.contains("b.toml:6:") && b.contains("schedule"), "{b}");
     let c = errors[1].to_string();
     assert!(
-        c.contains("c.toml:1:") && c.contains("duplicate source id `siaf-archives`") && c.contains("a.toml"),
+        c.contains("c.toml:1:")
+            && c.contains("duplicate source id `siaf-archives`")
+            && c.contains("a.toml"),
         "{c}"
     );
     assert_eq!(defs[1].defaults.kind, None::<CallKind>);
@@ -465,7 +478,9 @@ fn load_dir_reports_every_bad_file_and_duplicate_ids() {
 
 #[test]
 fn load_file_reports_a_missing_file() {
-    let err = load_file(Path::new("sources/nope.toml")).unwrap_err().to_string();
+    let err = load_file(Path::new("sources/nope.toml"))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("sources/nope.toml: cannot read the file"),
         "{err}"

@@ -213,7 +213,10 @@ mod tests {
 
     #[test]
     fn labels_fold_case_accents_and_spaces() {
-        assert_eq!(fold_label("  Région\n Île-de-France "), "region ile-de-france");
+        assert_eq!(
+            fold_label("  Région\n Île-de-France "),
+            "region ile-de-france"
+        );
         assert_eq!(fold_label("COLLECTIVITÉS"), fold_label("collectivites"));
     }
 }

@@ -158,7 +158,11 @@ fn call_from_row(row: &Row, now: DateTime<Utc>) -> rusqlite::Result<CallRecord> 
 
 impl Store {
     /// Calls matching `filter`, soonest deadline first (no deadline last).
-    pub fn list_calls(&self, filter: &CallFilter, now: DateTime<Utc>) -> anyhow::Result<Vec<CallRecord>> {
+    pub fn list_calls(
+        &self,
+        filter: &CallFilter,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<CallRecord>> {
         let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE c.merged_into IS NULL");
         let mut args: Vec<Value> = Vec::new();
         let mut push = |sql: &mut String, clause: &str, values: Vec<Value>| {
@@ -178,7 +182,11 @@ impl Store {
             push(
                 &mut sql,
                 &format!("c.id IN (SELECT call_id FROM sightings WHERE source_id IN ({marks}))"),
-                filter.sources.iter().map(|s| Value::from(s.clone())).collect(),
+                filter
+                    .sources
+                    .iter()
+                    .map(|s| Value::from(s.clone()))
+                    .collect(),
             );
         }
         if !filter.themes.is_empty() {
@@ -250,7 +258,9 @@ impl Store {
         for _ in 0..16 {
             let merged: Option<Option<i64>> = self
                 .conn
-                .query_row("SELECT merged_into FROM calls WHERE id = ?1", [id], |r| r.get(0))
+                .query_row("SELECT merged_into FROM calls WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
                 .map(Some)
                 .or_else(|e| {
                     if e == rusqlite::Error::QueryReturnedNoRows {
@@ -289,10 +299,10 @@ impl Store {
 
     /// How many calls are stored (merged-away ones excluded).
     pub fn count_calls(&self) -> anyhow::Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM calls WHERE merged_into IS NULL", [], |r| {
-                r.get(0)
-            })?)
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM calls WHERE merged_into IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
     }
 }

@@ -31,11 +31,12 @@ impl Store {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the folder of the database {}", path.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("creating the folder of the database {}", path.display())
+            })?;
         }
-        let conn =
-            Connection::open(path).with_context(|| format!("opening the database {}", path.display()))?;
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening the database {}", path.display()))?;
         Self::setup(conn).with_context(|| format!("preparing the database {}", path.display()))
     }
 

@@ -140,7 +140,11 @@ impl Store {
     }
 
     /// The most recent runs, newest first.
-    pub fn recent_runs(&self, source_id: Option<&str>, limit: u32) -> anyhow::Result<Vec<CrawlRunRecord>> {
+    pub fn recent_runs(
+        &self,
+        source_id: Option<&str>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<CrawlRunRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT source_id, started_at, finished_at, outcome, pages, items, new, updated,
                     unchanged, errors, error, warnings

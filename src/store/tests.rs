@@ -47,7 +47,10 @@ fn store_with_source() -> Store {
 #[test]
 fn first_ingest_creates_calls_and_a_second_identical_one_changes_nothing() {
     let mut store = store_with_source();
-    let items = vec![item("a", "Archivage numérique"), item("b", "Données ouvertes")];
+    let items = vec![
+        item("a", "Archivage numérique"),
+        item("b", "Données ouvertes"),
+    ];
     let first = store.ingest("siaf", &items, now()).unwrap();
     assert_eq!(first.new.len(), 2);
     let before = store.list_calls(&CallFilter::default(), now()).unwrap();

@@ -68,8 +68,18 @@ async fn the_user_agent_names_vigie_and_its_contact_url() {
         assert!(ua.contains("+https://vigie.example/about"), "{ua}");
     }
     let page_request = &server.requests_to("/aap")[0];
-    assert!(page_request.header("accept").unwrap().starts_with("text/html"));
-    assert!(page_request.header("accept-encoding").unwrap().contains("gzip"));
+    assert!(
+        page_request
+            .header("accept")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        page_request
+            .header("accept-encoding")
+            .unwrap()
+            .contains("gzip")
+    );
     assert_eq!(
         server.requests_to("/robots.txt")[0].header("accept"),
         Some("text/plain")
@@ -91,7 +101,12 @@ async fn a_post_sends_its_json_body_and_asks_for_json() {
     assert_eq!(request.method, "POST");
     assert_eq!(request.body, br#"{"page":1}"#);
     assert_eq!(request.header("content-type"), Some("application/json"));
-    assert!(request.header("accept").unwrap().starts_with("application/json"));
+    assert!(
+        request
+            .header("accept")
+            .unwrap()
+            .starts_with("application/json")
+    );
 }
 
 #[tokio::test]
@@ -122,9 +137,15 @@ async fn a_page_disallowed_by_robots_is_never_requested() {
     server.robots("User-agent: *\nAllow: /\n\nUser-agent: Vigie\nDisallow: /prive\n");
     server.route("/prive/aap", Response::ok_html("secret"));
 
-    let error = fetcher().fetch(&get(server.url("/prive/aap"))).await.unwrap_err();
+    let error = fetcher()
+        .fetch(&get(server.url("/prive/aap")))
+        .await
+        .unwrap_err();
 
-    assert!(matches!(error, FetchError::DisallowedByRobots { .. }), "{error}");
+    assert!(
+        matches!(error, FetchError::DisallowedByRobots { .. }),
+        "{error}"
+    );
     assert!(!error.is_retryable());
     assert!(server.requests_to("/prive/aap").is_empty());
 }
@@ -154,7 +175,10 @@ async fn an_unreachable_robots_txt_disallows_the_site_as_rfc_9309_says() {
 
     let error = fetcher().fetch(&get(server.url("/aap"))).await.unwrap_err();
 
-    assert!(matches!(error, FetchError::RobotsUnreachable { .. }), "{error}");
+    assert!(
+        matches!(error, FetchError::RobotsUnreachable { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("HTTP 503"), "{error}");
     assert!(server.requests_to("/aap").is_empty());
 }
@@ -175,10 +199,16 @@ async fn robots_can_be_turned_off_for_one_source() {
 #[tokio::test]
 async fn an_unchanged_page_gives_not_modified_without_a_body() {
     let server = FixtureServer::start();
-    server.serve_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fetch/site"));
+    server.serve_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fetch/site"
+    ));
     let fetcher = fetcher();
     let first = fetched(fetcher.fetch(&get(server.url("/aap.html"))).await);
-    let etag = first.etag.clone().expect("the fixture server sends an ETag");
+    let etag = first
+        .etag
+        .clone()
+        .expect("the fixture server sends an ETag");
 
     let mut again = get(server.url("/aap.html"));
     again.validators = Validators {
@@ -234,9 +264,15 @@ async fn etag_and_last_modified_are_returned_with_the_page() {
 async fn a_404_is_not_retried() {
     let server = FixtureServer::start();
 
-    let error = fetcher().fetch(&get(server.url("/gone"))).await.unwrap_err();
+    let error = fetcher()
+        .fetch(&get(server.url("/gone")))
+        .await
+        .unwrap_err();
 
-    assert!(matches!(error, FetchError::Status { status: 404, .. }), "{error}");
+    assert!(
+        matches!(error, FetchError::Status { status: 404, .. }),
+        "{error}"
+    );
     assert!(!error.is_retryable());
     assert_eq!(server.requests_to("/gone").len(), 1);
 }
@@ -274,7 +310,10 @@ async fn retries_stop_after_the_configured_number() {
         .await
         .unwrap_err();
 
-    assert!(matches!(error, FetchError::Status { status: 500, .. }), "{error}");
+    assert!(
+        matches!(error, FetchError::Status { status: 500, .. }),
+        "{error}"
+    );
     assert_eq!(server.requests_to("/down").len(), 3);
 }
 
@@ -299,7 +338,10 @@ async fn a_retry_after_beyond_the_maximum_fails_at_once() {
     let server = FixtureServer::start();
     server.route("/busy", Response::retry_after(503, "3600"));
 
-    let error = fetcher().fetch(&get(server.url("/busy"))).await.unwrap_err();
+    let error = fetcher()
+        .fetch(&get(server.url("/busy")))
+        .await
+        .unwrap_err();
 
     assert!(
         matches!(
@@ -318,7 +360,10 @@ async fn a_retry_after_beyond_the_maximum_fails_at_once() {
 #[tokio::test]
 async fn a_slow_response_times_out() {
     let server = FixtureServer::start();
-    server.route("/slow", Response::ok_html("late").delay(Duration::from_secs(5)));
+    server.route(
+        "/slow",
+        Response::ok_html("late").delay(Duration::from_secs(5)),
+    );
     let config = FetchConfig {
         timeout_secs: 1,
         retries: 0,
@@ -539,7 +584,10 @@ async fn two_hosts_are_fetched_concurrently() {
         "{:?}",
         started.elapsed()
     );
-    let (at_one, at_two) = (one.requests_to("/slow")[0].at, two.requests_to("/slow")[0].at);
+    let (at_one, at_two) = (
+        one.requests_to("/slow")[0].at,
+        two.requests_to("/slow")[0].at,
+    );
     let gap = at_one.max(at_two) - at_one.min(at_two);
     assert!(gap < Duration::from_millis(300), "{gap:?}");
 }
@@ -558,7 +606,11 @@ async fn a_windows_1252_page_declared_iso_8859_1_is_decoded() {
         "{}",
         page.text
     );
-    assert!(page.text.contains("Été : cœur à 5 € l’unité"), "{}", page.text);
+    assert!(
+        page.text.contains("Été : cœur à 5 € l’unité"),
+        "{}",
+        page.text
+    );
 }
 
 #[tokio::test]
@@ -570,7 +622,11 @@ async fn a_utf8_page_declared_iso_8859_1_is_decoded_as_utf8() {
     let page = fetched(fetcher().fetch(&get(server.url("/aap"))).await);
 
     assert_eq!(page.encoding, "UTF-8");
-    assert!(page.text.contains("Été : cœur à 5 € l’unité"), "{}", page.text);
+    assert!(
+        page.text.contains("Été : cœur à 5 € l’unité"),
+        "{}",
+        page.text
+    );
 }
 
 #[tokio::test]
@@ -600,7 +656,11 @@ async fn a_refused_connection_is_a_retryable_connect_error() {
     };
 
     let url = format!("http://127.0.0.1:{port}/aap");
-    let error = Fetcher::new(config).unwrap().fetch(&get(url)).await.unwrap_err();
+    let error = Fetcher::new(config)
+        .unwrap()
+        .fetch(&get(url))
+        .await
+        .unwrap_err();
 
     assert!(matches!(error, FetchError::Connect { .. }), "{error}");
     assert!(error.is_retryable());

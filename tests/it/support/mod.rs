@@ -4,8 +4,11 @@
 
 pub mod fixture_server;
 pub mod response;
+pub mod scenario;
 
 #[allow(unused_imports)]
 pub use fixture_server::{FixtureServer, RecordedRequest};
 #[allow(unused_imports)]
 pub use response::Response;
+#[allow(unused_imports)]
+pub use scenario::{Scenario, all_output, fixtures, text};
