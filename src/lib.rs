@@ -13,8 +13,11 @@
 //! - [`store`]: SQLite catalogue (calls, sightings, history, runs, FTS).
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
+//! - [`territory`]: French territory reference data (regions, departments,
+//!   EPCIs, communes) and perimeter containment for matching.
 
 pub mod domain;
 pub mod extract;
 pub mod fetch;
 pub mod source;
+pub mod territory;
