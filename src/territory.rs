@@ -710,6 +710,14 @@ const REGION_ALIASES: &[(&str, &str)] = &[
     ("collectivite territoriale de martinique", "02"),
 ];
 
+/// Extra names of EPCIs (canonical form → SIREN).
+const EPCI_ALIASES: &[(&str, &str)] = &[
+    ("grand lyon", "200046977"),
+    ("metropole de lyon", "200046977"),
+    ("metropole aix marseille provence", "200054807"),
+    ("mgp", "200054781"),
+];
+
 static LABELS: LazyLock<Labels> = LazyLock::new(|| {
     let t = Territory::get();
     let mut places: HashMap<String, Vec<Perimeter>> = HashMap::new();
@@ -731,6 +739,9 @@ static LABELS: LazyLock<Labels> = LazyLock::new(|| {
     add("reunion", Perimeter::Department("974".to_string()));
     for e in &t.epcis {
         add(e.name, Perimeter::Epci(e.siren.to_string()));
+    }
+    for (alias, siren) in EPCI_ALIASES {
+        add(alias, Perimeter::Epci(siren.to_string()));
     }
     let mut communes: HashMap<String, Vec<u32>> = HashMap::new();
     for (i, c) in t.communes.iter().enumerate() {
@@ -1250,6 +1261,17 @@ mod tests {
                 "Communauté d'agglomération de Cergy-Pontoise",
                 Some("epci:249500109"),
             ),
+            ("Grand Lyon", Some("epci:200046977")),
+            ("Métropole Aix-Marseille-Provence", Some("epci:200054807")),
+            ("Métropole d'Aix-Marseille-Provence", Some("epci:200054807")),
+            (
+                "Communauté de communes du Pays de Pontchâteau Saint-Gildas-des-Bois",
+                Some("epci:200000438"),
+            ),
+            ("Département : Val-d'Oise", Some("department:95")),
+            ("Bretagne (53)", Some("region:53")),
+            ("Occitanie (Département)", None),
+            ("Nouvelle-Aquitaine, Occitanie", None),
             ("Paris", Some("department:75")),
             ("Ville de Paris", Some("commune:75056")),
             ("Commune de Cergy", Some("commune:95127")),
