@@ -739,6 +739,12 @@ static LABELS: LazyLock<Labels> = LazyLock::new(|| {
     add("reunion", Perimeter::Department("974".to_string()));
     for e in &t.epcis {
         add(e.name, Perimeter::Epci(e.siren.to_string()));
+        // Without a trailing acronym: `CC de l'Est Lyonnais (CCEL)`.
+        if let Some((short, _)) = e.name.rsplit_once(" (")
+            && e.name.ends_with(')')
+        {
+            add(short, Perimeter::Epci(e.siren.to_string()));
+        }
     }
     for (alias, siren) in EPCI_ALIASES {
         add(alias, Perimeter::Epci(siren.to_string()));
@@ -888,12 +894,23 @@ pub fn from_label(label: &str) -> Option<Perimeter> {
     if let Ok(p) = text.parse::<Perimeter>() {
         return validate(&p).is_ok().then_some(p);
     }
+    // Names that hold parentheses: `CC de l'Est Lyonnais (CCEL)`.
+    let whole = canonical(text);
+    if LABELS.places.contains_key(&whole) {
+        return pick(&whole, &Hints::default());
+    }
     let mut hints = Hints::default();
     // Trailing parentheses: `Val d'Oise (95)`, `Occitanie (Région)`.
     while text.ends_with(')') {
         let open = text.rfind('(')?;
+        let name = canonical(text);
+        if LABELS.communes.contains_key(&name) {
+            // `Château-Chinon (Ville)` is a commune's whole name.
+            break;
+        }
         if !read_hint(&text[open + 1..text.len() - 1], &mut hints) {
-            return None;
+            // Part of the name (`Bors (Canton de Charente-Sud)`), or unknown.
+            break;
         }
         text = text[..open].trim_end();
     }
@@ -918,7 +935,10 @@ pub fn from_label(label: &str) -> Option<Perimeter> {
         let level = hints.level.unwrap_or(Level::Department);
         return codes.iter().find(|p| level_of(p) == Some(level)).cloned();
     }
-    if let Some(k) = keyword(&c) {
+    if hints.within.is_empty()
+        && hints.level.is_none()
+        && let Some(k) = keyword(&c)
+    {
         return k;
     }
     if let Some(codes) = code_hint(&c)
@@ -963,30 +983,42 @@ fn resolve(c: &str, hints: &Hints) -> Option<Perimeter> {
 fn pick(c: &str, hints: &Hints) -> Option<Perimeter> {
     let labels = &*LABELS;
     let t = Territory::get();
-    let fits = |p: &Perimeter| {
-        hints.level.is_none_or(|l| level_of(p) == Some(l))
-            && hints
-                .within
-                .iter()
-                .all(|alts| alts.iter().any(|w| contains(w, p)))
-    };
-    let mut found: Vec<Perimeter> = labels
-        .places
-        .get(c)
-        .into_iter()
-        .flatten()
-        .filter(|p| fits(p))
-        .cloned()
-        .collect();
-    if found.is_empty() {
-        found = labels
+    // With `strict`, a code hint (`(04)`) means only its department, not
+    // the region with the same code.
+    let candidates = |strict: bool| -> Vec<Perimeter> {
+        let fits = |p: &Perimeter| {
+            hints.level.is_none_or(|l| level_of(p) == Some(l))
+                && hints.within.iter().all(|alts| {
+                    let alts = if strict { &alts[..1] } else { &alts[..] };
+                    alts.iter().any(|w| contains(w, p))
+                })
+        };
+        let places: Vec<Perimeter> = labels
+            .places
+            .get(c)
+            .into_iter()
+            .flatten()
+            .filter(|p| fits(p))
+            .cloned()
+            .collect();
+        if !places.is_empty() {
+            return places;
+        }
+        labels
             .communes
             .get(c)
             .into_iter()
             .flatten()
             .map(|&i| Perimeter::Commune(t.communes[i as usize].insee.to_string()))
             .filter(|p| fits(p))
-            .collect();
+            .collect()
+    };
+    let mut found = candidates(false);
+    if found.len() > 1 && hints.within.iter().any(|alts| alts.len() > 1) {
+        let strict = candidates(true);
+        if !strict.is_empty() {
+            found = strict;
+        }
     }
     match found.as_slice() {
         [] => None,
@@ -1262,6 +1294,9 @@ mod tests {
                 Some("epci:249500109"),
             ),
             ("Grand Lyon", Some("epci:200046977")),
+            ("CC de l'Est Lyonnais (CCEL)", Some("epci:246900575")),
+            ("CC de l'Est Lyonnais", Some("epci:246900575")),
+            ("CC des Quatre Rivières", None),
             ("Métropole Aix-Marseille-Provence", Some("epci:200054807")),
             ("Métropole d'Aix-Marseille-Provence", Some("epci:200054807")),
             (
@@ -1280,6 +1315,10 @@ mod tests {
             ("Saint-Denis", None),
             ("Saint-Denis (La Réunion)", Some("commune:97411")),
             ("Saint-Denis (93)", Some("commune:93066")),
+            ("Saint-Denis (11)", Some("commune:11339")),
+            ("Saint-Pierre (974)", Some("commune:97416")),
+            ("Drom (01)", Some("commune:01150")),
+            ("Château-Chinon (Ville) (58)", Some("commune:58062")),
             ("France", Some("france")),
             ("France métropolitaine", Some("france")),
             ("National", Some("france")),
@@ -1329,6 +1368,53 @@ mod tests {
                 "{coded}"
             );
         }
+    }
+
+    #[test]
+    fn every_epci_name_is_found() {
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for e in epcis() {
+            *names.entry(canonical(e.name)).or_default() += 1;
+        }
+        let missed: Vec<_> = epcis()
+            .iter()
+            .filter(|e| {
+                let got = from_label(e.name);
+                if names[&canonical(e.name)] > 1 {
+                    got.is_some() // Homonyms: ambiguous.
+                } else {
+                    got != Some(Perimeter::Epci(e.siren.into()))
+                }
+            })
+            .map(|e| format!("{} {}", e.siren, e.name))
+            .collect();
+        assert!(missed.is_empty(), "{missed:#?}");
+    }
+
+    #[test]
+    fn communes_are_found_by_name_and_department() {
+        let mut homonyms: HashMap<(String, &str), usize> = HashMap::new();
+        for c in communes() {
+            *homonyms
+                .entry((canonical(c.name), c.department))
+                .or_default() += 1;
+        }
+        let mut missed = Vec::new();
+        for c in communes() {
+            let key = canonical(c.name);
+            let label = format!("{} ({})", c.name, c.department);
+            let got = from_label(&label);
+            let unique = homonyms[&(key.clone(), c.department)] == 1;
+            // A region, department or EPCI of that name that fits the hint
+            // wins over the commune (`Occitanie (76)` is the region).
+            let place = got
+                .as_ref()
+                .is_some_and(|p| LABELS.places.get(&key).is_some_and(|v| v.contains(p)));
+            if unique && got != Some(Perimeter::Commune(c.insee.into())) && !place {
+                missed.push(format!("{label}: {got:?}"));
+            }
+        }
+        assert!(missed.is_empty(), "{missed:#?}");
     }
 
     #[test]
