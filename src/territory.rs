@@ -800,7 +800,13 @@ fn keyword(text: &str) -> Option<Option<Perimeter>> {
         | "metropole"
         | "hexagone"
         | "france hexagonale" => Some(Perimeter::France),
-        "europe" | "ue" | "eu" | "union europeenne" | "european union" => Some(Perimeter::Europe),
+        "europe"
+        | "ue"
+        | "eu"
+        | "europe ue"
+        | "union europeenne"
+        | "union europeenne ue"
+        | "european union" => Some(Perimeter::Europe),
         "outre mer"
         | "outremer"
         | "outre mer francais"
@@ -1324,6 +1330,7 @@ mod tests {
             ("National", Some("france")),
             ("Europe", Some("europe")),
             ("Union européenne", Some("europe")),
+            ("Europe (UE)", Some("europe")),
             ("Outre-mer", None),
             ("DROM", None),
             ("Alsace", None),
