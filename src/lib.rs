@@ -13,6 +13,8 @@
 //! - [`store`]: SQLite catalogue (calls, sightings, history, runs, FTS).
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
+//! - [`territory`]: French territory reference data (regions, departments,
+//!   EPCIs, communes) and perimeter containment for matching.
 
 pub mod cli;
 pub mod config;
@@ -24,3 +26,4 @@ pub mod normalize;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod territory;
