@@ -12,6 +12,8 @@
 //!   text, kind, themes).
 //! - [`store`]: SQLite catalogue (calls, sightings, history, runs, FTS).
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
+//! - [`territory`]: French regions, departments, EPCIs and communes (INSEE
+//!   reference data) and perimeter containment.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 //! - [`territory`]: French territory reference data (regions, departments,
 //!   EPCIs, communes) and perimeter containment for matching.

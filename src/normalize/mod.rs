@@ -234,7 +234,11 @@ fn perimeter_of(
         .map(plain_text)
         .filter(|l| !l.is_empty());
     let mapped = label.as_deref().and_then(|l| {
-        let p = source.maps.perimeter(l).or_else(|| l.parse().ok());
+        let p = source
+            .maps
+            .perimeter(l)
+            .or_else(|| l.parse().ok())
+            .or_else(|| crate::territory::from_label(l));
         if p.is_none() {
             warnings.push(format!(
                 "«{title}»: perimeter label `{l}` is not mapped: add it to [maps.perimeter]"
