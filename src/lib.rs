@@ -11,9 +11,11 @@
 //! - [`normalize`]: raw items to calls (French dates, canonical URLs, clean
 //!   text, kind, themes).
 //! - [`store`]: SQLite catalogue (calls, sightings, history, runs, FTS).
+//! - [`dedup`]: the pairwise "same call?" decision across sources.
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
+pub mod dedup;
 pub mod domain;
 pub mod extract;
 pub mod fetch;
