@@ -66,7 +66,7 @@ const DEADLINE_CONFLICT_HOURS: i64 = 10 * 24;
 /// Deadlines this close (hours) support the same call.
 const DEADLINE_CLOSE_HOURS: i64 = 2 * 24;
 /// Titles below this similarity are unrelated even with a shared URL.
-const UNRELATED_TITLES: f32 = 0.3;
+const UNRELATED_TITLES: f32 = 0.2;
 
 /// What the decision looks at, for one sighting.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,6 +181,12 @@ pub fn decide(a: &Signals, b: &Signals) -> Decision {
         ));
     }
     edition_conflicts.extend(lots_conflict(&ka.lots, &kb.lots));
+    if ka.kinds.len() == 1 && kb.kinds.len() == 1 && ka.kinds != kb.kinds {
+        edition_conflicts.push(format!(
+            "titles state different kinds {}/{}",
+            ka.kinds[0], kb.kinds[0]
+        ));
+    }
     let mut other_conflicts = Vec::new();
     let pa = similarity::effective_perimeter(a.perimeter.as_deref(), a.funder.as_deref());
     let pb = similarity::effective_perimeter(b.perimeter.as_deref(), b.funder.as_deref());
@@ -193,7 +199,10 @@ pub fn decide(a: &Signals, b: &Signals) -> Decision {
     if let Some(g) = gap
         && g > DEADLINE_CONFLICT_HOURS
     {
-        other_conflicts.push(format!("deadlines {} apart", days(g).replace("deadline ", "")));
+        other_conflicts.push(format!(
+            "deadlines {} apart",
+            days(g).replace("deadline ", "")
+        ));
     }
 
     // 2. Same URL.
@@ -207,10 +216,18 @@ pub fn decide(a: &Signals, b: &Signals) -> Decision {
         reasons.push(why.to_string());
         if !edition_conflicts.is_empty() {
             reasons.extend(edition_conflicts);
-            return Decision { same: false, score: t.min(THRESHOLD - 0.15), reasons };
+            return Decision {
+                same: false,
+                score: t.min(THRESHOLD - 0.15),
+                reasons,
+            };
         }
         if t >= UNRELATED_TITLES {
-            return Decision { same: true, score: t.max(0.9), reasons };
+            return Decision {
+                same: true,
+                score: t.max(0.9),
+                reasons,
+            };
         }
         reasons.push("titles unrelated despite shared url".to_string());
     }
@@ -220,11 +237,32 @@ pub fn decide(a: &Signals, b: &Signals) -> Decision {
         reasons.push("same source, distinct items".to_string());
         reasons.extend(edition_conflicts);
         reasons.extend(other_conflicts);
-        return Decision { same: false, score: t.min(THRESHOLD - 0.15), reasons };
+        return Decision {
+            same: false,
+            score: t.min(THRESHOLD - 0.15),
+            reasons,
+        };
     }
 
     // 4. Title rule with soft signals.
     let mut score = t;
+    let shared_markers: Vec<&String> = ka.lots.iter().filter(|m| kb.lots.contains(m)).collect();
+    if !shared_markers.is_empty() {
+        score += 0.08;
+        reasons.push(format!(
+            "same {}",
+            shared_markers
+                .iter()
+                .map(|m| m.replace(':', " "))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let shared_years: Vec<&u16> = ka.years.iter().filter(|y| kb.years.contains(y)).collect();
+    if !shared_years.is_empty() {
+        score += 0.04;
+        reasons.push(format!("same year {}", shared_years[0]));
+    }
     if let (Some(fa), Some(fb)) = (&a.funder, &b.funder)
         && similarity::same_funder(fa, fb)
     {
@@ -234,7 +272,11 @@ pub fn decide(a: &Signals, b: &Signals) -> Decision {
     match gap {
         Some(g) if g <= DEADLINE_CLOSE_HOURS => {
             score += 0.08;
-            reasons.push(if g == 0 { "same deadline".to_string() } else { days(g) });
+            reasons.push(if g == 0 {
+                "same deadline".to_string()
+            } else {
+                days(g)
+            });
         }
         Some(g) if g <= DEADLINE_CONFLICT_HOURS => {
             score -= 0.10;
@@ -258,7 +300,11 @@ pub fn decide(a: &Signals, b: &Signals) -> Decision {
     if conflicted {
         score = score.min(THRESHOLD - 0.15);
     }
-    Decision { same: !conflicted && score >= THRESHOLD, score, reasons }
+    Decision {
+        same: !conflicted && score >= THRESHOLD,
+        score,
+        reasons,
+    }
 }
 
 #[cfg(test)]

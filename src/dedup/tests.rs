@@ -32,6 +32,7 @@ const PAIRS: &str = include_str!("../../tests/fixtures/dedup/pairs.jsonl");
 fn labelled_corpus_precision_and_recall() {
     let (mut tp, mut fp, mut tn, mut fn_) = (0u32, 0u32, 0u32, 0u32);
     let mut errors = Vec::new();
+    let mut margins: Vec<(f32, bool, String)> = Vec::new();
     for (i, line) in PAIRS.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -39,6 +40,17 @@ fn labelled_corpus_precision_and_recall() {
         let p: LabelledPair = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("pairs.jsonl line {}: {e}", i + 1));
         let d = decide(&p.a, &p.b);
+        margins.push((
+            d.score,
+            p.same,
+            format!(
+                "line {} {:?} | {:?} {:?}",
+                i + 1,
+                p.a.title,
+                p.b.title,
+                d.reasons
+            ),
+        ));
         match (p.same, d.same) {
             (true, true) => tp += 1,
             (false, true) => fp += 1,
@@ -69,6 +81,16 @@ fn labelled_corpus_precision_and_recall() {
     for e in &errors {
         println!("{e}");
     }
+    // The pairs nearest the threshold on each side, to show the margins.
+    margins.sort_by(|x, y| x.0.total_cmp(&y.0));
+    println!("lowest-scoring true pairs:");
+    for (score, _, text) in margins.iter().filter(|m| m.1).take(5) {
+        println!("  {score:.2} {text}");
+    }
+    println!("highest-scoring different pairs:");
+    for (score, _, text) in margins.iter().rev().filter(|m| !m.1).take(5) {
+        println!("  {score:.2} {text}");
+    }
     assert!(total >= 160, "corpus has only {total} pairs");
     assert!(
         precision >= 0.97 && recall >= 0.97,
@@ -81,7 +103,10 @@ fn labelled_corpus_precision_and_recall() {
 fn examples_from_the_brief() {
     let mut a = sig("siaf", "AAP Archivage numérique en territoires 2020");
     a.deadline = at("2020-10-01T23:59:00+02:00");
-    let mut b = sig("aides-territoires", "Appel à projets « Archivage numérique en territoires »");
+    let mut b = sig(
+        "aides-territoires",
+        "Appel à projets « Archivage numérique en territoires »",
+    );
     b.deadline = at("2020-10-02T00:00:00+02:00");
     let d = decide(&a, &b);
     assert!(d.same, "{d:?}");
@@ -91,7 +116,12 @@ fn examples_from_the_brief() {
     a.url = c.url.clone();
     let d = decide(&a, &c);
     assert!(!d.same, "{d:?}");
-    assert!(d.reasons.iter().any(|r| r.contains("different years 2020/2021")), "{d:?}");
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("different years 2020/2021")),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -117,10 +147,35 @@ fn noisy(title: &str, noise: u8) -> String {
 }
 
 const WORDS: &[&str] = &[
-    "archivage", "numérique", "territoires", "fonds", "vert", "friches", "cybersécurité",
-    "inclusion", "données", "cloud", "mobilité", "écoles", "bibliothèques", "santé", "tiers-lieux",
-    "industrie", "rénovation", "énergétique", "bâtiments", "publics", "conseillers", "label",
-    "transformation", "startups", "WIFI4EU", "sobriété", "biodiversité", "culture", "jeunesse",
+    "archivage",
+    "numérique",
+    "territoires",
+    "fonds",
+    "vert",
+    "friches",
+    "cybersécurité",
+    "inclusion",
+    "données",
+    "cloud",
+    "mobilité",
+    "écoles",
+    "bibliothèques",
+    "santé",
+    "tiers-lieux",
+    "industrie",
+    "rénovation",
+    "énergétique",
+    "bâtiments",
+    "publics",
+    "conseillers",
+    "label",
+    "transformation",
+    "startups",
+    "WIFI4EU",
+    "sobriété",
+    "biodiversité",
+    "culture",
+    "jeunesse",
 ];
 
 fn title_strategy() -> impl Strategy<Value = String> {
@@ -131,11 +186,19 @@ fn signals_strategy() -> impl Strategy<Value = Signals> {
     (
         "[a-c]{1,2}",
         prop_oneof![title_strategy(), any::<String>()],
-        prop::option::of(prop::sample::select(&["ANCT", "SIAF", "Région Bretagne", "DINUM"][..])),
-        prop::option::of(prop::sample::select(&["https://a.fr/1", "https://a.fr/2"][..])),
-        prop::option::of(prop::sample::select(&["https://a.fr/1", "https://b.fr/3"][..])),
+        prop::option::of(prop::sample::select(
+            &["ANCT", "SIAF", "Région Bretagne", "DINUM"][..],
+        )),
+        prop::option::of(prop::sample::select(
+            &["https://a.fr/1", "https://a.fr/2"][..],
+        )),
+        prop::option::of(prop::sample::select(
+            &["https://a.fr/1", "https://b.fr/3"][..],
+        )),
         prop::option::of(0i64..40),
-        prop::option::of(prop::sample::select(&["france", "region:76", "region:11", "department:95"][..])),
+        prop::option::of(prop::sample::select(
+            &["france", "region:76", "region:11", "department:95"][..],
+        )),
         prop::option::of(prop::sample::select(&["aap", "ami"][..])),
     )
         .prop_map(|(src, title, funder, url, origin, dl, per, kind)| Signals {

@@ -17,6 +17,13 @@ pub struct TitleKey {
     pub tokens: Vec<String>,
     pub years: Vec<u16>,
     pub lots: Vec<String>,
+    /// Kinds the title states itself: `aap` ("appel à projets", "AAP"),
+    /// `ami` ("appel à manifestation d'intérêt", "AMI"), sorted.
+    pub kinds: Vec<String>,
+    /// Every stemmed word but function words (boilerplate kept), in order:
+    /// what an acronym in another title may spell ("pat" for "projets
+    /// alimentaires territoriaux").
+    pub spelled: Vec<String>,
 }
 
 impl TitleKey {
@@ -26,47 +33,151 @@ impl TitleKey {
     }
 }
 
-/// Words that carry no identity: French function words and the call
-/// boilerplate every source adds or drops at will.
-const STOP: &[&str] = &[
+/// French (and a few English) function words.
+const FUNCTION: &[&str] = &[
     // function words
     "a", "au", "aux", "avec", "ce", "ces", "cet", "cette", "chez", "d", "dans", "de", "des", "du",
     "en", "entre", "et", "l", "la", "le", "les", "leur", "leurs", "ou", "par", "pour", "qu", "que",
     "qui", "sa", "sans", "se", "ses", "son", "sur", "un", "une", "vers", "y", "the", "of", "and",
     "for", "to", "in", "s", "n", "no", "numero", "dont", "est", "sont",
-    // call boilerplate
-    "appel", "appels", "projet", "projets", "aap", "ami", "aapr", "manifestation", "manifestations",
-    "interet", "interets", "candidature", "candidatures", "edition", "editions", "lancement",
-    "lance", "relance", "nouvel", "nouveau", "nouvelle", "ouverture", "ouvert", "ouverte",
-    "offre", "dispositif", "cloture", "date", "limite", "jusqu", "depot", "deposer",
-    "candidater", "inscription", "inscriptions", "session", "sessions", "vague", "vagues",
-    "lot", "lots", "volet", "volets", "tranche", "tranches", "releve", "phase", "tour", "saison",
-    "axe", "mesure", "round", "promotion", "promo", "national", "nationale", "nationaux",
+];
+
+/// Call boilerplate: words every source adds or drops at will.
+const BOILERPLATE: &[&str] = &[
+    "appel",
+    "appels",
+    "projet",
+    "projets",
+    "aap",
+    "ami",
+    "aapr",
+    "manifestation",
+    "manifestations",
+    "interet",
+    "interets",
+    "candidature",
+    "candidatures",
+    "edition",
+    "editions",
+    "lancement",
+    "lance",
+    "relance",
+    "nouvel",
+    "nouveau",
+    "nouvelle",
+    "ouverture",
+    "ouvert",
+    "ouverte",
+    "offre",
+    "dispositif",
+    "cloture",
+    "date",
+    "limite",
+    "jusqu",
+    "depot",
+    "deposer",
+    "candidater",
+    "inscription",
+    "inscriptions",
+    "session",
+    "sessions",
+    "vague",
+    "vagues",
+    "lot",
+    "lots",
+    "volet",
+    "volets",
+    "tranche",
+    "tranches",
+    "releve",
+    "phase",
+    "tour",
+    "saison",
+    "axe",
+    "mesure",
+    "round",
+    "promotion",
+    "promo",
+    "national",
+    "nationale",
+    "nationaux",
 ];
 
 /// Domain words so common across calls that sharing them says little; they
 /// count for half in similarity and come last for blocking.
 const GENERIC: &[&str] = &[
-    "numerique", "territoire", "collectivite", "fond", "fonds", "france", "programme", "soutien",
-    "aide", "aides", "developpement", "transition", "service", "public", "publique", "local",
-    "locale", "locaux", "innovation", "transformation", "action", "region", "regional",
-    "regionale", "departement", "commune", "ecologique", "financement", "plan", "investissement",
-    "accompagnement", "2030", "ministere", "etat", "banque",
+    "numerique",
+    "territoire",
+    "collectivite",
+    "fond",
+    "fonds",
+    "france",
+    "programme",
+    "soutien",
+    "aide",
+    "aides",
+    "developpement",
+    "transition",
+    "service",
+    "public",
+    "publique",
+    "local",
+    "locale",
+    "locaux",
+    "innovation",
+    "transformation",
+    "action",
+    "region",
+    "regional",
+    "regionale",
+    "departement",
+    "commune",
+    "ecologique",
+    "financement",
+    "plan",
+    "investissement",
+    "accompagnement",
+    "2030",
+    "ministere",
+    "etat",
+    "banque",
 ];
 
 /// Words that, before a year, make the year part of a programme's name
 /// ("France 2030", "Horizon 2020") rather than an edition year.
 const YEAR_NAMERS: &[&str] = &[
-    "france", "horizon", "agenda", "strategie", "objectif", "vision", "ambition", "cap", "plan",
+    "france",
+    "horizon",
+    "agenda",
+    "strategie",
+    "objectif",
+    "vision",
+    "ambition",
+    "cap",
+    "plan",
     "europe",
 ];
 
 /// Words that open a trailing site or publisher suffix ("… - Ministère de la
 /// Culture", "… | Portail de l'État").
 const SUFFIX_OPENERS: &[&str] = &[
-    "ministere", "ministre", "prefecture", "portail", "site", "gouvernement", "gouv", "secretariat",
-    "aides", "aides-territoires", "legifrance", "service-public",
+    "ministere",
+    "ministre",
+    "prefecture",
+    "portail",
+    "site",
+    "gouvernement",
+    "gouv",
+    "secretariat",
+    "aides",
+    "aides-territoires",
+    "legifrance",
+    "service-public",
 ];
+
+fn is_stop(w: &str) -> bool {
+    FUNCTION.contains(&w) || BOILERPLATE.contains(&w)
+}
 
 pub(crate) fn is_generic(token: &str) -> bool {
     GENERIC.contains(&token)
@@ -211,9 +322,35 @@ fn stem(t: &str) -> String {
     }
 }
 
+/// The kinds a folded title states ("appel a projets" → aap, "ami" → ami).
+fn stated_kinds(folded: &str) -> Vec<String> {
+    let padded = format!(" {folded} ");
+    let mut kinds = Vec::new();
+    let aap = [
+        " aap ",
+        " appel a projets ",
+        " appel a projet ",
+        " appels a projets ",
+    ];
+    let ami = [
+        " ami ",
+        " appel a manifestation d interet ",
+        " appel a manifestations d interet ",
+    ];
+    if ami.iter().any(|p| padded.contains(p)) {
+        kinds.push("ami".to_string());
+    }
+    if aap.iter().any(|p| padded.contains(p)) {
+        kinds.push("aap".to_string());
+    }
+    kinds.sort();
+    kinds
+}
+
 /// Normalizes a title into a [`TitleKey`].
 pub fn title_key(title: &str) -> TitleKey {
     let folded = fold(strip_publisher_suffix(title));
+    let kinds = stated_kinds(&folded);
     let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
     let mut consumed = vec![false; words.len()];
     let mut years = BTreeSet::new();
@@ -274,19 +411,26 @@ pub fn title_key(title: &str) -> TitleKey {
 
     let mut tokens: Vec<String> = Vec::new();
     for (i, w) in words.iter().enumerate() {
-        if consumed[i] || STOP.contains(w) {
+        if consumed[i] || is_stop(w) {
             continue;
         }
         let t = stem(w);
-        if STOP.contains(&t.as_str()) {
+        if is_stop(&t) {
             continue;
         }
         tokens.push(t);
     }
+    let spelled = words
+        .iter()
+        .filter(|w| !FUNCTION.contains(w))
+        .map(|w| stem(w))
+        .collect();
     TitleKey {
         tokens,
+        spelled,
         years: years.into_iter().collect(),
         lots: lots.into_iter().collect(),
+        kinds,
     }
 }
 
@@ -335,6 +479,17 @@ mod tests {
     }
 
     #[test]
+    fn stated_kinds_are_read() {
+        assert_eq!(title_key("AMI Fabriques de territoire").kinds, ["ami"]);
+        assert_eq!(
+            title_key("Appel à manifestation d'intérêt X").kinds,
+            ["ami"]
+        );
+        assert_eq!(title_key("L'appel à projets est ouvert").kinds, ["aap"]);
+        assert!(title_key("Fonds vert : friches").kinds.is_empty());
+    }
+
+    #[test]
     fn programme_name_years_stay_tokens() {
         let k = title_key("France 2030 - Culture immersive 2022");
         assert_eq!(k.years, [2022]);
@@ -343,7 +498,8 @@ mod tests {
 
     #[test]
     fn publisher_suffix_is_dropped() {
-        let k = title_key("Fonds vert : recyclage des friches - Ministère de la Transition écologique");
+        let k =
+            title_key("Fonds vert : recyclage des friches - Ministère de la Transition écologique");
         assert_eq!(k.tokens, ["fond", "vert", "recyclage", "friche"]);
     }
 
