@@ -307,9 +307,8 @@ fn stem(t: &str) -> String {
         if w.len() <= 4 || w.bytes().all(|b| b.is_ascii_digit()) {
             return w;
         }
-        let next = if w.ends_with('s') && !w.ends_with("ss") {
-            w[..w.len() - 1].to_string()
-        } else if w.ends_with("eaux") {
+        let drop_last = (w.ends_with('s') && !w.ends_with("ss")) || w.ends_with("eaux");
+        let next = if drop_last {
             w[..w.len() - 1].to_string()
         } else if let Some(s) = w.strip_suffix("aux") {
             format!("{s}al")
