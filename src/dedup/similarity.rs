@@ -137,6 +137,9 @@ pub fn url_key(url: &str) -> String {
     u.trim_end_matches('/').to_string()
 }
 
+/// The reason given for identical canonical URLs.
+pub const SAME_URL: &str = "same url";
+
 /// How the two sightings' URLs relate, if they do.
 pub fn url_match(
     a_url: Option<&str>,
@@ -152,7 +155,7 @@ pub fn url_match(
     let (au, ao, bu, bo) = (k(a_url), k(a_origin), k(b_url), k(b_origin));
     let eq = |x: &Option<String>, y: &Option<String>| x.is_some() && x == y;
     if eq(&au, &bu) {
-        Some("same url")
+        Some(SAME_URL)
     } else if eq(&au, &bo) || eq(&ao, &bu) {
         Some("url is the other's origin url")
     } else if eq(&ao, &bo) {

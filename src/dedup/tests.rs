@@ -156,6 +156,33 @@ fn same_source_merges_only_by_url() {
     a2.url = Some("https://anct.example/pvd".into());
     b2.url = Some("https://anct.example/pvd/".into());
     assert!(decide(&a2, &b2).same);
+    // Two items of an aggregator pointing to one funder page stay two items.
+    let mut a3 = a.clone();
+    let mut b3 = b.clone();
+    a3.url = Some("https://at.example/aides/1".into());
+    b3.url = Some("https://at.example/aides/2".into());
+    a3.origin_url = Some("https://anct.example/pvd".into());
+    b3.origin_url = a3.origin_url.clone();
+    assert!(!decide(&a3, &b3).same);
+    b3.source_id = "other".into();
+    assert!(decide(&a3, &b3).same);
+}
+
+#[test]
+fn waves_split_only_when_named_apart() {
+    let mut whole = sig("aides-territoires", "AMI Fabriques de territoire");
+    whole.deadline = at("2021-05-31T23:59:00+02:00");
+    let mut wave2 = sig("anct", "Fabriques de territoire : 2e vague de l'AMI");
+    wave2.deadline = whole.deadline;
+    let mut wave1 = sig("anct-rss", "Fabriques de territoire : 1re vague de l'AMI");
+    wave1.deadline = at("2020-10-31T23:59:00+01:00");
+    assert!(decide(&whole, &wave2).same);
+    let d = decide(&wave1, &wave2);
+    assert!(
+        !d.same && d.reasons.iter().any(|r| r.starts_with("different vague")),
+        "{d:?}"
+    );
+    assert!(!decide(&whole, &wave1).same);
 }
 
 fn noisy(title: &str, noise: u8) -> String {
