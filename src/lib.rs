@@ -11,16 +11,16 @@
 //! - [`normalize`]: raw items to calls (French dates, canonical URLs, clean
 //!   text, kind, themes).
 //! - [`store`]: SQLite catalogue (calls, sightings, history, runs, FTS).
+//! - [`dedup`]: the pairwise "same call?" decision across sources.
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`territory`]: French regions, departments, EPCIs and communes (INSEE
 //!   reference data) and perimeter containment.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
-//! - [`territory`]: French territory reference data (regions, departments,
-//!   EPCIs, communes) and perimeter containment for matching.
 
 pub mod cli;
 pub mod config;
 pub mod crawl;
+pub mod dedup;
 pub mod domain;
 pub mod extract;
 pub mod fetch;

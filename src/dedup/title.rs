@@ -1,0 +1,510 @@
+//! Title normalization for deduplication: fold, strip boilerplate, and pull
+//! out the markers that distinguish editions (years, lots/volets, waves,
+//! ordinal editions) into fields of their own.
+
+use std::collections::BTreeSet;
+
+/// A normalized title.
+///
+/// `tokens` are the content words (folded to lowercase ASCII, light plural
+/// stemming, stop words and call boilerplate removed), in title order. `years` are the explicit edition years found
+/// (sorted). `lots` are the sub-call markers, as `family:number` with the
+/// families `lot` (lot, volet, axe, tranche, mesure), `vague` (vague,
+/// session, relève, phase, tour, appel when numbered) and `edition`
+/// ("3e édition", "saison 2"), sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TitleKey {
+    pub tokens: Vec<String>,
+    pub years: Vec<u16>,
+    pub lots: Vec<String>,
+    /// Kinds the title states itself: `aap` ("appel à projets", "AAP"),
+    /// `ami` ("appel à manifestation d'intérêt", "AMI"), sorted.
+    pub kinds: Vec<String>,
+    /// Every stemmed word but function words (boilerplate kept), in order:
+    /// what an acronym in another title may spell ("pat" for "projets
+    /// alimentaires territoriaux").
+    pub spelled: Vec<String>,
+}
+
+impl TitleKey {
+    /// The content tokens joined by one space.
+    pub fn joined(&self) -> String {
+        self.tokens.join(" ")
+    }
+}
+
+/// French (and a few English) function words.
+const FUNCTION: &[&str] = &[
+    // function words
+    "a", "au", "aux", "avec", "ce", "ces", "cet", "cette", "chez", "d", "dans", "de", "des", "du",
+    "en", "entre", "et", "l", "la", "le", "les", "leur", "leurs", "ou", "par", "pour", "qu", "que",
+    "qui", "sa", "sans", "se", "ses", "son", "sur", "un", "une", "vers", "y", "the", "of", "and",
+    "for", "to", "in", "s", "n", "no", "numero", "dont", "est", "sont",
+];
+
+/// Call boilerplate: words every source adds or drops at will.
+const BOILERPLATE: &[&str] = &[
+    "appel",
+    "appels",
+    "projet",
+    "projets",
+    "aap",
+    "ami",
+    "aapr",
+    "manifestation",
+    "manifestations",
+    "interet",
+    "interets",
+    "candidature",
+    "candidatures",
+    "edition",
+    "editions",
+    "lancement",
+    "lance",
+    "relance",
+    "nouvel",
+    "nouveau",
+    "nouvelle",
+    "ouverture",
+    "ouvert",
+    "ouverte",
+    "offre",
+    "dispositif",
+    "cloture",
+    "date",
+    "limite",
+    "jusqu",
+    "depot",
+    "deposer",
+    "candidater",
+    "inscription",
+    "inscriptions",
+    "session",
+    "sessions",
+    "vague",
+    "vagues",
+    "lot",
+    "lots",
+    "volet",
+    "volets",
+    "tranche",
+    "tranches",
+    "releve",
+    "phase",
+    "tour",
+    "saison",
+    "axe",
+    "mesure",
+    "round",
+    "promotion",
+    "promo",
+    "national",
+    "nationale",
+    "nationaux",
+];
+
+/// Domain words so common across calls that sharing them says little; they
+/// count for half in similarity and come last for blocking.
+const GENERIC: &[&str] = &[
+    "numerique",
+    "territoire",
+    "collectivite",
+    "fond",
+    "fonds",
+    "france",
+    "programme",
+    "soutien",
+    "aide",
+    "aides",
+    "developpement",
+    "transition",
+    "service",
+    "public",
+    "publique",
+    "local",
+    "locale",
+    "locaux",
+    "innovation",
+    "transformation",
+    "action",
+    "region",
+    "regional",
+    "regionale",
+    "departement",
+    "commune",
+    "ecologique",
+    "financement",
+    "plan",
+    "investissement",
+    "accompagnement",
+    "2030",
+    "ministere",
+    "etat",
+    "banque",
+];
+
+/// Words that, before a year, make the year part of a programme's name
+/// ("France 2030", "Horizon 2020") rather than an edition year.
+const YEAR_NAMERS: &[&str] = &[
+    "france",
+    "horizon",
+    "agenda",
+    "strategie",
+    "objectif",
+    "vision",
+    "ambition",
+    "cap",
+    "plan",
+    "europe",
+];
+
+/// Words that open a trailing site or publisher suffix ("… - Ministère de la
+/// Culture", "… | Portail de l'État").
+const SUFFIX_OPENERS: &[&str] = &[
+    "ministere",
+    "ministre",
+    "prefecture",
+    "portail",
+    "site",
+    "gouvernement",
+    "gouv",
+    "secretariat",
+    "aides",
+    "aides-territoires",
+    "legifrance",
+    "service-public",
+];
+
+fn is_stop(w: &str) -> bool {
+    FUNCTION.contains(&w) || BOILERPLATE.contains(&w)
+}
+
+pub(crate) fn is_generic(token: &str) -> bool {
+    GENERIC.contains(&token)
+}
+
+/// Lowercase ASCII with every non-alphanumeric run turned into one space.
+/// `°`/`º` become spaces first so "n°2" reads "n 2".
+pub fn fold(text: &str) -> String {
+    let pre: String = text
+        .chars()
+        .map(|c| match c {
+            '°' | 'º' | '’' | '\'' | '«' | '»' => ' ',
+            c => c,
+        })
+        .collect();
+    let ascii = deunicode::deunicode(&pre).to_ascii_lowercase();
+    let mut out = String::with_capacity(ascii.len());
+    let mut space = true;
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    while out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// Drops a trailing publisher suffix: the part after the last " - ", " – ",
+/// " — " or " | " when it starts with a publisher word (ministère,
+/// préfecture, portail...).
+fn strip_publisher_suffix(title: &str) -> &str {
+    let mut cut = title.len();
+    for sep in [" - ", " – ", " — ", " | "] {
+        if let Some(i) = title.rfind(sep) {
+            let tail = fold(&title[i + sep.len()..]);
+            let first = tail.split(' ').next().unwrap_or("");
+            if SUFFIX_OPENERS.contains(&first) && i > 0 && i < cut {
+                cut = i;
+            }
+        }
+    }
+    &title[..cut]
+}
+
+fn parse_year(t: &str) -> Option<u16> {
+    if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let y: u16 = t.parse().ok()?;
+        if (1990..=2099).contains(&y) {
+            return Some(y);
+        }
+    }
+    None
+}
+
+/// "1er", "1re", "2e", "2eme", "2nd", "premiere", "deuxieme"... → number.
+fn parse_ordinal(t: &str) -> Option<u32> {
+    let words = [
+        ("premier", 1),
+        ("premiere", 1),
+        ("second", 2),
+        ("seconde", 2),
+        ("deuxieme", 2),
+        ("troisieme", 3),
+        ("quatrieme", 4),
+        ("cinquieme", 5),
+        ("sixieme", 6),
+        ("septieme", 7),
+        ("huitieme", 8),
+        ("neuvieme", 9),
+        ("dixieme", 10),
+    ];
+    if let Some((_, n)) = words.iter().find(|(w, _)| *w == t) {
+        return Some(*n);
+    }
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || digits.len() > 3 {
+        return None;
+    }
+    let suffix = &t[digits.len()..];
+    if ["er", "re", "ere", "e", "eme", "nd", "nde", "ieme", "em"].contains(&suffix) {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// A number after a marker word: digits, roman numerals up to 10, or words.
+fn parse_cardinal(t: &str) -> Option<u32> {
+    if !t.is_empty() && t.len() <= 3 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse().ok();
+    }
+    let romans = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"];
+    if let Some(i) = romans.iter().position(|r| *r == t) {
+        return Some(i as u32 + 1);
+    }
+    let words = ["un", "deux", "trois", "quatre", "cinq", "six"];
+    if let Some(i) = words.iter().position(|r| *r == t) {
+        return Some(i as u32 + 1);
+    }
+    None
+}
+
+/// The marker family of a word, if it names a sub-call.
+fn marker_family(t: &str) -> Option<&'static str> {
+    match t {
+        "lot" | "lots" | "volet" | "volets" | "axe" | "tranche" | "mesure" => Some("lot"),
+        "vague" | "vagues" | "session" | "releve" | "phase" | "tour" | "appel" | "round" => {
+            Some("vague")
+        }
+        "edition" | "saison" | "promotion" | "promo" => Some("edition"),
+        _ => None,
+    }
+}
+
+/// Light stemming: drop a plural `s` (not `ss`), `aux` → `al`, `eaux`/`eux`
+/// lose the `x`, on words longer than 4 letters; applied until stable so
+/// that stemming a stem changes nothing.
+fn stem(t: &str) -> String {
+    let mut w = t.to_string();
+    loop {
+        if w.len() <= 4 || w.bytes().all(|b| b.is_ascii_digit()) {
+            return w;
+        }
+        let drop_last = (w.ends_with('s') && !w.ends_with("ss")) || w.ends_with("eaux");
+        let next = if drop_last {
+            w[..w.len() - 1].to_string()
+        } else if let Some(s) = w.strip_suffix("aux") {
+            format!("{s}al")
+        } else if w.ends_with("ux") {
+            w[..w.len() - 1].to_string()
+        } else {
+            return w;
+        };
+        w = next;
+    }
+}
+
+/// The kinds a folded title states ("appel a projets" → aap, "ami" → ami).
+fn stated_kinds(folded: &str) -> Vec<String> {
+    let padded = format!(" {folded} ");
+    let mut kinds = Vec::new();
+    let aap = [
+        " aap ",
+        " appel a projets ",
+        " appel a projet ",
+        " appels a projets ",
+    ];
+    let ami = [
+        " ami ",
+        " appel a manifestation d interet ",
+        " appel a manifestations d interet ",
+    ];
+    if ami.iter().any(|p| padded.contains(p)) {
+        kinds.push("ami".to_string());
+    }
+    if aap.iter().any(|p| padded.contains(p)) {
+        kinds.push("aap".to_string());
+    }
+    kinds.sort();
+    kinds
+}
+
+/// Normalizes a title into a [`TitleKey`].
+pub fn title_key(title: &str) -> TitleKey {
+    let folded = fold(strip_publisher_suffix(title));
+    let kinds = stated_kinds(&folded);
+    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut consumed = vec![false; words.len()];
+    let mut years = BTreeSet::new();
+    let mut lots = BTreeSet::new();
+
+    for i in 0..words.len() {
+        let w = words[i];
+        // Edition years, unless part of a programme name ("France 2030").
+        if let Some(y) = parse_year(w) {
+            let named = i > 0 && YEAR_NAMERS.contains(&words[i - 1]);
+            if !named {
+                years.insert(y);
+                consumed[i] = true;
+            }
+            continue;
+        }
+        // "<marker> [n|no|numero] <number> [et|, <number>]*": "lot 2", "volets 1 et 2".
+        if let Some(family) = marker_family(w) {
+            let mut j = i + 1;
+            while j < words.len() && ["n", "no", "num", "numero"].contains(&words[j]) {
+                j += 1;
+            }
+            let mut found = false;
+            while j < words.len() {
+                let Some(n) = parse_cardinal(words[j]) else {
+                    break;
+                };
+                // "appel 2021" is a year, caught above; a bare "tour 1" etc. is fine.
+                lots.insert(format!("{family}:{n}"));
+                consumed[j] = true;
+                found = true;
+                j += 1;
+                if j + 1 < words.len() && words[j] == "et" && parse_cardinal(words[j + 1]).is_some()
+                {
+                    consumed[j] = true;
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            if found {
+                consumed[i] = true;
+            }
+            continue;
+        }
+        // "<ordinal> <marker>": "2e vague", "1re releve", "3e edition", "deuxieme appel".
+        if let Some(n) = parse_ordinal(w) {
+            if let Some(family) = words.get(i + 1).and_then(|n| marker_family(n)) {
+                lots.insert(format!("{family}:{n}"));
+                consumed[i] = true;
+                consumed[i + 1] = true;
+            } else {
+                // A stray ordinal ("1er janvier") is not content.
+                consumed[i] = true;
+            }
+        }
+    }
+
+    let mut tokens: Vec<String> = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if consumed[i] || is_stop(w) {
+            continue;
+        }
+        let t = stem(w);
+        if is_stop(&t) {
+            continue;
+        }
+        tokens.push(t);
+    }
+    let spelled = words
+        .iter()
+        .filter(|w| !FUNCTION.contains(w))
+        .map(|w| stem(w))
+        .collect();
+    TitleKey {
+        tokens,
+        spelled,
+        years: years.into_iter().collect(),
+        lots: lots.into_iter().collect(),
+        kinds,
+    }
+}
+
+/// How many blocking tokens [`blocking_tokens`] returns at most.
+pub const MAX_BLOCKING_TOKENS: usize = 6;
+
+/// The most distinctive normalized tokens of a title, at most
+/// [`MAX_BLOCKING_TOKENS`], for finding candidates in an index: specific
+/// words before generic ones, longer before shorter, then alphabetical.
+pub fn blocking_tokens(title: &str) -> Vec<String> {
+    let mut tokens = title_key(title).tokens;
+    tokens.sort_by(|a, b| {
+        (is_generic(a), std::cmp::Reverse(a.len()), a.as_str()).cmp(&(
+            is_generic(b),
+            std::cmp::Reverse(b.len()),
+            b.as_str(),
+        ))
+    });
+    tokens.truncate(MAX_BLOCKING_TOKENS);
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boilerplate_and_years_are_separated() {
+        let a = title_key("AAP Archivage numérique en territoires 2020");
+        let b = title_key("Appel à projets « Archivage numérique en territoires »");
+        assert_eq!(a.tokens, b.tokens);
+        assert_eq!(a.tokens, ["archivage", "numerique", "territoire"]);
+        assert_eq!(a.years, [2020]);
+        assert!(b.years.is_empty());
+    }
+
+    #[test]
+    fn lots_waves_and_ordinals_are_extracted() {
+        assert_eq!(title_key("WIFI4EU – Lot n°2").lots, ["lot:2"]);
+        assert_eq!(title_key("Volets 1 et 2 du plan").lots, ["lot:1", "lot:2"]);
+        assert_eq!(title_key("France Services : 2e vague").lots, ["vague:2"]);
+        assert_eq!(title_key("Deuxième appel à projets FAST").lots, ["vague:2"]);
+        assert_eq!(title_key("Vague II - Fonds vert").lots, ["vague:2"]);
+        assert_eq!(title_key("3e édition du Label").lots, ["edition:3"]);
+        assert_eq!(title_key("1re relève 2021").years, [2021]);
+    }
+
+    #[test]
+    fn stated_kinds_are_read() {
+        assert_eq!(title_key("AMI Fabriques de territoire").kinds, ["ami"]);
+        assert_eq!(
+            title_key("Appel à manifestation d'intérêt X").kinds,
+            ["ami"]
+        );
+        assert_eq!(title_key("L'appel à projets est ouvert").kinds, ["aap"]);
+        assert!(title_key("Fonds vert : friches").kinds.is_empty());
+    }
+
+    #[test]
+    fn programme_name_years_stay_tokens() {
+        let k = title_key("France 2030 - Culture immersive 2022");
+        assert_eq!(k.years, [2022]);
+        assert!(k.tokens.contains(&"2030".to_string()));
+    }
+
+    #[test]
+    fn publisher_suffix_is_dropped() {
+        let k =
+            title_key("Fonds vert : recyclage des friches - Ministère de la Transition écologique");
+        assert_eq!(k.tokens, ["fond", "vert", "recyclage", "friche"]);
+    }
+
+    #[test]
+    fn blocking_prefers_specific_tokens() {
+        let b = blocking_tokens("AAP Archivage numérique en territoires 2020");
+        assert_eq!(b, ["archivage", "territoire", "numerique"]);
+    }
+}
