@@ -37,8 +37,34 @@ pub enum Command {
     /// Work with source definitions.
     #[command(subcommand)]
     Sources(SourcesCommand),
-    /// List stored calls, or show one.
+    /// List stored calls, show one, merge or split them.
     Calls(CallsArgs),
+    /// The queue of calls waiting for a curator (sources with `review = true`).
+    #[command(subcommand)]
+    Review(ReviewCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Calls waiting for approval.
+    List {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Publish a call: it reaches feeds and subscribers.
+    Approve {
+        id: i64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Hide a call for good: later crawls recognise it and keep it hidden.
+    Reject {
+        id: i64,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 /// Options shared by every command that touches the database.
@@ -135,6 +161,9 @@ pub struct CallsArgs {
     /// Only calls with exactly this perimeter (`france`, `region:76`, `department:95`...).
     #[arg(long, value_name = "PERIMETER", value_parser = parse_code::<Perimeter>)]
     pub perimeter: Vec<Perimeter>,
+    /// Only calls in this review state (pending, approved, rejected; repeatable).
+    #[arg(long, value_name = "STATE")]
+    pub review: Vec<String>,
     /// Full-text search in title, summary and funder (accents ignored).
     #[arg(long, value_name = "WORDS")]
     pub text: Option<String>,
@@ -153,6 +182,16 @@ pub enum CallsAction {
         id: i64,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Merge call B into call A (a curator's decision, never undone by a crawl).
+    Merge { a: i64, b: i64 },
+    /// Move one sighting out of its call into a call of its own, and keep them apart.
+    Split {
+        /// The call.
+        id: i64,
+        /// The sighting to take out (ids are listed by `vigie calls show ID`).
+        #[arg(long, value_name = "SIGHTING")]
+        sighting: i64,
     },
 }
 
@@ -177,6 +216,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sources(SourcesCommand::Check(args)) => check(args),
         Command::Sources(SourcesCommand::List(args)) => list_sources(args),
         Command::Calls(args) => calls(args),
+        Command::Review(cmd) => review(cmd),
     }
 }
 
@@ -317,21 +357,40 @@ fn list_sources(args: ListArgs) -> anyhow::Result<ExitCode> {
 
 fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
     let config = args.common.load()?;
-    let path = &config.database.path;
-    anyhow::ensure!(
-        path.exists(),
-        "no database at {}: run `vigie crawl` first or pass --db PATH",
-        path.display()
-    );
-    let store = Store::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut store = open_existing(&config)?;
     let now = chrono::Utc::now();
-    if let Some(CallsAction::Show { id, format }) = args.action {
-        let call = store
-            .get_call(id, now)?
-            .with_context(|| format!("no call with id {id}"))?;
-        let history = store.call_history(call.id)?;
-        report::print_call(&call, &history, format)?;
-        return Ok(ExitCode::SUCCESS);
+    match args.action {
+        Some(CallsAction::Show { id, format }) => {
+            let call = store
+                .get_call(id, now)?
+                .with_context(|| format!("no call with id {id}"))?;
+            if call.id != id {
+                eprintln!("call {id} was merged into call {}", call.id);
+            }
+            let history = store.call_history(call.id)?;
+            let sightings = store.call_sightings(call.id)?;
+            let events = store.call_events(Some(call.id))?;
+            report::print_call(&call, &sightings, &history, &events, format)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(CallsAction::Merge { a, b }) => {
+            let survivor = store.merge_calls(a, b, now)?;
+            println!("merged call {b} into call {survivor}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(CallsAction::Split { id, sighting }) => {
+            let new = store.split_call(id, sighting, now)?;
+            println!("sighting {sighting} now forms call {new}; it will stay apart from call {id}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
+    }
+    for state in &args.review {
+        anyhow::ensure!(
+            crate::store::REVIEW_STATES.contains(&state.as_str()),
+            "unknown review state `{state}`: expected one of {}",
+            crate::store::REVIEW_STATES.join(", ")
+        );
     }
     let filter = CallFilter {
         open: args.open,
@@ -341,9 +400,43 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
         audiences: args.audience,
         perimeters: args.perimeter,
         text: args.text,
+        review: args.review,
         limit: args.limit,
     };
     report::print_calls(&store.list_calls(&filter, now)?, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_existing(config: &Config) -> anyhow::Result<Store> {
+    let path = &config.database.path;
+    anyhow::ensure!(
+        path.exists(),
+        "no database at {}: run `vigie crawl` first or pass --db PATH",
+        path.display()
+    );
+    Store::open(path)
+}
+
+fn review(cmd: ReviewCommand) -> anyhow::Result<ExitCode> {
+    let now = chrono::Utc::now();
+    match cmd {
+        ReviewCommand::List { common, format } => {
+            let store = open_existing(&common.load()?)?;
+            let filter = CallFilter {
+                review: vec!["pending".into()],
+                ..Default::default()
+            };
+            report::print_calls(&store.list_calls(&filter, now)?, format)?;
+        }
+        ReviewCommand::Approve { id, common } => {
+            let id = open_existing(&common.load()?)?.set_review(id, "approved", now)?;
+            println!("call {id} approved");
+        }
+        ReviewCommand::Reject { id, common } => {
+            let id = open_existing(&common.load()?)?.set_review(id, "rejected", now)?;
+            println!("call {id} rejected: later crawls will keep it hidden");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -126,9 +126,10 @@ impl Crawler {
             source.url.to_string(),
             source.priority,
         );
+        let review = source.review;
         let state = self
             .with_store(move |store| {
-                store.upsert_source(&sid, &name, kind, &url, priority)?;
+                store.upsert_source(&sid, &name, kind, &url, priority, review)?;
                 store.fetch_state(&sid)
             })
             .await;

@@ -14,7 +14,7 @@ use crate::crawl::{Crawler, Outcome, SourceReport};
 use crate::fetch::Validators;
 use crate::normalize::{NormalizeContext, normalize_item};
 use crate::source::SourceDef;
-use crate::store::{CallRecord, ChangeRecord, SourceStateRecord};
+use crate::store::{CallRecord, ChangeRecord, EventRecord, SightingRecord, SourceStateRecord};
 
 /// A progress bar on a terminal; hidden otherwise (log lines are printed
 /// by [`on_source_done`] instead).
@@ -320,6 +320,8 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                 "first_seen",
                 "updated",
                 "last_seen",
+                "review",
+                "unlisted",
                 "summary_text",
             ])?;
             for c in calls {
@@ -345,6 +347,8 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                     c.first_seen.to_rfc3339(),
                     c.updated.to_rfc3339(),
                     c.last_seen.to_rfc3339(),
+                    c.review.clone(),
+                    c.unlisted.to_string(),
                     c.summary_text.clone(),
                 ])?;
             }
@@ -374,6 +378,7 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                     c.perimeter.to_string(),
                     join(&c.themes),
                     c.sources.join(" "),
+                    c.review.clone(),
                 ]);
             }
             println!("{t}");
@@ -385,7 +390,9 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
 
 pub fn print_call(
     call: &CallRecord,
+    sightings: &[SightingRecord],
     history: &[ChangeRecord],
+    events: &[EventRecord],
     format: Format,
 ) -> anyhow::Result<()> {
     if format != Format::Table {
@@ -393,9 +400,16 @@ pub fn print_call(
         struct Full<'a> {
             #[serde(flatten)]
             call: &'a CallRecord,
+            sightings: &'a [SightingRecord],
             history: &'a [ChangeRecord],
+            events: &'a [EventRecord],
         }
-        return print_json(&Full { call, history });
+        return print_json(&Full {
+            call,
+            sightings,
+            history,
+            events,
+        });
     }
     let mut t = table(&["field", "value"]);
     let rows = [
@@ -419,6 +433,18 @@ pub fn print_call(
                 .join(", "),
         ),
         ("sources", call.sources.join(", ")),
+        ("review", call.review.clone()),
+        (
+            "listed",
+            if call.unlisted {
+                format!(
+                    "no longer listed (last seen {})",
+                    opt_time(&call.last_listed)
+                )
+            } else {
+                "yes".into()
+            },
+        ),
         ("first seen", call.first_seen.to_rfc3339()),
         ("updated", call.updated.to_rfc3339()),
         ("last seen", call.last_seen.to_rfc3339()),
@@ -428,6 +454,45 @@ pub fn print_call(
         t.add_row(vec![k.to_string(), v]);
     }
     println!("{t}");
+    let mut st = table(&["sighting", "source", "title", "url", "seen", "why here"]);
+    for s in sightings {
+        let r = &s.resolution;
+        let why = match r.method.as_str() {
+            "new" => "first sighting".to_string(),
+            "curator" => format!("curator: {}", r.reasons.join(", ")),
+            m => format!(
+                "{m} match with sighting {} (score {:.2}): {}",
+                r.matched_sighting.unwrap_or_default(),
+                r.score.unwrap_or_default(),
+                r.reasons.join(", ")
+            ),
+        };
+        let seen = match &s.unlisted_since {
+            Some(u) => format!("{} → {} (unlisted since {u})", s.first_seen, s.last_seen),
+            None => format!("{} → {}", s.first_seen, s.last_seen),
+        };
+        st.add_row(vec![
+            s.id.to_string(),
+            s.source_id.clone(),
+            s.title.clone(),
+            s.url.clone().unwrap_or_default(),
+            seen,
+            why,
+        ]);
+    }
+    println!("Sightings:\n{st}");
+    if !events.is_empty() {
+        let mut et = table(&["when", "event", "old", "new"]);
+        for e in events {
+            et.add_row(vec![
+                e.at.clone(),
+                e.kind.replace('_', " "),
+                e.old.clone().unwrap_or_default(),
+                e.new.clone().unwrap_or_default(),
+            ]);
+        }
+        println!("Deadline events:\n{et}");
+    }
     if !history.is_empty() {
         let mut h = table(&["when", "field", "old", "new", "source"]);
         for c in history {

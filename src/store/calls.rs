@@ -23,6 +23,8 @@ pub struct CallFilter {
     /// Full-text search over title, summary and funder, accent-insensitive;
     /// every word must match, as a prefix.
     pub text: Option<String>,
+    /// Review states to include (`pending`, `approved`, `rejected`); empty: any.
+    pub review: Vec<String>,
     pub limit: Option<u32>,
 }
 
@@ -40,7 +42,9 @@ pub struct CallRecord {
     pub perimeter: Perimeter,
     pub themes: Vec<Theme>,
     pub opens_on: Option<DateTime<FixedOffset>>,
+    /// The next cut-off still to come, else the last one.
     pub deadline: Option<DateTime<FixedOffset>>,
+    /// Every cut-off, ascending (several for multi-stage calls).
     pub deadlines: Vec<DateTime<FixedOffset>>,
     pub recurrence: Recurrence,
     pub status: Status,
@@ -48,6 +52,12 @@ pub struct CallRecord {
     pub updated: DateTime<FixedOffset>,
     pub last_seen: DateTime<FixedOffset>,
     pub sources: Vec<String>,
+    /// `pending` (waiting for a curator), `approved` or `rejected`.
+    pub review: String,
+    /// No source lists it any more (it is kept, never deleted).
+    pub unlisted: bool,
+    /// When a source last listed it.
+    pub last_listed: Option<DateTime<FixedOffset>>,
 }
 
 /// One recorded change of a call.
@@ -93,7 +103,10 @@ const CALL_COLUMNS: &str = "c.id, c.title, c.summary_html, c.summary_text, c.fun
     c.audiences, c.perimeter, c.themes, c.opens_on, c.deadlines, c.recurrence, c.first_seen,
     c.updated, c.last_seen,
     (SELECT group_concat(source_id, ',') FROM (SELECT DISTINCT source_id FROM sightings s
-       WHERE s.call_id = c.id ORDER BY source_id))";
+       WHERE s.call_id = c.id ORDER BY source_id)),
+    c.review,
+    (SELECT count(*) > 0 AND count(*) = count(unlisted_since) FROM sightings s WHERE s.call_id = c.id),
+    (SELECT max(last_seen) FROM sightings s WHERE s.call_id = c.id)";
 
 fn bad_column(index: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
@@ -131,6 +144,11 @@ fn call_from_row(row: &Row, now: DateTime<Utc>) -> rusqlite::Result<CallRecord> 
         .collect::<Result<Vec<_>, _>>()?;
     let opens_on = opt_time_col(row, 10)?;
     let sources: Option<String> = row.get(16)?;
+    let next = deadlines
+        .iter()
+        .find(|d| **d >= now)
+        .or(deadlines.last())
+        .copied();
     Ok(CallRecord {
         id: row.get(0)?,
         title: row.get(1)?,
@@ -144,7 +162,7 @@ fn call_from_row(row: &Row, now: DateTime<Utc>) -> rusqlite::Result<CallRecord> 
         themes: json_col(row, 9)?,
         status: derive_status(opens_on.as_ref(), &deadlines, now),
         opens_on,
-        deadline: deadlines.last().copied(),
+        deadline: next,
         deadlines,
         recurrence: parse_col(row, 12)?,
         first_seen: time_col(row, 13)?,
@@ -153,6 +171,9 @@ fn call_from_row(row: &Row, now: DateTime<Utc>) -> rusqlite::Result<CallRecord> 
         sources: sources
             .map(|s| s.split(',').map(str::to_string).collect())
             .unwrap_or_default(),
+        review: row.get(17)?,
+        unlisted: row.get(18)?,
+        last_listed: opt_time_col(row, 19)?,
     })
 }
 
@@ -225,6 +246,18 @@ impl Store {
                     .collect(),
             );
         }
+        if !filter.review.is_empty() {
+            let marks = vec!["?"; filter.review.len()].join(",");
+            push(
+                &mut sql,
+                &format!("c.review IN ({marks})"),
+                filter
+                    .review
+                    .iter()
+                    .map(|r| Value::from(r.clone()))
+                    .collect(),
+            );
+        }
         if let Some(text) = &filter.text {
             match fts_query(text) {
                 Some(q) => push(
@@ -253,28 +286,9 @@ impl Store {
 
     /// One call by id, following merges to the surviving call.
     pub fn get_call(&self, id: i64, now: DateTime<Utc>) -> anyhow::Result<Option<CallRecord>> {
-        let mut id = id;
-        // Follow at most a few merge hops; a cycle would be a bug, not a loop.
-        for _ in 0..16 {
-            let merged: Option<Option<i64>> = self
-                .conn
-                .query_row("SELECT merged_into FROM calls WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .map(Some)
-                .or_else(|e| {
-                    if e == rusqlite::Error::QueryReturnedNoRows {
-                        Ok(None)
-                    } else {
-                        Err(e)
-                    }
-                })?;
-            match merged {
-                None => return Ok(None),
-                Some(Some(target)) => id = target,
-                Some(None) => break,
-            }
-        }
+        let Some(id) = self.live_call_id(id)? else {
+            return Ok(None);
+        };
         let sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE c.id = ?1");
         let call = self.conn.query_row(&sql, [id], |r| call_from_row(r, now))?;
         Ok(Some(call))

@@ -1,10 +1,13 @@
 //! Recording one crawl's normalized items: each becomes (or refreshes) a
-//! sighting, and each sighting's call is created or updated. Returns only
-//! what is new or changed, which is what later drives notification.
+//! sighting; a new sighting is resolved to an existing call (see
+//! `resolve`) or creates one, and the call's fields are recomputed from its
+//! sightings (see `merge`). Returns only what is new or changed, which is
+//! what later drives notification.
 //!
 //! Re-ingesting an unchanged item changes no call and writes no history:
 //! the sighting's content hash is compared first, and only its `last_seen`
-//! moves (so that vanished items can later be told apart).
+//! moves (so that vanished items can be told apart). An existing sighting is
+//! never re-resolved, so call ids are stable and curators' decisions hold.
 
 use std::collections::HashSet;
 
@@ -12,7 +15,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
-use super::{Store, ts};
+use super::resolve::{self, Resolution};
+use super::{Store, merge, ts};
 use crate::normalize::item::NormalizedItem;
 
 /// What one ingest did.
@@ -24,16 +28,19 @@ pub struct IngestOutcome {
     pub updated: Vec<i64>,
     /// Items identical to what was stored.
     pub unchanged: u32,
+    /// New sightings of calls already known (from another source, or under
+    /// another URL) that changed nothing.
+    pub merged: u32,
 }
 
 /// The stored columns of a call, as text, derived from one item. The
 /// `tracked` ones are compared and recorded in `call_changes`.
-struct CallColumns {
-    values: Vec<(&'static str, Option<String>)>,
-    deadline_ts: Option<i64>,
+pub(super) struct CallColumns {
+    pub values: Vec<(&'static str, Option<String>)>,
+    pub deadline_ts: Option<i64>,
 }
 
-const TRACKED: &[&str] = &[
+pub(super) const TRACKED: &[&str] = &[
     "title",
     "summary_text",
     "funder",
@@ -48,7 +55,7 @@ const TRACKED: &[&str] = &[
     "recurrence",
 ];
 
-fn columns(item: &NormalizedItem) -> anyhow::Result<CallColumns> {
+pub(super) fn columns(item: &NormalizedItem) -> anyhow::Result<CallColumns> {
     let last = item.deadlines.last();
     Ok(CallColumns {
         values: vec![
@@ -90,6 +97,14 @@ impl Store {
     ) -> anyhow::Result<IngestOutcome> {
         let now = ts(&now);
         let tx = self.conn.transaction()?;
+        let review: bool = tx
+            .query_row(
+                "SELECT review FROM sources WHERE id = ?1",
+                [source_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false);
         let mut outcome = IngestOutcome::default();
         let mut seen = HashSet::new();
         for item in items {
@@ -107,25 +122,49 @@ impl Store {
                 .optional()?;
             match existing {
                 None => {
-                    let call_id = insert_call(&tx, item, &now)?;
-                    tx.prepare_cached(
-                        "INSERT INTO sightings (source_id, item_key, call_id, content_hash, data, first_seen, last_seen)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                    )?
-                    .execute(params![source_id, key, call_id, hash, data, now])?;
-                    outcome.new.push(call_id);
+                    let signals = resolve::signals(source_id, item);
+                    let matches = resolve::matching_calls(&tx, &signals)?;
+                    let (call_id, resolution) = match matches.iter().map(|m| m.call_id).min() {
+                        None => (
+                            insert_call(&tx, item, &now, review)?,
+                            Resolution::new_call(),
+                        ),
+                        Some(oldest) => {
+                            // The oldest matching call survives; the sighting
+                            // keeps the reason of its best match.
+                            (oldest, matches[0].resolution.clone())
+                        }
+                    };
+                    let sighting_id =
+                        insert_sighting(&tx, source_id, &key, call_id, &hash, &data, item, &now)?;
+                    merge::set_resolution(&tx, sighting_id, &resolution)?;
+                    for other in matches.iter().map(|m| m.call_id).filter(|&c| c != call_id) {
+                        merge::merge_calls(
+                            &tx,
+                            call_id,
+                            other,
+                            &now,
+                            "dedup: a new sighting matched both",
+                        )?;
+                    }
+                    if matches.is_empty() {
+                        outcome.new.push(call_id);
+                    } else if merge::refresh_call(&tx, call_id, &now, Some(source_id))? {
+                        outcome.updated.push(call_id);
+                    } else {
+                        outcome.merged += 1;
+                    }
                 }
                 Some((sighting_id, _, old_hash)) if old_hash == hash => {
-                    tx.prepare_cached("UPDATE sightings SET last_seen = ?2 WHERE id = ?1")?
-                        .execute(params![sighting_id, now])?;
+                    tx.prepare_cached(
+                        "UPDATE sightings SET last_seen = ?2, unlisted_since = NULL WHERE id = ?1",
+                    )?
+                    .execute(params![sighting_id, now])?;
                     outcome.unchanged += 1;
                 }
                 Some((sighting_id, call_id, _)) => {
-                    tx.prepare_cached(
-                        "UPDATE sightings SET content_hash = ?2, data = ?3, last_seen = ?4 WHERE id = ?1",
-                    )?
-                    .execute(params![sighting_id, hash, data, now])?;
-                    if update_call(&tx, call_id, item, source_id, &now)? {
+                    update_sighting(&tx, sighting_id, &hash, &data, item, &now)?;
+                    if merge::refresh_call(&tx, call_id, &now, Some(source_id))? {
                         outcome.updated.push(call_id);
                     } else {
                         outcome.unchanged += 1;
@@ -136,9 +175,29 @@ impl Store {
         tx.commit()?;
         Ok(outcome)
     }
+
+    /// After a complete crawl of a source, flags the sightings it no longer
+    /// lists (never deletes them). Returns how many became unlisted.
+    pub fn mark_unlisted(
+        &mut self,
+        source_id: &str,
+        crawl_started: DateTime<Utc>,
+    ) -> anyhow::Result<usize> {
+        let started = ts(&crawl_started);
+        Ok(self.conn.execute(
+            "UPDATE sightings SET unlisted_since = ?2
+             WHERE source_id = ?1 AND last_seen < ?2 AND unlisted_since IS NULL",
+            params![source_id, started],
+        )?)
+    }
 }
 
-fn insert_call(tx: &Transaction, item: &NormalizedItem, now: &str) -> anyhow::Result<i64> {
+fn insert_call(
+    tx: &Transaction,
+    item: &NormalizedItem,
+    now: &str,
+    review: bool,
+) -> anyhow::Result<i64> {
     let cols = columns(item)?;
     let v = |name: &str| {
         cols.values
@@ -148,8 +207,8 @@ fn insert_call(tx: &Transaction, item: &NormalizedItem, now: &str) -> anyhow::Re
     };
     tx.prepare_cached(
         "INSERT INTO calls (title, summary_html, summary_text, funder, kind, url, audiences, perimeter,
-           themes, opens_on, deadline, deadline_ts, deadlines, recurrence, first_seen, updated, last_seen)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?15)",
+           themes, opens_on, deadline, deadline_ts, deadlines, recurrence, first_seen, updated, last_seen, review)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?15, ?16)",
     )?
     .execute(params![
         v("title"),
@@ -167,47 +226,68 @@ fn insert_call(tx: &Transaction, item: &NormalizedItem, now: &str) -> anyhow::Re
         v("deadlines"),
         v("recurrence"),
         now,
+        if review { "pending" } else { "approved" },
     ])?;
     Ok(tx.last_insert_rowid())
 }
 
-/// Writes the item's fields onto its call, recording each tracked field
-/// that changed. Returns whether anything tracked changed.
-fn update_call(
+#[allow(clippy::too_many_arguments)]
+fn insert_sighting(
     tx: &Transaction,
-    call_id: i64,
-    item: &NormalizedItem,
     source_id: &str,
+    key: &str,
+    call_id: i64,
+    hash: &str,
+    data: &str,
+    item: &NormalizedItem,
     now: &str,
-) -> anyhow::Result<bool> {
-    let cols = columns(item)?;
-    let mut changed = false;
-    for (name, new) in &cols.values {
-        let old: Option<String> = tx.query_row(
-            &format!("SELECT {name} FROM calls WHERE id = ?1"),
-            [call_id],
-            |r| r.get(0),
-        )?;
-        if old == *new {
-            continue;
-        }
-        tx.execute(
-            &format!("UPDATE calls SET {name} = ?2 WHERE id = ?1"),
-            params![call_id, new],
-        )?;
-        if TRACKED.contains(name) {
-            changed = true;
-            tx.prepare_cached(
-                "INSERT INTO call_changes (call_id, field, old, new, changed_at, source_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![call_id, name, old, new, now, source_id])?;
-        }
-    }
-    tx.execute(
-        "UPDATE calls SET deadline_ts = ?2, last_seen = ?3, updated = CASE WHEN ?4 THEN ?3 ELSE updated END
+) -> anyhow::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO sightings (source_id, item_key, call_id, content_hash, data, first_seen, last_seen,
+           url, title, funder, deadline, perimeter, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        source_id,
+        key,
+        call_id,
+        hash,
+        data,
+        now,
+        item.url,
+        item.title,
+        item.funder,
+        item.deadlines.last().map(ts),
+        item.perimeter.to_string(),
+        item.kind.to_string(),
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn update_sighting(
+    tx: &Transaction,
+    sighting_id: i64,
+    hash: &str,
+    data: &str,
+    item: &NormalizedItem,
+    now: &str,
+) -> anyhow::Result<()> {
+    tx.prepare_cached(
+        "UPDATE sightings SET content_hash = ?2, data = ?3, last_seen = ?4, unlisted_since = NULL,
+           url = ?5, title = ?6, funder = ?7, deadline = ?8, perimeter = ?9, kind = ?10
          WHERE id = ?1",
-        params![call_id, cols.deadline_ts, now, changed],
-    )?;
-    Ok(changed)
+    )?
+    .execute(params![
+        sighting_id,
+        hash,
+        data,
+        now,
+        item.url,
+        item.title,
+        item.funder,
+        item.deadlines.last().map(ts),
+        item.perimeter.to_string(),
+        item.kind.to_string(),
+    ])?;
+    Ok(())
 }

@@ -8,8 +8,11 @@
 //! transaction, so a crash never leaves half a crawl behind.
 
 mod calls;
+mod curate;
 mod ingest;
+mod merge;
 mod migrations;
+pub mod resolve;
 mod sources;
 
 use std::path::Path;
@@ -19,6 +22,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 
 pub use calls::{CallFilter, CallRecord, ChangeRecord};
+pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
 pub use ingest::IngestOutcome;
 pub use sources::{CrawlRunRecord, FetchState, SourceStateRecord};
 
@@ -73,3 +77,6 @@ where
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod dedup_tests;

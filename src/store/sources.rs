@@ -56,14 +56,15 @@ impl Store {
         kind: &str,
         url: &str,
         priority: i32,
+        review: bool,
     ) -> anyhow::Result<()> {
         self.conn.execute(
-            "INSERT INTO sources (id, name, kind, url, priority) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, url = ?4, priority = ?5,
+            "INSERT INTO sources (id, name, kind, url, priority, review) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, url = ?4, priority = ?5, review = ?6,
                -- validators belong to the old URL: forget them when it changes
                etag = CASE WHEN url = ?4 THEN etag END,
                last_modified = CASE WHEN url = ?4 THEN last_modified END",
-            params![id, name, kind, url, priority],
+            params![id, name, kind, url, priority, review],
         )?;
         Ok(())
     }

@@ -263,11 +263,22 @@ fn every_fault_is_reported_and_no_stored_data_is_lost() {
             "match nothing",
         ),
     ];
-    // Unique item ids per source, so that every source owns its own calls.
+    // Every source lists its own calls: its own URLs, and its own year in
+    // titles and deadlines (different editions are never merged).
+    let ids: Vec<&str> = faults
+        .iter()
+        .map(|(id, _, _)| *id)
+        .chain(["healthy"])
+        .collect();
+    let year_of = |id: &str| 2040 + ids.iter().position(|i| *i == id).unwrap() as i32;
     let page_for = |id: &str| {
+        let year = year_of(id).to_string();
         String::from_utf8(listing())
             .unwrap()
             .replace("data-id=\"", &format!("data-id=\"{id}-"))
+            .replace("href=\"/", &format!("href=\"/{id}/"))
+            .replace("2035", &year)
+            .replace("territoriale", &format!("territoriale {year}"))
     };
     for (id, _, _) in faults {
         sc.source(id, &html_source(id, &server, &format!("/{id}")));
@@ -303,7 +314,11 @@ fn every_fault_is_reported_and_no_stored_data_is_lost() {
         "/not-a-feed",
         Response::ok_html("<!doctype html><html><body><h1>Actualités</h1></body></html>"),
     );
-    let extended = page_for("healthy").replace("30/06/2035", "31/07/2035");
+    let healthy_year = year_of("healthy");
+    let extended = page_for("healthy").replace(
+        &format!("30/06/{healthy_year}"),
+        &format!("31/07/{healthy_year}"),
+    );
     server.route("/healthy", Response::ok_html(extended));
 
     let out = sc.vigie(&["crawl"]);
@@ -354,7 +369,7 @@ fn every_fault_is_reported_and_no_stored_data_is_lost() {
     assert!(
         healthy
             .clone()
-            .any(|c| c["deadline"] == "2035-07-31T23:59:00+02:00"),
+            .any(|c| c["deadline"] == format!("{healthy_year}-07-31T23:59:00+02:00").as_str()),
         "the healthy source still updated"
     );
 

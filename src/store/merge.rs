@@ -1,0 +1,197 @@
+//! A call's fields from its sightings, and the operations that move
+//! sightings between calls (dedup merges, curator merge and split).
+//!
+//! Each field of a call comes from its most authoritative sighting — the
+//! highest source `priority`, then the earliest seen — and gaps are filled
+//! from the others; themes are the union. Every change of a call's stored
+//! fields is written to `call_changes`, and a change of its deadline is also
+//! an event in `call_events`, to be announced once to subscribers.
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{Transaction, params};
+
+use super::ingest::{TRACKED, columns};
+use super::resolve::Resolution;
+use crate::normalize::item::NormalizedItem;
+
+/// The sightings of a call as normalized items, most authoritative first.
+fn sightings_by_authority(tx: &Transaction, call_id: i64) -> anyhow::Result<Vec<NormalizedItem>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT s.data FROM sightings s JOIN sources src ON src.id = s.source_id
+         WHERE s.call_id = ?1 ORDER BY src.priority DESC, s.first_seen, s.id",
+    )?;
+    let rows = stmt.query_map([call_id], |r| r.get::<_, String>(0))?;
+    let mut items = Vec::new();
+    for data in rows {
+        items.push(serde_json::from_str(&data?)?);
+    }
+    Ok(items)
+}
+
+/// Merges sightings (most authoritative first) into the call's fields.
+pub fn merged_fields(items: &[NormalizedItem]) -> Option<NormalizedItem> {
+    let mut merged = items.first()?.clone();
+    for other in &items[1..] {
+        if merged.url.is_none() {
+            merged.url.clone_from(&other.url);
+        }
+        if merged.funder.is_none() {
+            merged.funder.clone_from(&other.funder);
+        }
+        if merged.summary_text.is_empty() {
+            merged.summary_text.clone_from(&other.summary_text);
+            merged.summary_html.clone_from(&other.summary_html);
+        }
+        if merged.opens_on.is_none() {
+            merged.opens_on = other.opens_on;
+        }
+        if merged.deadlines.is_empty() {
+            merged.deadlines.clone_from(&other.deadlines);
+            if merged.recurrence == crate::domain::Recurrence::Oneoff {
+                merged.recurrence = other.recurrence;
+            }
+        }
+        if merged.audiences.is_empty() {
+            merged.audiences.clone_from(&other.audiences);
+        }
+        merged.themes.extend(other.themes.iter().copied());
+    }
+    merged.themes.sort();
+    merged.themes.dedup();
+    Some(merged)
+}
+
+/// Recomputes a call's fields from its sightings, recording every change.
+/// Returns whether a tracked field changed.
+pub fn refresh_call(
+    tx: &Transaction,
+    call_id: i64,
+    now: &str,
+    source_id: Option<&str>,
+) -> anyhow::Result<bool> {
+    let items = sightings_by_authority(tx, call_id)?;
+    let Some(merged) = merged_fields(&items) else {
+        return Ok(false);
+    };
+    let cols = columns(&merged)?;
+    let mut changed = false;
+    for (name, new) in &cols.values {
+        let old: Option<String> = tx.query_row(
+            &format!("SELECT {name} FROM calls WHERE id = ?1"),
+            [call_id],
+            |r| r.get(0),
+        )?;
+        if old == *new {
+            continue;
+        }
+        tx.execute(
+            &format!("UPDATE calls SET {name} = ?2 WHERE id = ?1"),
+            params![call_id, new],
+        )?;
+        if TRACKED.contains(name) {
+            changed = true;
+            tx.prepare_cached(
+                "INSERT INTO call_changes (call_id, field, old, new, changed_at, source_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![call_id, name, old, new, now, source_id])?;
+        }
+        if *name == "deadline" {
+            record_deadline_event(tx, call_id, old.as_deref(), new.as_deref(), now)?;
+        }
+    }
+    tx.execute(
+        "UPDATE calls SET deadline_ts = ?2, updated = CASE WHEN ?3 THEN ?4 ELSE updated END,
+           last_seen = max(last_seen, ?4)
+         WHERE id = ?1",
+        params![call_id, cols.deadline_ts, changed, now],
+    )?;
+    Ok(changed)
+}
+
+fn parse(t: Option<&str>) -> Option<DateTime<FixedOffset>> {
+    t.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+}
+
+fn record_deadline_event(
+    tx: &Transaction,
+    call_id: i64,
+    old: Option<&str>,
+    new: Option<&str>,
+    now: &str,
+) -> anyhow::Result<()> {
+    let kind = match (parse(old), parse(new)) {
+        (Some(o), Some(n)) if n > o => "deadline_extended",
+        (Some(o), Some(n)) if n < o => "deadline_brought_forward",
+        (Some(_), Some(_)) => return Ok(()),
+        (None, Some(_)) => "deadline_set",
+        (Some(_), None) => "deadline_removed",
+        (None, None) => return Ok(()),
+    };
+    tx.prepare_cached(
+        "INSERT INTO call_events (call_id, kind, old, new, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![call_id, kind, old, new, now])?;
+    Ok(())
+}
+
+/// Moves every sighting of `absorbed` into `survivor`; `absorbed` keeps
+/// pointing to `survivor` (so links to it keep working) and so does any
+/// call merged into it earlier.
+pub fn merge_calls(
+    tx: &Transaction,
+    survivor: i64,
+    absorbed: i64,
+    now: &str,
+    why: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        survivor != absorbed,
+        "cannot merge call {survivor} into itself"
+    );
+    tx.execute(
+        "UPDATE sightings SET call_id = ?1 WHERE call_id = ?2",
+        params![survivor, absorbed],
+    )?;
+    tx.execute(
+        "UPDATE calls SET merged_into = ?1 WHERE id = ?2 OR merged_into = ?2",
+        params![survivor, absorbed],
+    )?;
+    // Approval travels with the call: one approved part approves the whole.
+    tx.execute(
+        "UPDATE calls SET review = 'approved' WHERE id = ?1
+           AND (SELECT review FROM calls WHERE id = ?2) = 'approved' AND review = 'pending'",
+        params![survivor, absorbed],
+    )?;
+    tx.execute(
+        "INSERT INTO call_changes (call_id, field, old, new, changed_at, source_id)
+         VALUES (?1, 'merged', ?2, ?3, ?4, NULL)",
+        params![survivor, absorbed.to_string(), why, now],
+    )?;
+    refresh_call(tx, survivor, now, None)?;
+    Ok(())
+}
+
+/// Records a curator's verdict on a pair of sightings.
+pub fn link(tx: &Transaction, a: i64, b: i64, verdict: &str, now: &str) -> anyhow::Result<()> {
+    let (a, b) = if a < b { (a, b) } else { (b, a) };
+    tx.execute(
+        "INSERT INTO curator_links (a, b, verdict, decided_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(a, b) DO UPDATE SET verdict = ?3, decided_at = ?4",
+        params![a, b, verdict, now],
+    )?;
+    Ok(())
+}
+
+/// Stores a sighting's resolution.
+pub fn set_resolution(
+    tx: &Transaction,
+    sighting_id: i64,
+    resolution: &Resolution,
+) -> anyhow::Result<()> {
+    tx.execute(
+        "UPDATE sightings SET resolution = ?2 WHERE id = ?1",
+        params![sighting_id, serde_json::to_string(resolution)?],
+    )?;
+    Ok(())
+}
