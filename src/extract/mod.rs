@@ -49,8 +49,10 @@ pub struct RawItem {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extraction {
     pub items: Vec<RawItem>,
-    /// The next page to fetch, if pagination goes on (already bounded by
-    /// `max_pages` and by loop protection).
+    /// The next page to fetch, if pagination goes on. Already bounded by
+    /// `max_pages`, and `None` when the link leads back to the current,
+    /// requested or first URL; extract is stateless, so the crawl loop
+    /// should also stop on any URL it has already fetched in this run.
     pub next: Option<PageRequest>,
     /// Things a curator should know about (selector matched nothing, item
     /// without title...). The page was still usable.

@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod load;
+mod locate;
 pub mod schema;
 
 use std::collections::HashMap;
