@@ -114,12 +114,38 @@ impl Checker<'_, '_> {
             enabled: file.enabled,
             priority: file.priority,
             review: file.review,
-            headers: file.headers.into_iter().collect(),
+            headers: self.check_headers(file.headers)?,
             politeness: file.politeness,
             defaults,
             maps,
             spec,
         })
+    }
+
+    fn check_headers(
+        &self,
+        headers: BTreeMap<String, String>,
+    ) -> Result<Vec<(String, String)>, SourceError> {
+        for (name, value) in &headers {
+            // RFC 9110 §5.1: a field name is a token.
+            let token = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !token {
+                return Err(self.err(
+                    &["headers", name],
+                    format!("invalid header name `{name}`: expected letters, digits and `-`, e.g. `Accept-Language`"),
+                ));
+            }
+            if value.chars().any(|c| c.is_control() && c != '\t') {
+                return Err(self.err(
+                    &["headers", name],
+                    "invalid header value: it contains a line break or control character",
+                ));
+            }
+        }
+        Ok(headers.into_iter().collect())
     }
 
     fn check_url(&self, field: &[&str], raw: &str) -> Result<Url, SourceError> {
