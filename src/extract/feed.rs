@@ -93,6 +93,11 @@ fn parse(page: &Page) -> Result<Feed, ExtractError> {
         }
         BodyShape::Xml | BodyShape::Json => {}
     }
+    if shape == BodyShape::Xml && xml_depth(&page.text) > MAX_XML_DEPTH {
+        return Err(not_a_feed(format!(
+            "expected RSS or Atom, got XML with elements nested more than {MAX_XML_DEPTH} deep"
+        )));
+    }
     let first = match parser().parse(&page.bytes[..]) {
         Ok(feed) => return Ok(feed),
         Err(e) => e,
@@ -105,6 +110,45 @@ fn parse(page: &Page) -> Result<Feed, ExtractError> {
             first.to_string().lines().next().unwrap_or_default()
         ))
     })
+}
+
+/// Real feeds nest a few levels (plus some XHTML content); the XML parser
+/// recurses per level, so a hostile document could exhaust the stack.
+const MAX_XML_DEPTH: usize = 256;
+
+/// The deepest element nesting of an XML text, by a quick scan that skips
+/// comments, CDATA sections (escaped HTML lives there), declarations and
+/// self-closing tags. Unbalanced input only makes the count larger.
+fn xml_depth(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut depth, mut max) = (0, 0usize, 0usize);
+    let skip_to = |from: usize, end: &str| {
+        text[from..]
+            .find(end)
+            .map_or(b.len(), |k| from + k + end.len())
+    };
+    while let Some(k) = text[i..].find('<') {
+        let at = i + k;
+        let rest = &text[at..];
+        i = if rest.starts_with("<![CDATA[") {
+            skip_to(at, "]]>")
+        } else if rest.starts_with("<!--") {
+            skip_to(at, "-->")
+        } else if rest.starts_with("<!") || rest.starts_with("<?") {
+            skip_to(at, ">")
+        } else if rest.starts_with("</") {
+            depth = depth.saturating_sub(1);
+            skip_to(at, ">")
+        } else {
+            let end = skip_to(at, ">");
+            if !text[at..end].ends_with("/>") {
+                depth += 1;
+                max = max.max(depth);
+            }
+            end
+        };
+    }
+    max
 }
 
 /// `<?xml version="1.0" encoding="ISO-8859-1"?>` → `<?xml version="1.0"?>`:
@@ -359,6 +403,24 @@ mod tests {
         assert_eq!(
             drop_encoding_label("<?xml version=\"1.0\" encoding='ISO-8859-1'?><rss/>"),
             "<?xml version=\"1.0\"?><rss/>"
+        );
+    }
+
+    #[test]
+    fn absurdly_nested_xml_is_refused_before_parsing() {
+        let body = format!(
+            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><content type=\"xhtml\">{}x{}</content></entry></feed>",
+            "<div>".repeat(50_000),
+            "</div>".repeat(50_000)
+        );
+        let err = run(SRC, "application/atom+xml", &body).unwrap_err();
+        assert!(
+            err.to_string().contains("nested more than 256 deep"),
+            "{err}"
+        );
+        assert_eq!(
+            xml_depth("<a><b/><![CDATA[<p><br>]]><!-- <x> --><c></c></a>"),
+            2
         );
     }
 

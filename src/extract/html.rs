@@ -264,30 +264,48 @@ const BLOCK: &[&str] = &[
     "ul",
 ];
 
-/// The text a reader sees in `element`, whitespace collapsed.
+/// The text a reader sees in `element`, whitespace collapsed. Walks the
+/// tree without recursion: a hostile page may nest elements very deeply.
 pub(crate) fn visible_text(element: ElementRef<'_>) -> String {
-    fn walk(element: ElementRef<'_>, out: &mut String) {
-        for child in element.children() {
-            if let Some(text) = child.value().as_text() {
-                out.push_str(text);
-            } else if let Some(e) = ElementRef::wrap(child) {
-                let name = e.value().name();
-                if HIDDEN.contains(&name) {
-                    continue;
-                }
-                let block = BLOCK.contains(&name);
-                if block {
+    let root = *element;
+    let mut out = String::new();
+    let mut next = root.first_child();
+    while let Some(node) = next {
+        let mut descend = false;
+        if let Some(text) = node.value().as_text() {
+            out.push_str(text);
+        } else if let Some(e) = node.value().as_element() {
+            let name = e.name();
+            if !HIDDEN.contains(&name) {
+                if BLOCK.contains(&name) {
                     out.push(' ');
                 }
-                walk(e, out);
-                if block {
-                    out.push(' ');
-                }
+                descend = node.has_children();
             }
         }
+        if descend {
+            next = node.first_child();
+            continue;
+        }
+        // Leave `node` and every ancestor that has no next sibling.
+        let mut current = node;
+        next = loop {
+            if current
+                .value()
+                .as_element()
+                .is_some_and(|e| BLOCK.contains(&e.name()))
+            {
+                out.push(' ');
+            }
+            if let Some(sibling) = current.next_sibling() {
+                break Some(sibling);
+            }
+            match current.parent() {
+                Some(parent) if parent != root => current = parent,
+                _ => break None,
+            }
+        };
     }
-    let mut out = String::new();
-    walk(element, &mut out);
     collapse(&out)
 }
 
@@ -534,6 +552,31 @@ funder = ".porteur"
         );
         assert!(extract_detail(&src, &p, &mut item).is_empty());
         assert_eq!(item, RawItem::default());
+    }
+
+    #[test]
+    fn deeply_nested_pages_do_not_overflow_the_stack() {
+        // A small stack stands in for a much deeper page on a normal one.
+        let run = || {
+            let src = source(
+                "kind = \"html\"\nurl = \"https://a.fr/\"\n[html]\nitem = \"article\"\ntitle = \"h2\"\nsummary = \"div\"\n",
+            );
+            let body = format!(
+                "<article><h2>t</h2>{}x{}</article>",
+                "<div>".repeat(5_000),
+                "</div>".repeat(5_000)
+            );
+            let p = page("https://a.fr/", "text/html", &body);
+            let out = extract_page(&src, &first_request(&src), &p, 0).unwrap();
+            out.items[0].text.clone()
+        };
+        let text = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(text.as_deref(), Some("t x"));
     }
 
     proptest::proptest! {

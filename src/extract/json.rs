@@ -586,7 +586,48 @@ max_pages = 3
         assert!(err.to_string().contains("`(root)`"), "{err}");
     }
 
+    /// Arbitrary JSON documents, with the keys the test source looks for.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            let key = prop_oneof![
+                Just("data".to_string()),
+                Just("results".to_string()),
+                Just("name".to_string()),
+                Just("slug".to_string()),
+                Just("targeted_audiences".to_string()),
+                Just("categories".to_string()),
+                Just("label".to_string()),
+                Just("0".to_string()),
+                "[a-z]{1,4}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(key, inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest::proptest! {
+        #[test]
+        fn extract_page_never_panics_on_any_json(doc in any_json(), index in 0u32..5) {
+            let src = source(API);
+            let req = first_request(&src);
+            let wrapped = serde_json::json!({"data": {"results": [doc.clone()]}});
+            for v in [doc, wrapped] {
+                let p = page("https://a.fr/api", "application/json", &v.to_string());
+                let _ = extract_page(&src, &req, &p, index);
+            }
+        }
+
         #[test]
         fn extract_page_never_panics_on_any_text(body in ".{0,300}", shaped in r#"[\[\]{}":,a-z0-9 .]{0,200}"#) {
             let src = source(API);

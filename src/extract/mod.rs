@@ -49,8 +49,10 @@ pub struct RawItem {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extraction {
     pub items: Vec<RawItem>,
-    /// The next page to fetch, if pagination goes on (already bounded by
-    /// `max_pages` and by loop protection).
+    /// The next page to fetch, if pagination goes on. Already bounded by
+    /// `max_pages`, and `None` when the link leads back to the current,
+    /// requested or first URL; extract is stateless, so the crawl loop
+    /// should also stop on any URL it has already fetched in this run.
     pub next: Option<PageRequest>,
     /// Things a curator should know about (selector matched nothing, item
     /// without title...). The page was still usable.
@@ -172,6 +174,31 @@ pub(crate) fn non_empty(s: &str) -> Option<String> {
     (!c.is_empty()).then_some(c)
 }
 
+/// The name of the first element of a lowercased markup text, skipping
+/// the XML declaration, processing instructions, comments and doctype.
+fn root_element_name(head: &str) -> &str {
+    let mut rest = head;
+    loop {
+        rest = rest.trim_start();
+        let skip = if rest.starts_with("<!--") {
+            rest.find("-->").map(|i| i + 3)
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            rest.find('>').map(|i| i + 1)
+        } else {
+            break;
+        };
+        match skip {
+            Some(i) => rest = &rest[i..],
+            None => return "",
+        }
+    }
+    let name = rest.strip_prefix('<').unwrap_or("");
+    let end = name
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(name.len());
+    &name[..end]
+}
+
 /// What a body looks like, whatever its Content-Type claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BodyShape {
@@ -196,17 +223,17 @@ impl BodyShape {
             BodyShape::Json
         } else if !head.starts_with('<') {
             BodyShape::Text
-        } else if head.starts_with("<!doctype html") || head.contains("<html") {
-            BodyShape::Html
-        } else if head.starts_with("<?xml")
-            || head.contains("<rss")
-            || head.contains("<feed")
-            || head.contains("<rdf:rdf")
-        {
-            BodyShape::Xml
         } else {
-            // A bare fragment (`<div>...`) is still HTML to a browser.
-            BodyShape::Html
+            // Decide by the root element, not by words that may appear in
+            // escaped or CDATA content further down.
+            match root_element_name(&head) {
+                "html" => BodyShape::Html,
+                "rss" | "feed" | "rdf:rdf" => BodyShape::Xml,
+                _ if head.starts_with("<!doctype html") => BodyShape::Html,
+                _ if head.starts_with("<?xml") => BodyShape::Xml,
+                // A bare fragment (`<div>...`) is still HTML to a browser.
+                _ => BodyShape::Html,
+            }
         }
     }
 
@@ -223,6 +250,59 @@ impl BodyShape {
             Some(ct) => format!("{what} ({ct})"),
             None => what.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::page;
+    use super::*;
+
+    #[test]
+    fn body_shape_goes_by_the_root_element() {
+        let shape = |body: &str| BodyShape::of(&page("https://a.fr/", "text/plain", body));
+        assert_eq!(
+            shape("<!DOCTYPE html><html><body>x</body></html>"),
+            BodyShape::Html
+        );
+        assert_eq!(shape("<div>fragment</div>"), BodyShape::Html);
+        assert_eq!(
+            shape("<?xml version=\"1.0\"?><!-- c --><rss><channel><description><![CDATA[<html>]]>"),
+            BodyShape::Xml
+        );
+        assert_eq!(
+            shape("<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\">"),
+            BodyShape::Html
+        );
+        assert_eq!(shape("\u{feff}  {\"a\": 1}"), BodyShape::Json);
+        assert_eq!(shape("Service indisponible"), BodyShape::Text);
+        assert_eq!(shape("   "), BodyShape::Empty);
+    }
+
+    #[test]
+    fn detail_values_fill_gaps_but_the_detail_deadline_wins() {
+        let mut item = RawItem {
+            title: Some("Listing".into()),
+            deadline: Some("mars".into()),
+            audiences: vec!["Communes".into()],
+            ..RawItem::default()
+        };
+        merge_detail(
+            &mut item,
+            RawItem {
+                title: Some("Detail".into()),
+                deadline: Some("15 mars 2027 à 12h".into()),
+                funder: Some("SIAF".into()),
+                audiences: vec!["EPCI".into()],
+                themes: vec!["Archives".into()],
+                ..RawItem::default()
+            },
+        );
+        assert_eq!(item.title.as_deref(), Some("Listing"));
+        assert_eq!(item.deadline.as_deref(), Some("15 mars 2027 à 12h"));
+        assert_eq!(item.funder.as_deref(), Some("SIAF"));
+        assert_eq!(item.audiences, vec!["Communes"]);
+        assert_eq!(item.themes, vec!["Archives"]);
     }
 }
 

@@ -486,3 +486,25 @@ fn load_file_reports_a_missing_file() {
         "{err}"
     );
 }
+
+#[test]
+fn header_names_must_be_tokens() {
+    let text = HTML.replace(
+        "[defaults]",
+        "[headers]\n\"Accept Language\" = \"fr\"\n\n[defaults]",
+    );
+    assert_err(
+        &text,
+        line_of(&text, "Accept Language"),
+        "headers.\"Accept Language\"",
+        "invalid header name",
+    );
+    let ok = HTML.replace(
+        "[defaults]",
+        "[headers]\nAccept = \"text/html\"\n\n[defaults]",
+    );
+    assert_eq!(
+        load(&ok).unwrap().headers,
+        vec![("Accept".to_string(), "text/html".to_string())]
+    );
+}

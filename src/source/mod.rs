@@ -10,6 +10,7 @@
 pub mod error;
 mod kind;
 pub mod load;
+mod locate;
 pub mod schema;
 
 use std::collections::HashMap;

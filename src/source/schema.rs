@@ -253,9 +253,11 @@ pub struct JsonFields {
     pub audiences: Option<Spanned<String>>,
     pub perimeter: Option<Spanned<String>>,
     pub themes: Option<Spanned<String>>,
-    /// A base URL that relative links and ids are resolved against (when
-    /// the API returns a slug rather than a URL), with `{}` replaced by the
-    /// value of `link`.
+    /// How to build an item's URL when the API returns a slug or an id
+    /// rather than a URL: `{}` is replaced by the value of `link`, or by
+    /// `id` when there is no link (`https://x.fr/aides/{}/`); a template
+    /// without `{}` is a base URL the value is resolved against. A `link`
+    /// that is already an absolute http(s) URL is kept as is.
     pub link_template: Option<String>,
 }
 
