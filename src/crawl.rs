@@ -217,7 +217,13 @@ impl Crawler {
         let mut out = Collected::default();
         let mut request = Some(extract::first_request(source));
         let mut index = 0u32;
+        // Pagination that loops back to a page already fetched stops there.
+        let mut visited = std::collections::HashSet::new();
         while let Some(page_request) = request.take() {
+            if !visited.insert((page_request.url.to_string(), page_request.body.clone())) {
+                out.warnings.push(format!("pagination loops back to {}: stopped there", page_request.url));
+                break;
+            }
             // Only the first page is conditional: later pages are fetched
             // only when the first one changed.
             let conditional = if index == 0 {
