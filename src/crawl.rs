@@ -221,7 +221,10 @@ impl Crawler {
         let mut visited = std::collections::HashSet::new();
         while let Some(page_request) = request.take() {
             if !visited.insert((page_request.url.to_string(), page_request.body.clone())) {
-                out.warnings.push(format!("pagination loops back to {}: stopped there", page_request.url));
+                out.warnings.push(format!(
+                    "pagination loops back to {}: stopped there",
+                    page_request.url
+                ));
                 break;
             }
             // Only the first page is conditional: later pages are fetched

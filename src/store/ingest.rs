@@ -138,6 +138,11 @@ impl Store {
                     let sighting_id =
                         insert_sighting(&tx, source_id, &key, call_id, &hash, &data, item, &now)?;
                     merge::set_resolution(&tx, sighting_id, &resolution)?;
+                    if !review && !matches.is_empty() {
+                        // A trusted source vouches for a call that waited
+                        // only because a review source found it first.
+                        approve_pending(&tx, call_id, source_id, &now)?;
+                    }
                     for other in matches.iter().map(|m| m.call_id).filter(|&c| c != call_id) {
                         merge::merge_calls(
                             &tx,
@@ -190,6 +195,26 @@ impl Store {
             params![source_id, started],
         )?)
     }
+}
+
+fn approve_pending(
+    tx: &Transaction,
+    call_id: i64,
+    source_id: &str,
+    now: &str,
+) -> anyhow::Result<()> {
+    let changed = tx.execute(
+        "UPDATE calls SET review = 'approved' WHERE id = ?1 AND review = 'pending'",
+        [call_id],
+    )?;
+    if changed > 0 {
+        tx.execute(
+            "INSERT INTO call_changes (call_id, field, old, new, changed_at, source_id)
+             VALUES (?1, 'review', 'pending', 'approved', ?2, ?3)",
+            params![call_id, now, source_id],
+        )?;
+    }
+    Ok(())
 }
 
 fn insert_call(

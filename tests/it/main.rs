@@ -2,5 +2,6 @@
 //! against real local servers (see `support`).
 
 mod crawl;
+mod dedup;
 mod fetch;
 mod support;
