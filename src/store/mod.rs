@@ -68,7 +68,7 @@ impl Store {
 }
 
 /// Formats an instant the way every timestamp column stores it.
-pub(crate) fn ts<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String
+pub fn ts<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String
 where
     Tz::Offset: std::fmt::Display,
 {

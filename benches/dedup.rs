@@ -1,0 +1,176 @@
+//! Deduplication benchmark: a generated catalogue of sightings (default
+//! 100,000, ~20 % of them duplicates of a call already published by another
+//! source, across 300 sources) resolved by the real store into an on-disk
+//! SQLite file, then 1,000 new sightings resolved against it.
+//!
+//! Run: `cargo bench --bench dedup` (environment: `DEDUP_SIGHTINGS`,
+//! `DEDUP_SOURCES`, `DEDUP_NEW`). Prints the timings, the number of calls
+//! found against the number generated, and the peak RSS of the process.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use vigie::domain::{CallKind, Perimeter, Recurrence};
+use vigie::normalize::item::{ItemKey, NormalizedItem};
+use vigie::store::Store;
+
+const KINDS: &[&str] = &["Appel à projets", "AMI", "Appel à candidatures", "Appel à manifestation d'intérêt"];
+const TOPICS: &[&str] = &[
+    "archivage numérique", "inclusion numérique", "tiers-lieux", "cybersécurité", "données ouvertes",
+    "France services", "conseillers numériques", "fibre optique", "couverture mobile", "WiFi public",
+    "rénovation énergétique des écoles", "mobilités douces", "revitalisation des centres-bourgs",
+    "friches industrielles", "cantines scolaires", "lecture publique", "médiathèques", "patrimoine rural",
+    "sobriété foncière", "eau potable", "biodiversité urbaine", "santé mentale", "démarches en ligne",
+    "intelligence artificielle", "jumeau numérique", "cloud souverain", "logiciels libres", "télémédecine",
+    "espaces de coworking", "mobilier urbain connecté", "éclairage public", "vélo du quotidien",
+];
+const PLACES: &[&str] = &[
+    "en Occitanie", "en Bretagne", "en Normandie", "dans le Grand Est", "en Île-de-France", "en Corse",
+    "dans les Hauts-de-France", "en Nouvelle-Aquitaine", "en Auvergne-Rhône-Alpes", "en Bourgogne-Franche-Comté",
+    "dans les territoires ruraux", "dans les quartiers prioritaires", "en outre-mer", "dans les petites villes",
+    "dans les communes de montagne", "sur le littoral", "",
+];
+const REGIONS: &[&str] = &["76", "53", "28", "44", "11", "94", "32", "75", "84", "27"];
+
+/// A tiny deterministic generator (SplitMix64) so runs are comparable.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn paris(day: i64) -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(3600).unwrap().with_ymd_and_hms(2035, 1, 1, 12, 0, 0).unwrap() + Duration::days(day)
+}
+
+/// One unique call: title, perimeter, deadline.
+struct Call {
+    title: String,
+    perimeter: Perimeter,
+    deadline: DateTime<FixedOffset>,
+}
+
+fn unique_call(i: usize, rng: &mut Rng) -> Call {
+    let topic = TOPICS[rng.below(TOPICS.len())];
+    let place = PLACES[rng.below(PLACES.len())];
+    let year = 2030 + rng.below(10);
+    // A programme number keeps generated calls distinct, as real catalogues are.
+    let title = format!("{} « {topic} {place} » n° {i} {year}", KINDS[rng.below(KINDS.len())]);
+    let perimeter = if rng.below(3) == 0 {
+        Perimeter::Region(REGIONS[rng.below(REGIONS.len())].into())
+    } else {
+        Perimeter::France
+    };
+    Call { title, perimeter, deadline: paris(rng.below(2000) as i64) }
+}
+
+fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) -> NormalizedItem {
+    let url = format!("https://source{source}.example.fr/appels/{n}");
+    let (title, deadline) = if relay {
+        let t = match rng.below(3) {
+            0 => format!("AAP - {}", call.title),
+            1 => format!("{} (relais)", call.title),
+            _ => call.title.replace('«', "\"").replace('»', "\""),
+        };
+        (t, call.deadline + Duration::hours(rng.below(30) as i64))
+    } else {
+        (call.title.clone(), call.deadline)
+    };
+    NormalizedItem {
+        key: ItemKey::Url(url.clone()),
+        title,
+        url: Some(url),
+        summary_html: String::new(),
+        summary_text: "Les collectivités peuvent déposer un dossier.".into(),
+        funder: None,
+        kind: CallKind::Aap,
+        audiences: vec![],
+        perimeter: call.perimeter.clone(),
+        themes: vec![],
+        opens_on: None,
+        deadlines: vec![deadline],
+        recurrence: Recurrence::Oneoff,
+        published: None,
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() -> anyhow::Result<()> {
+    let total = env("DEDUP_SIGHTINGS", 100_000);
+    let sources = env("DEDUP_SOURCES", 300);
+    let new = env("DEDUP_NEW", 1_000);
+    let mut rng = Rng(42);
+
+    // 80 % originals, 20 % relays of an original by another source.
+    let originals = total * 4 / 5;
+    let calls: Vec<Call> = (0..originals + new).map(|i| unique_call(i, &mut rng)).collect();
+    let mut per_source: Vec<Vec<NormalizedItem>> = vec![Vec::new(); sources];
+    for (i, call) in calls[..originals].iter().enumerate() {
+        per_source[i % sources].push(sighting(call, i % sources, i, false, &mut rng));
+    }
+    for n in 0..total - originals {
+        let i = rng.below(originals);
+        let source = (i % sources + 1 + rng.below(sources - 1)) % sources;
+        per_source[source].push(sighting(&calls[i], source, originals + n, true, &mut rng));
+    }
+
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(&dir.path().join("bench.db"))?;
+    for s in 0..sources {
+        store.upsert_source(&format!("source-{s}"), "Source", "html", "https://example.fr/", 0, false)?;
+    }
+    let now = Utc::now();
+    let started = Instant::now();
+    for (s, items) in per_source.iter().enumerate() {
+        store.ingest(&format!("source-{s}"), items, now)?;
+    }
+    let full = started.elapsed();
+    let found = store.count_calls()?;
+
+    // New sightings: half new calls, half relays of existing ones.
+    let mut batch = Vec::new();
+    for n in 0..new {
+        let item = if n % 2 == 0 {
+            sighting(&calls[originals + n], 0, total + n, false, &mut rng)
+        } else {
+            sighting(&calls[rng.below(originals)], 1, total + n, true, &mut rng)
+        };
+        batch.push(item);
+    }
+    let started = Instant::now();
+    let out = store.ingest("source-2", &batch, now)?;
+    let incremental = started.elapsed();
+
+    println!("dedup benchmark: {total} sightings ({originals} distinct calls) from {sources} sources");
+    println!("  full resolution:        {:>8.2} s  ({:.0} sightings/s)", full.as_secs_f64(), total as f64 / full.as_secs_f64());
+    println!("  calls found:            {found} (expected {originals})");
+    println!(
+        "  {new} new sightings:    {:>8.1} ms  ({} new calls, {} joined existing ones)",
+        incremental.as_secs_f64() * 1000.0,
+        out.new.len(),
+        new - out.new.len()
+    );
+    println!("  peak RSS:               {:>8.1} MiB", peak_rss_mib());
+    Ok(())
+}
