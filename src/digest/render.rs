@@ -230,6 +230,21 @@ fn base_environment() -> anyhow::Result<Environment<'static>> {
             AutoEscape::None
         }
     });
+    // Escape `& < > " '` (enough for element text and quoted attributes,
+    // which is all the templates use) but not `/`, as minijinja's default
+    // does: links stay readable in the HTML source and to naive link
+    // scanners (spam filters, link checkers) that do not decode entities.
+    env.set_formatter(|out, state, value| {
+        if matches!(state.auto_escape(), AutoEscape::Html)
+            && !value.is_safe()
+            && let Some(s) = value.as_str()
+        {
+            return out
+                .write_str(&html_escape::encode_quoted_attribute(s))
+                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()));
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
     // A misspelt variable in an override template is an error, not a blank.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_syntax(

@@ -37,8 +37,7 @@ fn render(d: &DigestView) -> RenderedEmail {
     Renderer::new().unwrap().render(d).unwrap()
 }
 
-/// The HTML with entities decoded, to look for text and URLs as a reader
-/// sees them (minijinja escapes `/` as `&#x2f;`).
+/// The HTML with entities decoded, to look for text as a reader sees it.
 fn decoded(html: &str) -> String {
     html_escape::decode_html_entities(html).into_owned()
 }
@@ -239,10 +238,12 @@ fn hostile_text_is_escaped_and_hostile_links_are_dropped() {
         let value = decoded(&html[i + 6..i + 6 + html[i + 6..].find('"').unwrap()]);
         assert!(value.starts_with("https://"), "{value}");
     }
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     // The title is still shown, as text, on one line.
     assert!(decoded(html).contains("<script>alert(1)</script> Bcc: victim@example.org"));
+    // The plain-text part shows it literally (nothing to escape there).
+    assert!(email.text.contains("- <script>alert(1)</script> Bcc: victim@example.org"));
     // Without a safe URL there is no link, in either part.
     assert!(!html.contains("Fiche de l'appel sur Vigie"));
     assert!(!html.contains("Page de l'appel chez"));
@@ -297,7 +298,7 @@ fn html_is_self_contained_french_and_structured() {
     assert!(html.contains("<html lang=\"fr\">"));
     assert!(html.contains(&format!(
         "<title>{}</title>",
-        html_escape::encode_text(&email.subject).replace('/', "&#x2f;")
+        html_escape::encode_quoted_attribute(&email.subject)
     )));
     // No external resource: no src= at all, no url(), no <link>, no <style>.
     let lower = html.to_ascii_lowercase();
