@@ -278,7 +278,10 @@ mod tests {
             date_long(&at("2027-09-01T00:00:00+02:00")),
             "mercredi 1er septembre 2027"
         );
-        assert_eq!(date_short(&at("2027-03-15T12:00:00+01:00"), 2027), "15 mars");
+        assert_eq!(
+            date_short(&at("2027-03-15T12:00:00+01:00"), 2027),
+            "15 mars"
+        );
         assert_eq!(
             date_short(&at("2028-01-01T12:00:00+01:00"), 2027),
             "1er janvier 2028"
@@ -288,10 +291,7 @@ mod tests {
     #[test]
     fn kind_labels() {
         assert_eq!(kind_label(CallKind::Aap), "Appel à projets");
-        assert_eq!(
-            kind_label(CallKind::Ami),
-            "Appel à manifestation d'intérêt"
-        );
+        assert_eq!(kind_label(CallKind::Ami), "Appel à manifestation d'intérêt");
         assert_eq!(
             kind_label(CallKind::AppelCandidatures),
             "Appel à candidatures"
@@ -326,7 +326,10 @@ mod tests {
         assert_eq!(plural(0, "appel", "appels"), "appel");
         assert_eq!(plural(1, "appel", "appels"), "appel");
         assert_eq!(plural(2, "appel", "appels"), "appels");
-        assert_eq!(plural(35, "nouvel appel", "nouveaux appels"), "nouveaux appels");
+        assert_eq!(
+            plural(35, "nouvel appel", "nouveaux appels"),
+            "nouveaux appels"
+        );
     }
 
     proptest! {

@@ -34,9 +34,7 @@ use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use super::french::{
-    date_long, date_short, deadline_phrase, kind_label, perimeter_label, plural,
-};
+use super::french::{date_long, date_short, deadline_phrase, kind_label, perimeter_label, plural};
 use super::text::{one_line, shorten, wrap};
 use crate::domain::{CallKind, Perimeter};
 
@@ -144,7 +142,9 @@ pub struct Renderer {
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.env.templates().map(|(name, _)| name).collect();
-        f.debug_struct("Renderer").field("templates", &names).finish()
+        f.debug_struct("Renderer")
+            .field("templates", &names)
+            .finish()
     }
 }
 
@@ -241,7 +241,9 @@ fn base_environment() -> anyhow::Result<Environment<'static>> {
         {
             return out
                 .write_str(&html_escape::encode_quoted_attribute(s))
-                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()));
+                .map_err(|e| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
+                });
         }
         minijinja::escape_formatter(out, state, value)
     });
@@ -258,7 +260,12 @@ fn base_environment() -> anyhow::Result<Environment<'static>> {
         "wrap",
         |s: &str, width: Option<usize>, indent: Option<&str>, first: Option<&str>| {
             let indent = indent.unwrap_or("");
-            wrap(s, width.unwrap_or(TEXT_WIDTH), first.unwrap_or(indent), indent)
+            wrap(
+                s,
+                width.unwrap_or(TEXT_WIDTH),
+                first.unwrap_or(indent),
+                indent,
+            )
         },
     );
     Ok(env)
@@ -279,7 +286,9 @@ pub fn safe_url(raw: &str) -> Option<String> {
 fn own_url(raw: &str, what: &str) -> anyhow::Result<String> {
     match safe_url(raw) {
         Some(url) => Ok(url),
-        None => bail!("the digest's {what} `{raw}` is not an http(s) URL: check the site URL setting"),
+        None => {
+            bail!("the digest's {what} `{raw}` is not an http(s) URL: check the site URL setting")
+        }
     }
 }
 
@@ -340,7 +349,10 @@ pub fn subject(digest: &DigestView) -> String {
     } else if only(SectionKind::DeadlineExtended) {
         format!("{n} {}", plural(n, "appel prolongé", "appels prolongés"))
     } else if only(SectionKind::ClosingSoon) {
-        format!("{n} {} bientôt", plural(n, "appel clôture", "appels clôturent"))
+        format!(
+            "{n} {} bientôt",
+            plural(n, "appel clôture", "appels clôturent")
+        )
     } else if !new_ids.is_empty() {
         let m = new_ids.len();
         format!(
@@ -362,7 +374,11 @@ pub fn subject(digest: &DigestView) -> String {
             .generated_at
             .with_timezone(&chrono_tz::Europe::Paris)
             .year();
-        let next = if n == 1 { "clôture" } else { "prochaine clôture" };
+        let next = if n == 1 {
+            "clôture"
+        } else {
+            "prochaine clôture"
+        };
         subject.push_str(&format!(" — {next} le {}", date_short(&d, year)));
     }
     // Belt and braces: whatever changes above, a subject is one line.
@@ -418,7 +434,10 @@ impl<'a> EmailContext<'a> {
                 kind,
                 title: kind.title(),
                 count: calls.len(),
-                calls: calls.into_iter().map(|c| CallContext::build(c, kind)).collect(),
+                calls: calls
+                    .into_iter()
+                    .map(|c| CallContext::build(c, kind))
+                    .collect(),
             })
             .collect();
         let total = sections

@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn one_line_removes_breaks_and_controls() {
-        assert_eq!(one_line("  Appel\r\nà\tprojets\u{0}\u{2028}2027  "), "Appel à projets 2027");
+        assert_eq!(
+            one_line("  Appel\r\nà\tprojets\u{0}\u{2028}2027  "),
+            "Appel à projets 2027"
+        );
         assert_eq!(one_line("\r\n"), "");
     }
 

@@ -46,8 +46,16 @@ fn three_new() -> DigestView {
     digest(vec![(
         SectionKind::New,
         vec![
-            call(1, "Archivage numérique en territoires", Some("2027-04-30T12:00:00+02:00")),
-            call(2, "Tiers-lieux numériques", Some("2027-03-15T23:59:00+01:00")),
+            call(
+                1,
+                "Archivage numérique en territoires",
+                Some("2027-04-30T12:00:00+02:00"),
+            ),
+            call(
+                2,
+                "Tiers-lieux numériques",
+                Some("2027-03-15T23:59:00+01:00"),
+            ),
             call(3, "Fonds FAST", None),
         ],
     )])
@@ -134,7 +142,10 @@ fn subject_wording_for_other_sections_and_mixes() {
 #[test]
 fn sections_appear_only_when_not_empty_and_in_a_fixed_order() {
     let d = digest(vec![
-        (SectionKind::ClosingSoon, vec![call(2, "Bientôt clos", Some("2027-03-10T12:00:00+01:00"))]),
+        (
+            SectionKind::ClosingSoon,
+            vec![call(2, "Bientôt clos", Some("2027-03-10T12:00:00+01:00"))],
+        ),
         (SectionKind::DeadlineExtended, vec![]),
         (SectionKind::New, vec![call(1, "Nouveau", None)]),
     ]);
@@ -173,7 +184,11 @@ fn every_call_has_its_title_details_and_links_in_both_parts() {
         assert!(html.contains(&format!("href=\"{funder}\"")));
     }
     for part in [&html, &email.text] {
-        for title in ["Archivage numérique en territoires", "Tiers-lieux numériques", "Fonds FAST"] {
+        for title in [
+            "Archivage numérique en territoires",
+            "Tiers-lieux numériques",
+            "Fonds FAST",
+        ] {
             assert!(part.contains(title), "{title} missing");
         }
         assert!(part.contains("Appel à projets"));
@@ -215,7 +230,11 @@ fn long_summaries_are_cut_at_a_word() {
 
 #[test]
 fn hostile_text_is_escaped_and_hostile_links_are_dropped() {
-    let mut c = call(1, "<script>alert(1)</script>\r\nBcc: victim@example.org", None);
+    let mut c = call(
+        1,
+        "<script>alert(1)</script>\r\nBcc: victim@example.org",
+        None,
+    );
     c.funder = Some("\"><img src=x onerror=alert(1)>".to_string());
     c.summary = "<a href=\"javascript:alert(1)\">clic</a> & <b>gras</b>".to_string();
     c.vigie_url = "javascript:alert(1)".to_string();
@@ -226,12 +245,19 @@ fn hostile_text_is_escaped_and_hostile_links_are_dropped() {
 
     // No header injection: the subject is one line.
     assert!(!email.subject.contains(['\r', '\n']), "{:?}", email.subject);
-    assert!(email.subject.contains("Cergy Bcc: everyone@example.org <b>"));
+    assert!(
+        email
+            .subject
+            .contains("Cergy Bcc: everyone@example.org <b>")
+    );
 
     let html = &email.html;
     // No markup from the input survives: it is all text.
     for bad in ["<script", "<img", "<b>", "<a href=\"javascript"] {
-        assert!(!html.to_ascii_lowercase().contains(bad), "{bad} reached the HTML");
+        assert!(
+            !html.to_ascii_lowercase().contains(bad),
+            "{bad} reached the HTML"
+        );
     }
     // Every link is http(s), and no attribute was opened by the input.
     for (i, _) in html.match_indices("href=\"") {
@@ -243,7 +269,11 @@ fn hostile_text_is_escaped_and_hostile_links_are_dropped() {
     // The title is still shown, as text, on one line.
     assert!(decoded(html).contains("<script>alert(1)</script> Bcc: victim@example.org"));
     // The plain-text part shows it literally (nothing to escape there).
-    assert!(email.text.contains("- <script>alert(1)</script> Bcc: victim@example.org"));
+    assert!(
+        email
+            .text
+            .contains("- <script>alert(1)</script> Bcc: victim@example.org")
+    );
     // Without a safe URL there is no link, in either part.
     assert!(!html.contains("Fiche de l'appel sur Vigie"));
     assert!(!html.contains("Page de l'appel chez"));
@@ -261,7 +291,10 @@ fn only_http_and_https_urls_are_links() {
         safe_url("https://example.org/a?b=c#d").as_deref(),
         Some("https://example.org/a?b=c#d")
     );
-    assert_eq!(safe_url(" http://example.org").as_deref(), Some("http://example.org/"));
+    assert_eq!(
+        safe_url(" http://example.org").as_deref(),
+        Some("http://example.org/")
+    );
     assert_eq!(
         safe_url("https://exa\r\nmple.org/x").as_deref(),
         Some("https://example.org/x")
@@ -302,7 +335,9 @@ fn html_is_self_contained_french_and_structured() {
     )));
     // No external resource: no src= at all, no url(), no <link>, no <style>.
     let lower = html.to_ascii_lowercase();
-    for bad in ["src=", "url(", "<link", "<style", "<img", "<script", "@import"] {
+    for bad in [
+        "src=", "url(", "<link", "<style", "<img", "<script", "@import",
+    ] {
         assert!(!lower.contains(bad), "{bad} in the HTML");
     }
     // Headings: one h1, then h2 per section, h3 per call, never skipping.
@@ -328,23 +363,42 @@ fn footer_explains_and_offers_manage_and_unsubscribe_links() {
          style=\"color:#000091;text-decoration:underline;\">Se désabonner de ces alertes</a>"
     ));
     assert!(html.contains("href=\"https://vigie.example.fr/abonnement/gerer?jeton=abc\""));
-    assert!(email.text.contains("https://vigie.example.fr/abonnement/desabonner?jeton=abc"));
-    assert!(email.text.contains("https://vigie.example.fr/abonnement/gerer?jeton=abc"));
+    assert!(
+        email
+            .text
+            .contains("https://vigie.example.fr/abonnement/desabonner?jeton=abc")
+    );
+    assert!(
+        email
+            .text
+            .contains("https://vigie.example.fr/abonnement/gerer?jeton=abc")
+    );
     assert!(email.text.contains("Envoyé le lundi 1er mars 2027."));
 }
 
 #[test]
 fn text_part_is_wrapped_at_72_columns_except_urls() {
-    let mut c = call(1, &"Appel très long ".repeat(20), Some("2027-04-30T12:00:00+02:00"));
+    let mut c = call(
+        1,
+        &"Appel très long ".repeat(20),
+        Some("2027-04-30T12:00:00+02:00"),
+    );
     c.summary = "Une phrase de résumé assez longue pour devoir être coupée. ".repeat(10);
     c.funder = Some("Agence nationale de la cohésion des territoires et ministère ".repeat(3));
     c.funder_url = Some(format!("https://example.gouv.fr/{}", "x".repeat(100)));
     let email = render(&digest(vec![(SectionKind::New, vec![c])]));
     for line in email.text.lines() {
         let long = line.chars().count() > TEXT_WIDTH;
-        assert!(!long || line.trim().starts_with("https://"), "too long: {line:?}");
+        assert!(
+            !long || line.trim().starts_with("https://"),
+            "too long: {line:?}"
+        );
     }
-    assert!(email.text.contains(&format!("https://example.gouv.fr/{}", "x".repeat(100))));
+    assert!(
+        email
+            .text
+            .contains(&format!("https://example.gouv.fr/{}", "x".repeat(100)))
+    );
 }
 
 #[test]
@@ -380,7 +434,10 @@ fn override_errors_are_reported() {
     assert!(format!("{err:#}").contains("digest.txt.j2"), "{err:#}");
 
     let err = Renderer::with_dir(&dir.path().join("missing")).unwrap_err();
-    assert!(format!("{err:#}").contains("email template directory"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("email template directory"),
+        "{err:#}"
+    );
 }
 
 /// Writes a sample digest to `target/digest-sample.{html,txt}` for the Nu
@@ -389,7 +446,11 @@ fn override_errors_are_reported() {
 #[ignore = "writes files for scripts/check-digest-html.sh"]
 fn write_sample_for_html_validation() {
     let mut d = three_new();
-    let mut ext = call(4, "Fonds \"<numérique>\" & territoires", Some("2027-04-01T12:00:00+02:00"));
+    let mut ext = call(
+        4,
+        "Fonds \"<numérique>\" & territoires",
+        Some("2027-04-01T12:00:00+02:00"),
+    );
     ext.previous_deadline = Some(at("2027-03-10T12:00:00+01:00"));
     ext.vigie_url = "javascript:alert(1)".to_string();
     d.sections.push((SectionKind::DeadlineExtended, vec![ext]));
