@@ -12,6 +12,8 @@
 //!   text, kind, themes).
 //! - [`store`]: SQLite catalogue (calls, sightings, history, runs, FTS).
 //! - [`dedup`]: the pairwise "same call?" decision across sources.
+//! - [`digest`]: digest emails rendered from templates (subject, HTML and
+//!   text parts) in French.
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`territory`]: French regions, departments, EPCIs and communes (INSEE
 //!   reference data) and perimeter containment.
@@ -21,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod crawl;
 pub mod dedup;
+pub mod digest;
 pub mod domain;
 pub mod extract;
 pub mod fetch;
