@@ -272,7 +272,7 @@ impl Checker<'_, '_> {
             enabled: file.enabled,
             priority: file.priority,
             review: file.review,
-            headers: file.headers.into_iter().collect(),
+            headers: self.check_headers(&file.headers)?,
             politeness: file.politeness,
             defaults,
             maps,
@@ -296,6 +296,29 @@ impl Checker<'_, '_> {
                 .with_hint(hint));
         }
         Ok(url)
+    }
+
+    /// Header values with `${NAME}` replaced by the environment variable
+    /// `NAME`, so that secrets (API tokens) stay out of the files in git. A
+    /// missing variable is an error naming the header and the variable;
+    /// messages never contain a header's value.
+    fn check_headers(
+        &self,
+        headers: &BTreeMap<String, String>,
+    ) -> Result<Vec<(String, String)>, SourceError> {
+        headers
+            .iter()
+            .map(|(name, raw)| {
+                expand_env(raw, |var| std::env::var(var).ok())
+                    .map(|value| (name.clone(), value))
+                    .map_err(|why| {
+                        self.err(&["headers", name], format!("header `{name}`: {why}"))
+                            .with_hint(
+                                "set the variable in the environment of vigie, or write `$${` for a literal `${`",
+                            )
+                    })
+            })
+            .collect()
     }
 
     fn check_schedule(&self, raw: &str) -> Result<String, SourceError> {
@@ -713,6 +736,43 @@ impl Checker<'_, '_> {
             max_pages: self.check_max_pages(&["json", "pagination", "max_pages"], p.max_pages)?,
         })
     }
+}
+
+/// Replaces every `${NAME}` in `raw` by `lookup(NAME)`; `$${` is a literal
+/// `${`. The error names the variable, never a value.
+fn expand_env(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("${") {
+            let end = tail.find('}').ok_or_else(|| {
+                "`${` without a closing `}`: expected `${NAME}` naming an environment variable"
+                    .to_string()
+            })?;
+            let var = &tail[..end];
+            let valid = var.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(format!(
+                    "`${{{var}}}` is not a valid environment variable name (letters, digits, `_`)"
+                ));
+            }
+            let value =
+                lookup(var).ok_or_else(|| format!("environment variable `{var}` is not set"))?;
+            out.push_str(&value);
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = &after[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// A request body written as TOML, as JSON. Dates become their TOML text.
