@@ -14,21 +14,64 @@ use vigie::domain::{CallKind, Perimeter, Recurrence};
 use vigie::normalize::item::{ItemKey, NormalizedItem};
 use vigie::store::Store;
 
-const KINDS: &[&str] = &["Appel à projets", "AMI", "Appel à candidatures", "Appel à manifestation d'intérêt"];
+const KINDS: &[&str] = &[
+    "Appel à projets",
+    "AMI",
+    "Appel à candidatures",
+    "Appel à manifestation d'intérêt",
+];
 const TOPICS: &[&str] = &[
-    "archivage numérique", "inclusion numérique", "tiers-lieux", "cybersécurité", "données ouvertes",
-    "France services", "conseillers numériques", "fibre optique", "couverture mobile", "WiFi public",
-    "rénovation énergétique des écoles", "mobilités douces", "revitalisation des centres-bourgs",
-    "friches industrielles", "cantines scolaires", "lecture publique", "médiathèques", "patrimoine rural",
-    "sobriété foncière", "eau potable", "biodiversité urbaine", "santé mentale", "démarches en ligne",
-    "intelligence artificielle", "jumeau numérique", "cloud souverain", "logiciels libres", "télémédecine",
-    "espaces de coworking", "mobilier urbain connecté", "éclairage public", "vélo du quotidien",
+    "archivage numérique",
+    "inclusion numérique",
+    "tiers-lieux",
+    "cybersécurité",
+    "données ouvertes",
+    "France services",
+    "conseillers numériques",
+    "fibre optique",
+    "couverture mobile",
+    "WiFi public",
+    "rénovation énergétique des écoles",
+    "mobilités douces",
+    "revitalisation des centres-bourgs",
+    "friches industrielles",
+    "cantines scolaires",
+    "lecture publique",
+    "médiathèques",
+    "patrimoine rural",
+    "sobriété foncière",
+    "eau potable",
+    "biodiversité urbaine",
+    "santé mentale",
+    "démarches en ligne",
+    "intelligence artificielle",
+    "jumeau numérique",
+    "cloud souverain",
+    "logiciels libres",
+    "télémédecine",
+    "espaces de coworking",
+    "mobilier urbain connecté",
+    "éclairage public",
+    "vélo du quotidien",
 ];
 const PLACES: &[&str] = &[
-    "en Occitanie", "en Bretagne", "en Normandie", "dans le Grand Est", "en Île-de-France", "en Corse",
-    "dans les Hauts-de-France", "en Nouvelle-Aquitaine", "en Auvergne-Rhône-Alpes", "en Bourgogne-Franche-Comté",
-    "dans les territoires ruraux", "dans les quartiers prioritaires", "en outre-mer", "dans les petites villes",
-    "dans les communes de montagne", "sur le littoral", "",
+    "en Occitanie",
+    "en Bretagne",
+    "en Normandie",
+    "dans le Grand Est",
+    "en Île-de-France",
+    "en Corse",
+    "dans les Hauts-de-France",
+    "en Nouvelle-Aquitaine",
+    "en Auvergne-Rhône-Alpes",
+    "en Bourgogne-Franche-Comté",
+    "dans les territoires ruraux",
+    "dans les quartiers prioritaires",
+    "en outre-mer",
+    "dans les petites villes",
+    "dans les communes de montagne",
+    "sur le littoral",
+    "",
 ];
 const REGIONS: &[&str] = &["76", "53", "28", "44", "11", "94", "32", "75", "84", "27"];
 
@@ -48,7 +91,11 @@ impl Rng {
 }
 
 fn paris(day: i64) -> DateTime<FixedOffset> {
-    FixedOffset::east_opt(3600).unwrap().with_ymd_and_hms(2035, 1, 1, 12, 0, 0).unwrap() + Duration::days(day)
+    FixedOffset::east_opt(3600)
+        .unwrap()
+        .with_ymd_and_hms(2035, 1, 1, 12, 0, 0)
+        .unwrap()
+        + Duration::days(day)
 }
 
 /// One unique call: title, perimeter, deadline.
@@ -63,13 +110,20 @@ fn unique_call(i: usize, rng: &mut Rng) -> Call {
     let place = PLACES[rng.below(PLACES.len())];
     let year = 2030 + rng.below(10);
     // A programme number keeps generated calls distinct, as real catalogues are.
-    let title = format!("{} « {topic} {place} » n° {i} {year}", KINDS[rng.below(KINDS.len())]);
+    let title = format!(
+        "{} « {topic} {place} » n° {i} {year}",
+        KINDS[rng.below(KINDS.len())]
+    );
     let perimeter = if rng.below(3) == 0 {
         Perimeter::Region(REGIONS[rng.below(REGIONS.len())].into())
     } else {
         Perimeter::France
     };
-    Call { title, perimeter, deadline: paris(rng.below(2000) as i64) }
+    Call {
+        title,
+        perimeter,
+        deadline: paris(rng.below(2000) as i64),
+    }
 }
 
 fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) -> NormalizedItem {
@@ -113,7 +167,10 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -124,7 +181,9 @@ fn main() -> anyhow::Result<()> {
 
     // 80 % originals, 20 % relays of an original by another source.
     let originals = total * 4 / 5;
-    let calls: Vec<Call> = (0..originals + new).map(|i| unique_call(i, &mut rng)).collect();
+    let calls: Vec<Call> = (0..originals + new)
+        .map(|i| unique_call(i, &mut rng))
+        .collect();
     let mut per_source: Vec<Vec<NormalizedItem>> = vec![Vec::new(); sources];
     for (i, call) in calls[..originals].iter().enumerate() {
         per_source[i % sources].push(sighting(call, i % sources, i, false, &mut rng));
@@ -138,7 +197,14 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut store = Store::open(&dir.path().join("bench.db"))?;
     for s in 0..sources {
-        store.upsert_source(&format!("source-{s}"), "Source", "html", "https://example.fr/", 0, false)?;
+        store.upsert_source(
+            &format!("source-{s}"),
+            "Source",
+            "html",
+            "https://example.fr/",
+            0,
+            false,
+        )?;
     }
     let now = Utc::now();
     let started = Instant::now();
@@ -162,8 +228,14 @@ fn main() -> anyhow::Result<()> {
     let out = store.ingest("source-2", &batch, now)?;
     let incremental = started.elapsed();
 
-    println!("dedup benchmark: {total} sightings ({originals} distinct calls) from {sources} sources");
-    println!("  full resolution:        {:>8.2} s  ({:.0} sightings/s)", full.as_secs_f64(), total as f64 / full.as_secs_f64());
+    println!(
+        "dedup benchmark: {total} sightings ({originals} distinct calls) from {sources} sources"
+    );
+    println!(
+        "  full resolution:        {:>8.2} s  ({:.0} sightings/s)",
+        full.as_secs_f64(),
+        total as f64 / full.as_secs_f64()
+    );
     println!("  calls found:            {found} (expected {originals})");
     println!(
         "  {new} new sightings:    {:>8.1} ms  ({} new calls, {} joined existing ones)",

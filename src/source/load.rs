@@ -145,7 +145,18 @@ impl Checker<'_, '_> {
                 ));
             }
         }
-        Ok(headers.into_iter().collect())
+        headers
+            .iter()
+            .map(|(name, raw)| {
+                expand_env(raw, |var| std::env::var(var).ok())
+                    .map(|value| (name.clone(), value))
+                    .map_err(|why| {
+                        self.err(&["headers", name], format!("header `{name}`: {why}")).with_hint(
+                            "set the variable in the environment of vigie, or write `$${` for a literal `${`",
+                        )
+                    })
+            })
+            .collect()
     }
 
     fn check_url(&self, field: &[&str], raw: &str) -> Result<Url, SourceError> {
@@ -166,6 +177,10 @@ impl Checker<'_, '_> {
         Ok(url)
     }
 
+    /// Header values with `${NAME}` replaced by the environment variable
+    /// `NAME`, so that secrets (API tokens) stay out of the files in git. A
+    /// missing variable is an error naming the header and the variable;
+    /// messages never contain a header's value.
     fn check_schedule(&self, raw: &str) -> Result<String, SourceError> {
         let expected =
             "expected 5 fields: minute hour day-of-month month day-of-week, e.g. `0 6 * * *`";
@@ -581,6 +596,43 @@ impl Checker<'_, '_> {
             max_pages: self.check_max_pages(&["json", "pagination", "max_pages"], p.max_pages)?,
         })
     }
+}
+
+/// Replaces every `${NAME}` in `raw` by `lookup(NAME)`; `$${` is a literal
+/// `${`. The error names the variable, never a value.
+fn expand_env(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("${") {
+            let end = tail.find('}').ok_or_else(|| {
+                "`${` without a closing `}`: expected `${NAME}` naming an environment variable"
+                    .to_string()
+            })?;
+            let var = &tail[..end];
+            let valid = var.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(format!(
+                    "`${{{var}}}` is not a valid environment variable name (letters, digits, `_`)"
+                ));
+            }
+            let value =
+                lookup(var).ok_or_else(|| format!("environment variable `{var}` is not set"))?;
+            out.push_str(&value);
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = &after[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// A request body written as TOML, as JSON. Dates become their TOML text.

@@ -508,3 +508,55 @@ fn header_names_must_be_tokens() {
         vec![("Accept".to_string(), "text/html".to_string())]
     );
 }
+
+#[test]
+fn header_values_expand_environment_variables() {
+    let env = |name: &str| (name == "AT_TOKEN").then(|| "s3cret".to_string());
+    assert_eq!(
+        expand_env("Bearer ${AT_TOKEN}", env).unwrap(),
+        "Bearer s3cret"
+    );
+    assert_eq!(
+        expand_env("a $b $${x} ${AT_TOKEN}$", env).unwrap(),
+        "a $b ${x} s3cret$"
+    );
+    let missing = expand_env("Bearer ${NOPE}", env).unwrap_err();
+    assert!(missing.contains("`NOPE` is not set"), "{missing}");
+    assert!(
+        expand_env("${AT_TOKEN", env)
+            .unwrap_err()
+            .contains("closing")
+    );
+    assert!(
+        expand_env("${1X}", env)
+            .unwrap_err()
+            .contains("not a valid")
+    );
+
+    // Through the loader: the real environment (cargo sets this variable).
+    let text = format!(
+        "{JSON}\n[headers]\nAuthorization = \"Bearer ${{CARGO_MANIFEST_DIR}}\"\nAccept = \"application/json\"\n"
+    );
+    let def = load(&text).unwrap();
+    assert!(def.headers.contains(&(
+        "Authorization".to_string(),
+        format!("Bearer {}", env!("CARGO_MANIFEST_DIR"))
+    )));
+    assert!(
+        def.headers
+            .contains(&("Accept".into(), "application/json".into()))
+    );
+}
+
+#[test]
+fn a_missing_secret_is_a_load_error_naming_file_header_and_variable() {
+    let text = format!("{JSON}\n[headers]\nX-Auth-Token = \"${{VIGIE_TEST_UNSET_SECRET_5F2B}}\"\n");
+    let line = text.lines().count();
+    let msg = assert_err(
+        &text,
+        line,
+        "headers.X-Auth-Token",
+        "VIGIE_TEST_UNSET_SECRET_5F2B",
+    );
+    assert!(msg.contains("is not set"), "{msg}");
+}

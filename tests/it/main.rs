@@ -4,4 +4,5 @@
 mod crawl;
 mod dedup;
 mod fetch;
+mod sources;
 mod support;

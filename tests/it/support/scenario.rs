@@ -44,6 +44,12 @@ impl Scenario {
 
     /// Runs `vigie ARGS --config <scenario>/vigie.toml` in the scenario folder.
     pub fn vigie(&self, args: &[&str]) -> Output {
+        self.vigie_with_env(args, &[])
+    }
+
+    /// Like [`Scenario::vigie`], with extra environment variables (secrets
+    /// that source definitions read from the environment).
+    pub fn vigie_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::cargo_bin("vigie").expect("the vigie binary is built");
         cmd.current_dir(self.dir.path())
             .args(args)
@@ -52,6 +58,9 @@ impl Scenario {
             .env_remove("VIGIE_LOG");
         for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("VIGIE_")) {
             cmd.env_remove(k);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
         }
         cmd.output().expect("vigie runs")
     }
