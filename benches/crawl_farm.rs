@@ -731,8 +731,16 @@ fn run_crawl(
     sources_dir: Option<&Path>,
     counters: &Counters,
 ) -> Result<RunResult, String> {
-    let mut cmd = Command::new(VIGIE);
-    cmd.arg("crawl")
+    // The bench re-executes itself as a small launcher that runs `vigie` and
+    // reports its rusage: a child forked from this process would inherit the
+    // farm's pages in its peak RSS (Linux counts the pre-exec image).
+    let rusage_path = dir.join(format!("{name}.rusage"));
+    let _ = std::fs::remove_file(&rusage_path);
+    let mut cmd = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+    cmd.env(LAUNCH_ENV, &rusage_path)
+        .arg("--")
+        .arg(VIGIE)
+        .arg("crawl")
         .arg("--config")
         .arg(config)
         .args(["--format", "json"])
@@ -757,7 +765,7 @@ fn run_crawl(
     let started = Instant::now();
     let mut child = cmd
         .spawn()
-        .map_err(|e| format!("cannot run {VIGIE}: {e}"))?;
+        .map_err(|e| format!("cannot run {}: {e}", cmd.get_program().to_string_lossy()))?;
     let mut stdout = String::new();
     child
         .stdout
@@ -765,22 +773,25 @@ fn run_crawl(
         .expect("stdout is piped")
         .read_to_string(&mut stdout)
         .map_err(|e| e.to_string())?;
-    let mut status = 0;
-    // SAFETY: wait4 writes the status and the rusage it is given; the child
-    // is ours and is reaped here (std's Child is not waited on afterwards).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let status = child.wait().map_err(|e| e.to_string())?;
     let wall = started.elapsed();
     let server_after = self_cpu();
     let served = counters.snapshot() - before;
-    if pid < 0 {
-        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
-    }
-    let exit_status = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
+    let measured = std::fs::read_to_string(&rusage_path).map_err(|e| {
+        format!("{name}: the launcher did not write {}: {e} (exit {status})", rusage_path.display())
+    })?;
+    let fields: Vec<f64> = measured
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(f64::NAN))
+        .collect();
+    let [exit_status, maxrss, user, sys, child_wall] = fields[..] else {
+        return Err(format!("{name}: unexpected launcher output {measured:?}"));
     };
+    let exit_status = exit_status as i32;
+    let usage = (maxrss as i64, (user, sys));
+    // The launcher's own start is not the crawl's: use the time it measured
+    // around `vigie` alone.
+    let wall = Duration::from_secs_f64(child_wall).min(wall);
 
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).map_err(|e| {
         let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
@@ -794,8 +805,8 @@ fn run_crawl(
         new: 0,
         outcomes: HashMap::new(),
         failures: Vec::new(),
-        peak_rss_kib: usage.ru_maxrss,
-        child_cpu: cpu(&usage),
+        peak_rss_kib: usage.0,
+        child_cpu: usage.1,
         server_cpu: (
             server_after.0 - server_before.0,
             server_after.1 - server_before.1,
@@ -946,7 +957,54 @@ fn check_run(r: &RunResult, params: &Params) -> Vec<String> {
     problems
 }
 
+/// Set (to the file where the rusage goes) when this binary runs as the
+/// launcher of one `vigie` process.
+const LAUNCH_ENV: &str = "CRAWL_FARM_LAUNCH_RUSAGE";
+
+/// Launcher mode: runs the program after `--` with this process's stdio,
+/// waits for it with `wait4` and writes `exit maxrss_kib user_s sys_s wall_s`.
+fn launch(rusage_path: &str) -> ExitCode {
+    let mut args = std::env::args_os().skip_while(|a| a != "--").skip(1);
+    let Some(program) = args.next() else {
+        eprintln!("crawl_farm launcher: nothing to run");
+        return ExitCode::FAILURE;
+    };
+    let started = Instant::now();
+    let child = match Command::new(&program).args(args).env_remove(LAUNCH_ENV).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("crawl_farm launcher: cannot run {}: {e}", program.to_string_lossy());
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut status = 0;
+    // SAFETY: wait4 writes the status and the rusage it is given; the child
+    // is ours and is reaped here (std's Child is not waited on afterwards).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = started.elapsed().as_secs_f64();
+    if pid < 0 {
+        eprintln!("crawl_farm launcher: wait4: {}", std::io::Error::last_os_error());
+        return ExitCode::FAILURE;
+    }
+    let exit = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let (user, sys) = cpu(&usage);
+    let line = format!("{exit} {} {user} {sys} {wall}\n", usage.ru_maxrss);
+    if let Err(e) = std::fs::write(rusage_path, line) {
+        eprintln!("crawl_farm launcher: cannot write {rusage_path}: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
+    if let Ok(path) = std::env::var(LAUNCH_ENV) {
+        return launch(&path);
+    }
     match run() {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
