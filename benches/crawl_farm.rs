@@ -352,7 +352,11 @@ fn footer_html(out: &mut String, s: usize, p: usize, pages: usize) {
         );
     }
     for q in 0..pages {
-        let current = if q == p { r#" aria-current="page""# } else { "" };
+        let current = if q == p {
+            r#" aria-current="page""#
+        } else {
+            ""
+        };
         let _ = write!(
             out,
             r#"<li><a class="fr-pagination__link"{current} href="{}">{}</a></li>"#,
@@ -778,7 +782,10 @@ fn run_crawl(
     let server_after = self_cpu();
     let served = counters.snapshot() - before;
     let measured = std::fs::read_to_string(&rusage_path).map_err(|e| {
-        format!("{name}: the launcher did not write {}: {e} (exit {status})", rusage_path.display())
+        format!(
+            "{name}: the launcher did not write {}: {e} (exit {status})",
+            rusage_path.display()
+        )
     })?;
     let fields: Vec<f64> = measured
         .split_whitespace()
@@ -927,32 +934,31 @@ fn check_run(r: &RunResult, params: &Params) -> Vec<String> {
         problems.push(format!("... {} failed sources in all", r.failures.len()));
     }
     let sources = params.sources() as u64;
-    match r.name {
-        "first" => {
-            let pages = params.total_pages() as u64;
-            let items = pages * params.items as u64;
-            if r.pages != pages || r.items != items || r.new != items {
-                problems.push(format!(
-                    "first crawl: {} pages, {} items, {} new; expected {pages} pages and {items} new items",
-                    r.pages, r.items, r.new
-                ));
-            }
-        }
-        "recrawl" => {
-            if r.served.not_modified != sources || r.served.ok != 0 {
-                problems.push(format!(
-                    "re-crawl: the server answered {} × 304 and {} × 200; expected {sources} × 304 and no 200",
-                    r.served.not_modified, r.served.ok
-                ));
-            }
-        }
-        _ => {}
+    let pages = params.total_pages() as u64;
+    let items = pages * params.items as u64;
+    if r.name == "first" && (r.pages != pages || r.items != items || r.new != items) {
+        problems.push(format!(
+            "first crawl: {} pages, {} items, {} new; expected {pages} pages and {items} new items",
+            r.pages, r.items, r.new
+        ));
+    }
+    if r.name == "recrawl" && (r.served.not_modified != sources || r.served.ok != 0) {
+        problems.push(format!(
+            "re-crawl: the server answered {} × 304 and {} × 200; expected {sources} × 304 and no 200",
+            r.served.not_modified, r.served.ok
+        ));
     }
     if r.served.not_found > 0 {
-        problems.push(format!("{}: {} requests got 404", r.name, r.served.not_found));
+        problems.push(format!(
+            "{}: {} requests got 404",
+            r.name, r.served.not_found
+        ));
     }
     if r.exit_status != 0 {
-        problems.push(format!("{}: vigie exited with status {}", r.name, r.exit_status));
+        problems.push(format!(
+            "{}: vigie exited with status {}",
+            r.name, r.exit_status
+        ));
     }
     problems
 }
@@ -970,10 +976,17 @@ fn launch(rusage_path: &str) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let started = Instant::now();
-    let child = match Command::new(&program).args(args).env_remove(LAUNCH_ENV).spawn() {
+    let child = match Command::new(&program)
+        .args(args)
+        .env_remove(LAUNCH_ENV)
+        .spawn()
+    {
         Ok(child) => child,
         Err(e) => {
-            eprintln!("crawl_farm launcher: cannot run {}: {e}", program.to_string_lossy());
+            eprintln!(
+                "crawl_farm launcher: cannot run {}: {e}",
+                program.to_string_lossy()
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -984,7 +997,10 @@ fn launch(rusage_path: &str) -> ExitCode {
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     let wall = started.elapsed().as_secs_f64();
     if pid < 0 {
-        eprintln!("crawl_farm launcher: wait4: {}", std::io::Error::last_os_error());
+        eprintln!(
+            "crawl_farm launcher: wait4: {}",
+            std::io::Error::last_os_error()
+        );
         return ExitCode::FAILURE;
     }
     let exit = if libc::WIFEXITED(status) {
