@@ -23,7 +23,9 @@
 //! summary), the requests the server answered, the child's peak RSS and
 //! CPU time (`wait4`) and the server's CPU time (`getrusage(RUSAGE_SELF)`
 //! of this process, which does nothing else while the child runs). The
-//! server shares the machine's cores with `vigie`.
+//! server shares the machine's cores with `vigie`; `others cpu` is the CPU
+//! time the rest of the machine's processes took during the run (from
+//! `/proc/stat`), so that a run slowed by a neighbour shows it.
 //!
 //! Parameters (environment variables, defaults in brackets):
 //! `FARM_HOSTS` [20], `FARM_SOURCES_PER_HOST` [25], `FARM_PAGES` (listing
@@ -713,8 +715,36 @@ fn self_cpu() -> (f64, f64) {
     cpu(&r)
 }
 
+/// Machine-wide busy CPU seconds so far (all cores, every process), from
+/// `/proc/stat`: to tell how much of the machine other processes took.
+fn machine_busy() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return f64::NAN;
+    };
+    let fields: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let busy: f64 = fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![3, 4].contains(i) && *i < 8)
+        .map(|(_, v)| v)
+        .sum();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    busy / hz
+}
+
 struct RunResult {
     name: &'static str,
+    /// Busy CPU seconds of the whole machine during the run.
+    machine_cpu: f64,
     wall: Duration,
     pages: u64,
     items: u64,
@@ -766,6 +796,7 @@ fn run_crawl(
 
     let before = counters.snapshot();
     let server_before = self_cpu();
+    let machine_before = machine_busy();
     let started = Instant::now();
     let mut child = cmd
         .spawn()
@@ -780,6 +811,7 @@ fn run_crawl(
     let status = child.wait().map_err(|e| e.to_string())?;
     let wall = started.elapsed();
     let server_after = self_cpu();
+    let machine_cpu = machine_busy() - machine_before;
     let served = counters.snapshot() - before;
     let measured = std::fs::read_to_string(&rusage_path).map_err(|e| {
         format!(
@@ -806,6 +838,7 @@ fn run_crawl(
     })?;
     let mut result = RunResult {
         name,
+        machine_cpu,
         wall,
         pages: 0,
         items: 0,
@@ -846,7 +879,7 @@ fn mib(kib: i64) -> f64 {
 fn print_results(params: &Params, runs: &[RunResult]) {
     println!();
     println!(
-        "{:<8} {:>8} {:>7} {:>8} {:>10} {:>10} {:>5} {:>5} {:>6} {:>9} {:>14} {:>14}",
+        "{:<8} {:>8} {:>7} {:>8} {:>10} {:>10} {:>5} {:>5} {:>6} {:>9} {:>14} {:>14} {:>10}",
         "run",
         "wall s",
         "pages",
@@ -859,11 +892,12 @@ fn print_results(params: &Params, runs: &[RunResult]) {
         "peak RSS",
         "vigie cpu u+s",
         "server cpu u+s",
+        "others cpu",
     );
     for r in runs {
         let secs = r.wall.as_secs_f64();
         println!(
-            "{:<8} {:>8.3} {:>7} {:>8} {:>10.0} {:>10.0} {:>5} {:>5} {:>6} {:>5.1} MiB {:>6.2}+{:<5.2}s {:>6.2}+{:<5.2}s",
+            "{:<8} {:>8.3} {:>7} {:>8} {:>10.0} {:>10.0} {:>5} {:>5} {:>6} {:>5.1} MiB {:>6.2}+{:<5.2}s {:>6.2}+{:<5.2}s {:>8.2} s",
             r.name,
             secs,
             r.pages,
@@ -878,6 +912,7 @@ fn print_results(params: &Params, runs: &[RunResult]) {
             r.child_cpu.1,
             r.server_cpu.0,
             r.server_cpu.1,
+            r.machine_cpu - (r.child_cpu.0 + r.child_cpu.1) - (r.server_cpu.0 + r.server_cpu.1),
         );
     }
     println!();
