@@ -18,6 +18,7 @@ use crate::normalize::themes::ThemeRules;
 use crate::report;
 use crate::source::{self, SourceDef};
 use crate::store::{CallFilter, Store};
+use crate::subscribers::cli::SubscribersCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +40,9 @@ pub enum Command {
     Sources(SourcesCommand),
     /// List stored calls, or show one.
     Calls(CallsArgs),
+    /// Manage the collectivities that receive digests.
+    #[command(subcommand)]
+    Subscribers(SubscribersCommand),
 }
 
 /// Options shared by every command that touches the database.
@@ -177,6 +181,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sources(SourcesCommand::Check(args)) => check(args),
         Command::Sources(SourcesCommand::List(args)) => list_sources(args),
         Command::Calls(args) => calls(args),
+        Command::Subscribers(cmd) => {
+            let config = cmd.common().load()?;
+            crate::subscribers::cli::run(cmd, &config)
+        }
     }
 }
 
