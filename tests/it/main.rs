@@ -3,4 +3,5 @@
 
 mod crawl;
 mod fetch;
+mod subscribers;
 mod support;
