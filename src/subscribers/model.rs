@@ -24,7 +24,7 @@ pub const LIST_SEPARATOR: char = '|';
 
 /// A field of a subscriber that failed validation, with what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[error("field `{field}`: {message}")]
 pub struct FieldError {
     /// The field's name as in the CSV header and the CLI flags.
     pub field: &'static str,
