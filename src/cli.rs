@@ -18,6 +18,7 @@ use crate::normalize::themes::ThemeRules;
 use crate::report;
 use crate::source::{self, SourceDef};
 use crate::store::{CallFilter, Store};
+use crate::subscribers::cli::SubscribersCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,6 +43,9 @@ pub enum Command {
     /// The queue of calls waiting for a curator (sources with `review = true`).
     #[command(subcommand)]
     Review(ReviewCommand),
+    /// Manage the collectivities that receive digests.
+    #[command(subcommand)]
+    Subscribers(SubscribersCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,6 +221,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sources(SourcesCommand::List(args)) => list_sources(args),
         Command::Calls(args) => calls(args),
         Command::Review(cmd) => review(cmd),
+        Command::Subscribers(cmd) => {
+            let config = cmd.common().load()?;
+            crate::subscribers::cli::run(cmd, &config)
+        }
     }
 }
 

@@ -17,6 +17,9 @@
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`territory`]: French regions, departments, EPCIs and communes (INSEE
 //!   reference data) and perimeter containment.
+//! - [`subscribers`]: the collectivities that receive digests, their
+//!   profile and double opt-in state.
+//! - [`matching`]: which calls fit which subscriber.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
 pub mod cli;
@@ -27,8 +30,10 @@ pub mod digest;
 pub mod domain;
 pub mod extract;
 pub mod fetch;
+pub mod matching;
 pub mod normalize;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod subscribers;
 pub mod territory;

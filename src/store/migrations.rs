@@ -13,6 +13,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_catalogue.sql"),
     include_str!("migrations/002_dedup.sql"),
+    include_str!("migrations/003_subscribers.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

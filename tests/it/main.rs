@@ -5,4 +5,5 @@ mod crawl;
 mod dedup;
 mod fetch;
 mod sources;
+mod subscribers;
 mod support;

@@ -1,0 +1,378 @@
+//! The matching rules as a table, then keyword details and a scale check.
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::subscribers::{EmailAddress, Frequency, SubscriberStatus};
+
+const CERGY: &str = "95127";
+const CERGY_EPCI: &str = "249500109";
+
+fn subscriber(edit: impl FnOnce(&mut Profile)) -> Subscriber {
+    let mut profile = Profile {
+        email: EmailAddress::parse("mairie@cergy.fr").unwrap(),
+        name: "Mairie de Cergy".into(),
+        audience: Audience::Commune,
+        territory: Perimeter::Commune(CERGY.into()),
+        themes: vec![],
+        keywords: vec![],
+        frequency: Frequency::Daily,
+    };
+    edit(&mut profile);
+    Subscriber {
+        id: 1,
+        profile,
+        status: SubscriberStatus::Active,
+        created_at: Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+        confirmed_at: None,
+        manage_token: "t".into(),
+        bounce_count: 0,
+        last_digest_at: None,
+    }
+}
+
+fn call(edit: impl FnOnce(&mut Draft)) -> CallFacts {
+    let mut d = Draft {
+        visible: true,
+        status: Status::Open,
+        audiences: vec![Audience::Commune, Audience::Epci],
+        perimeter: Perimeter::France,
+        themes: vec![Theme::Numerique],
+        text: "Appel à projets Numérique en territoires — Agence nationale".into(),
+    };
+    edit(&mut d);
+    CallFacts::new(1, d.status, d.audiences, d.perimeter, d.themes, &d.text).with_visible(d.visible)
+}
+
+struct Draft {
+    visible: bool,
+    status: Status,
+    audiences: Vec<Audience>,
+    perimeter: Perimeter,
+    themes: Vec<Theme>,
+    text: String,
+}
+
+fn dep(c: &str) -> Perimeter {
+    Perimeter::Department(c.into())
+}
+
+#[test]
+fn the_rules_as_a_table() {
+    use reason::*;
+    type Row = (
+        &'static str,
+        Box<dyn Fn(&mut Draft)>,
+        Box<dyn Fn(&mut Profile)>,
+        Option<&'static str>,
+    );
+    let same = || -> Box<dyn Fn(&mut Profile)> { Box::new(|_| {}) };
+    let rows: Vec<Row> = vec![
+        ("national call", Box::new(|_| {}), same(), None),
+        (
+            "call for Val-d'Oise (95)",
+            Box::new(|d| d.perimeter = dep("95")),
+            same(),
+            None,
+        ),
+        (
+            "call for Île-de-France (region 11)",
+            Box::new(|d| d.perimeter = Perimeter::Region("11".into())),
+            same(),
+            None,
+        ),
+        (
+            "call for Europe",
+            Box::new(|d| d.perimeter = Perimeter::Europe),
+            same(),
+            None,
+        ),
+        (
+            "call for the commune's EPCI",
+            Box::new(|d| d.perimeter = Perimeter::Epci(CERGY_EPCI.into())),
+            same(),
+            None,
+        ),
+        (
+            "call for the commune itself",
+            Box::new(|d| d.perimeter = Perimeter::Commune(CERGY.into())),
+            same(),
+            None,
+        ),
+        (
+            "call for Yvelines (78)",
+            Box::new(|d| d.perimeter = dep("78")),
+            same(),
+            Some(PERIMETER),
+        ),
+        (
+            "call for another region (76)",
+            Box::new(|d| d.perimeter = Perimeter::Region("76".into())),
+            same(),
+            Some(PERIMETER),
+        ),
+        (
+            "call for another commune of the same EPCI (Pontoise)",
+            Box::new(|d| d.perimeter = Perimeter::Commune("95500".into())),
+            same(),
+            Some(PERIMETER),
+        ),
+        (
+            "call for a commune does not reach its department's subscriber",
+            Box::new(|d| {
+                d.perimeter = Perimeter::Commune(CERGY.into());
+                d.audiences = vec![];
+            }),
+            Box::new(|p| {
+                p.audience = Audience::Department;
+                p.territory = dep("95");
+            }),
+            Some(PERIMETER),
+        ),
+        (
+            "a department subscriber gets its region's calls",
+            Box::new(|d| {
+                d.perimeter = Perimeter::Region("11".into());
+                d.audiences = vec![Audience::Department];
+            }),
+            Box::new(|p| {
+                p.audience = Audience::Department;
+                p.territory = dep("95");
+            }),
+            None,
+        ),
+        (
+            "audience mismatch",
+            Box::new(|d| d.audiences = vec![Audience::Region, Audience::Association]),
+            same(),
+            Some(AUDIENCE),
+        ),
+        (
+            "empty audiences fit everyone",
+            Box::new(|d| d.audiences = vec![]),
+            same(),
+            None,
+        ),
+        (
+            "chosen theme shared",
+            Box::new(|d| d.themes = vec![Theme::Archives, Theme::Numerique]),
+            Box::new(|p| p.themes = vec![Theme::Numerique]),
+            None,
+        ),
+        (
+            "chosen theme not shared",
+            Box::new(|d| d.themes = vec![Theme::Culture]),
+            Box::new(|p| p.themes = vec![Theme::Numerique, Theme::Donnees]),
+            Some(THEME),
+        ),
+        (
+            "no theme chosen: any theme",
+            Box::new(|d| d.themes = vec![Theme::Culture]),
+            same(),
+            None,
+        ),
+        (
+            "call without themes vs chosen themes",
+            Box::new(|d| d.themes = vec![]),
+            Box::new(|p| p.themes = vec![Theme::Numerique]),
+            Some(THEME),
+        ),
+        (
+            "keyword without accent finds accented text",
+            Box::new(|_| {}),
+            Box::new(|p| p.keywords = vec!["numerique".into()]),
+            None,
+        ),
+        (
+            "keyword with accents and capitals",
+            Box::new(|d| d.text = "Inclusion numerique des seniors".into()),
+            Box::new(|p| p.keywords = vec!["NUMÉRIQUE".into()]),
+            None,
+        ),
+        (
+            "keyword is a whole word",
+            Box::new(|d| d.text = "Services numériques".into()),
+            Box::new(|p| p.keywords = vec!["numérique".into()]),
+            Some(KEYWORD),
+        ),
+        (
+            "keyword with * is a prefix",
+            Box::new(|d| d.text = "Services numériques".into()),
+            Box::new(|p| p.keywords = vec!["numériq*".into()]),
+            None,
+        ),
+        (
+            "any one keyword is enough",
+            Box::new(|_| {}),
+            Box::new(|p| p.keywords = vec!["archives".into(), "territoires".into()]),
+            None,
+        ),
+        (
+            "several words must follow each other",
+            Box::new(|d| d.text = "Créer un tiers-lieu numérique".into()),
+            Box::new(|p| p.keywords = vec!["tiers lieu".into()]),
+            None,
+        ),
+        (
+            "several words apart do not match",
+            Box::new(|d| d.text = "Un lieu pour le tiers secteur".into()),
+            Box::new(|p| p.keywords = vec!["tiers lieu".into()]),
+            Some(KEYWORD),
+        ),
+        (
+            "closed call",
+            Box::new(|d| d.status = Status::Closed),
+            same(),
+            Some(CLOSED),
+        ),
+        (
+            "upcoming call",
+            Box::new(|d| d.status = Status::Upcoming),
+            same(),
+            None,
+        ),
+        (
+            "invisible call",
+            Box::new(|d| d.visible = false),
+            same(),
+            Some(HIDDEN),
+        ),
+        (
+            "the first failing rule is reported",
+            Box::new(|d| {
+                d.status = Status::Closed;
+                d.perimeter = dep("78");
+            }),
+            same(),
+            Some(CLOSED),
+        ),
+    ];
+    assert!(rows.len() >= 20);
+    for (what, c, s, expected) in rows {
+        let c = call(|d| c(d));
+        let s = subscriber(|p| s(p));
+        assert_eq!(why_not(&c, &s), expected, "{what}");
+        assert_eq!(fits(&c, &s), expected.is_none(), "{what}");
+        assert_eq!(Matcher::new(&s).fits(&c), expected.is_none(), "{what}");
+    }
+}
+
+#[test]
+fn call_facts_come_from_a_stored_call() {
+    let fixed = chrono::FixedOffset::east_opt(3600).unwrap();
+    let t = fixed.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let record = CallRecord {
+        id: 7,
+        title: "Archivage électronique".into(),
+        summary_html: String::new(),
+        summary_text: "Pour les collectivités".into(),
+        funder: Some("SIAF".into()),
+        kind: crate::domain::CallKind::Aap,
+        url: None,
+        audiences: vec![Audience::Commune],
+        perimeter: Perimeter::France,
+        themes: vec![Theme::Archives],
+        opens_on: None,
+        deadline: None,
+        deadlines: vec![],
+        recurrence: crate::domain::Recurrence::Oneoff,
+        status: Status::Open,
+        first_seen: t,
+        updated: t,
+        last_seen: t,
+        sources: vec![],
+    };
+    let facts = CallFacts::from_record(&record);
+    assert_eq!(facts.id, 7);
+    assert!(facts.visible);
+    assert_eq!(
+        facts.folded_text,
+        "archivage electronique pour les collectivites siaf"
+    );
+    let s = subscriber(|p| p.keywords = vec!["siaf".into(), "archiv*".into()]);
+    assert!(fits(&facts, &s));
+}
+
+#[test]
+fn phrases_respect_word_boundaries() {
+    assert!(contains_phrase("un tiers lieu ici", "tiers lieu", false));
+    assert!(!contains_phrase("un tiers lieux ici", "tiers lieu", false));
+    assert!(contains_phrase("un tiers lieux ici", "tiers lieu", true));
+    assert!(!contains_phrase("untiers lieu", "tiers lieu", false));
+    assert!(contains_phrase("tiers lieu", "tiers lieu", false));
+}
+
+/// 35,000 subscribers × 5,000 calls. Run in release:
+/// `cargo test --release --lib matching::tests::scale -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: run in release mode"]
+fn scale_35000_subscribers_by_5000_calls() {
+    let communes = territory::communes();
+    let perimeters: Vec<Perimeter> = territory::departments()
+        .iter()
+        .map(|d| Perimeter::Department(d.code.to_string()))
+        .chain(
+            territory::regions()
+                .iter()
+                .map(|r| Perimeter::Region(r.code.to_string())),
+        )
+        .chain([Perimeter::France, Perimeter::Europe])
+        .collect();
+    let calls: Vec<CallFacts> = (0..5000)
+        .map(|i| {
+            let perimeter = if i % 3 == 0 {
+                Perimeter::France
+            } else {
+                perimeters[i % perimeters.len()].clone()
+            };
+            CallFacts::new(
+                i as i64,
+                Status::Open,
+                vec![Audience::Commune, Audience::Epci],
+                perimeter,
+                vec![Theme::ALL[i % Theme::ALL.len()]],
+                &format!(
+                    "Appel à projets numéro {i} pour l'archivage numérique et les tiers-lieux \
+                     des collectivités {}",
+                    "avec un long résumé ".repeat(20)
+                ),
+            )
+        })
+        .collect();
+    let matchers: Vec<Matcher> = communes
+        .iter()
+        .cycle()
+        .take(35_000)
+        .enumerate()
+        .map(|(i, c)| {
+            let s = subscriber(|p| {
+                p.territory = Perimeter::Commune(c.insee.to_string());
+                if i % 2 == 0 {
+                    p.themes = vec![Theme::Numerique, Theme::Archives];
+                }
+                if i % 3 == 0 {
+                    p.keywords = vec!["archiv*".into(), "tiers lieux".into(), "wifi".into()];
+                }
+            });
+            Matcher::new(&s)
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let total: usize = std::thread::scope(|scope| {
+        let halves: Vec<_> = matchers
+            .chunks(matchers.len() / 2 + 1)
+            .map(|chunk| {
+                scope.spawn(|| {
+                    chunk
+                        .iter()
+                        .map(|m| m.filter(&calls).count())
+                        .sum::<usize>()
+                })
+            })
+            .collect();
+        halves.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let elapsed = start.elapsed();
+    eprintln!("35,000 × 5,000: {total} matches in {elapsed:?}");
+    assert!(total > 0);
+}

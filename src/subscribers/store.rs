@@ -1,0 +1,454 @@
+//! Subscribers in SQLite (`subscribers` table, migration 3): add, look up,
+//! list, remove, import, and the double opt-in transitions.
+//!
+//! - Remove deletes the row (the right to erasure); to stop digests while
+//!   remembering that someone left, use [`Store::unsubscribe`].
+//! - The confirmation token is returned once by [`Store::create_pending`]
+//!   and only its SHA-256 is stored. The manage token is stored as is: it
+//!   must be written into the manage/unsubscribe link of every email.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::model::{
+    EmailAddress, Frequency, Profile, Subscriber, SubscriberStatus, new_token, parse_weekday,
+    token_hash, weekday_code,
+};
+use crate::store::{Store, ts};
+
+/// What callers (CLI, web) branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriberError {
+    #[error("{email} is already subscribed (id {id}, {status})")]
+    AlreadySubscribed {
+        email: EmailAddress,
+        id: i64,
+        status: SubscriberStatus,
+    },
+    #[error("this link is not valid (anymore): sign up again or ask for a new link")]
+    InvalidToken,
+    #[error("no subscriber {0}")]
+    NotFound(String),
+    #[error("subscriber {id} is {status}: cannot {action}")]
+    WrongStatus {
+        id: i64,
+        status: SubscriberStatus,
+        action: &'static str,
+    },
+    #[error("reading random bytes for a token: {0}")]
+    Random(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] rusqlite::Error),
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    /// New subscribers, active.
+    pub added: usize,
+    /// Known subscribers whose profile the file replaced.
+    pub updated: usize,
+    /// Emails of subscribers who had unsubscribed: left untouched.
+    pub skipped_unsubscribed: Vec<String>,
+}
+
+const COLUMNS: &str = "id, email, name, audience, territory, themes, keywords, frequency, \
+     weekday, status, created_at, confirmed_at, manage_token, bounce_count, last_digest_at";
+
+fn bad(index: usize, e: impl std::fmt::Display) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        index,
+        rusqlite::types::Type::Text,
+        e.to_string().into(),
+    )
+}
+
+fn time(row: &Row, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let text: Option<String> = row.get(index)?;
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(&t)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|e| bad(index, e))
+    })
+    .transpose()
+}
+
+/// Rows are parsed again into domain types: a corrupted column is an error.
+fn from_row(row: &Row) -> rusqlite::Result<Subscriber> {
+    let text = |i: usize| -> rusqlite::Result<String> { row.get(i) };
+    let email = EmailAddress::parse(&text(1)?).map_err(|e| bad(1, e))?;
+    let weekday: Option<String> = row.get(8)?;
+    let frequency = match text(7)?.as_str() {
+        "weekly" => Frequency::Weekly(
+            parse_weekday(weekday.as_deref().unwrap_or("")).map_err(|e| bad(8, e))?,
+        ),
+        _ => Frequency::Daily,
+    };
+    let themes: Vec<String> = serde_json::from_str(&text(5)?).map_err(|e| bad(5, e))?;
+    Ok(Subscriber {
+        id: row.get(0)?,
+        profile: Profile {
+            email,
+            name: text(2)?,
+            audience: text(3)?.parse().map_err(|e| bad(3, e))?,
+            territory: text(4)?.parse().map_err(|e| bad(4, e))?,
+            themes: themes
+                .iter()
+                .map(|t| t.parse())
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad(5, e))?,
+            keywords: serde_json::from_str(&text(6)?).map_err(|e| bad(6, e))?,
+            frequency,
+        },
+        status: text(9)?.parse().map_err(|e| bad(9, e))?,
+        created_at: time(row, 10)?.ok_or_else(|| bad(10, "missing created_at"))?,
+        confirmed_at: time(row, 11)?,
+        manage_token: text(12)?,
+        bounce_count: row.get(13)?,
+        last_digest_at: time(row, 14)?,
+    })
+}
+
+fn themes_json(p: &Profile) -> String {
+    serde_json::to_string(&p.themes.iter().map(|t| t.as_str()).collect::<Vec<_>>())
+        .expect("codes serialize")
+}
+
+fn keywords_json(p: &Profile) -> String {
+    serde_json::to_string(&p.keywords).expect("strings serialize")
+}
+
+fn by(conn: &Connection, clause: &str, arg: &str) -> rusqlite::Result<Option<Subscriber>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM subscribers WHERE {clause}"),
+        [arg],
+        from_row,
+    )
+    .optional()
+}
+
+fn by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Subscriber>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()
+}
+
+fn insert(
+    conn: &Connection,
+    p: &Profile,
+    status: SubscriberStatus,
+    confirm_hash: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<i64, SubscriberError> {
+    let confirmed = (status != SubscriberStatus::Pending).then(|| ts(&now));
+    conn.execute(
+        "INSERT INTO subscribers (email, name, audience, territory, themes, keywords, frequency,
+             weekday, status, created_at, confirmed_at, updated_at, confirm_token_hash,
+             manage_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?10, ?12, ?13)",
+        params![
+            p.email.as_str(),
+            p.name,
+            p.audience.as_str(),
+            p.territory.to_string(),
+            themes_json(p),
+            keywords_json(p),
+            p.frequency.code(),
+            p.frequency.weekday().map(weekday_code),
+            status.as_str(),
+            ts(&now),
+            confirmed,
+            confirm_hash,
+            new_token()?,
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn update_profile(
+    conn: &Connection,
+    id: i64,
+    p: &Profile,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE subscribers SET email = ?2, name = ?3, audience = ?4, territory = ?5, themes = ?6,
+             keywords = ?7, frequency = ?8, weekday = ?9, updated_at = ?10
+         WHERE id = ?1",
+        params![
+            id,
+            p.email.as_str(),
+            p.name,
+            p.audience.as_str(),
+            p.territory.to_string(),
+            themes_json(p),
+            keywords_json(p),
+            p.frequency.code(),
+            p.frequency.weekday().map(weekday_code),
+            ts(&now),
+        ],
+    )?;
+    Ok(())
+}
+
+fn set_status(
+    conn: &Connection,
+    id: i64,
+    status: SubscriberStatus,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE subscribers SET status = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, status.as_str(), ts(&now)],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Adds a subscriber with the given status (`active` for an operator's
+    /// add: confirmed now). An email already known is an error.
+    pub fn add_subscriber(
+        &self,
+        profile: &Profile,
+        status: SubscriberStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Subscriber, SubscriberError> {
+        if let Some(s) = self.subscriber_by_email(&profile.email)? {
+            return Err(SubscriberError::AlreadySubscribed {
+                email: s.profile.email,
+                id: s.id,
+                status: s.status,
+            });
+        }
+        let id = insert(self.conn(), profile, status, None, now)?;
+        Ok(by_id(self.conn(), id)?.expect("just inserted"))
+    }
+
+    /// A sign-up waiting for its confirmation: returns the subscriber and
+    /// the confirmation token to send (stored only as a hash). Signing up
+    /// again while pending, or after unsubscribing, replaces the profile
+    /// and issues a new token; an active or bouncing subscriber is
+    /// [`SubscriberError::AlreadySubscribed`].
+    pub fn create_pending(
+        &self,
+        profile: &Profile,
+        now: DateTime<Utc>,
+    ) -> Result<(Subscriber, String), SubscriberError> {
+        let token = new_token()?;
+        let hash = token_hash(&token);
+        let tx = self.conn().unchecked_transaction()?;
+        let id = match by(&tx, "email = ?1", profile.email.as_str())? {
+            None => insert(&tx, profile, SubscriberStatus::Pending, Some(&hash), now)?,
+            Some(s) => match s.status {
+                SubscriberStatus::Pending | SubscriberStatus::Unsubscribed => {
+                    update_profile(&tx, s.id, profile, now)?;
+                    tx.execute(
+                        "UPDATE subscribers SET status = 'pending', confirm_token_hash = ?2,
+                             confirmed_at = NULL WHERE id = ?1",
+                        params![s.id, hash],
+                    )?;
+                    s.id
+                }
+                SubscriberStatus::Active | SubscriberStatus::Bouncing => {
+                    return Err(SubscriberError::AlreadySubscribed {
+                        email: s.profile.email,
+                        id: s.id,
+                        status: s.status,
+                    });
+                }
+            },
+        };
+        let s = by_id(&tx, id)?.expect("just written");
+        tx.commit()?;
+        Ok((s, token))
+    }
+
+    /// The confirmation link was followed: pending → active. The token
+    /// works once.
+    pub fn confirm_subscriber(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Subscriber, SubscriberError> {
+        let s = by(self.conn(), "confirm_token_hash = ?1", &token_hash(token))?
+            .ok_or(SubscriberError::InvalidToken)?;
+        self.conn().execute(
+            "UPDATE subscribers SET status = 'active', confirmed_at = ?2, updated_at = ?2,
+                 confirm_token_hash = NULL
+             WHERE id = ?1",
+            params![s.id, ts(&now)],
+        )?;
+        Ok(by_id(self.conn(), s.id)?.expect("exists"))
+    }
+
+    /// The subscriber behind a manage/unsubscribe link.
+    pub fn subscriber_by_manage_token(&self, token: &str) -> anyhow::Result<Option<Subscriber>> {
+        Ok(by(self.conn(), "manage_token = ?1", token.trim())?)
+    }
+
+    /// The unsubscribe link was followed: any status → unsubscribed
+    /// (idempotent). The row is kept so an import never re-adds them.
+    pub fn unsubscribe(
+        &self,
+        manage_token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Subscriber, SubscriberError> {
+        let s = by(self.conn(), "manage_token = ?1", manage_token.trim())?
+            .ok_or(SubscriberError::InvalidToken)?;
+        if s.status != SubscriberStatus::Unsubscribed {
+            self.conn().execute(
+                "UPDATE subscribers SET status = 'unsubscribed', confirm_token_hash = NULL,
+                     updated_at = ?2 WHERE id = ?1",
+                params![s.id, ts(&now)],
+            )?;
+        }
+        Ok(by_id(self.conn(), s.id)?.expect("exists"))
+    }
+
+    /// A digest to `email` bounced: counts it, and an active subscriber
+    /// with `threshold` bounces or more becomes bouncing. `None` when the
+    /// address is unknown.
+    pub fn mark_bounce(
+        &self,
+        email: &EmailAddress,
+        threshold: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscriber>, SubscriberError> {
+        let Some(s) = self.subscriber_by_email(email)? else {
+            return Ok(None);
+        };
+        let count = s.bounce_count.saturating_add(1);
+        let status = if s.status == SubscriberStatus::Active && count >= threshold {
+            SubscriberStatus::Bouncing
+        } else {
+            s.status
+        };
+        self.conn().execute(
+            "UPDATE subscribers SET bounce_count = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+            params![s.id, count, status.as_str(), ts(&now)],
+        )?;
+        Ok(by_id(self.conn(), s.id)?)
+    }
+
+    /// An operator fixed a bouncing address: bouncing (or active) → active
+    /// with the bounce count reset. Pending and unsubscribed people must opt
+    /// in themselves, so they are [`SubscriberError::WrongStatus`].
+    pub fn reactivate_subscriber(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Subscriber, SubscriberError> {
+        let s = by_id(self.conn(), id)?.ok_or_else(|| SubscriberError::NotFound(id.to_string()))?;
+        match s.status {
+            SubscriberStatus::Bouncing | SubscriberStatus::Active => {
+                self.conn().execute(
+                    "UPDATE subscribers SET status = 'active', bounce_count = 0, updated_at = ?2
+                     WHERE id = ?1",
+                    params![id, ts(&now)],
+                )?;
+                Ok(by_id(self.conn(), id)?.expect("exists"))
+            }
+            status => Err(SubscriberError::WrongStatus {
+                id,
+                status,
+                action: "reactivate (they must sign up again)",
+            }),
+        }
+    }
+
+    /// Records that a digest went out (used by delivery).
+    pub fn mark_digest_sent(&self, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE subscribers SET last_digest_at = ?2 WHERE id = ?1",
+            params![id, ts(&at)],
+        )?;
+        Ok(())
+    }
+
+    pub fn subscriber(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
+        Ok(by_id(self.conn(), id)?)
+    }
+
+    /// Case-insensitive on the whole address.
+    pub fn subscriber_by_email(
+        &self,
+        email: &EmailAddress,
+    ) -> rusqlite::Result<Option<Subscriber>> {
+        by(self.conn(), "email = ?1", email.as_str())
+    }
+
+    /// Subscribers with one of `statuses` (all when empty), by id.
+    pub fn list_subscribers(
+        &self,
+        statuses: &[SubscriberStatus],
+    ) -> anyhow::Result<Vec<Subscriber>> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("SELECT {COLUMNS} FROM subscribers ORDER BY id"))?;
+        let rows = stmt.query_map([], from_row)?;
+        let mut out = Vec::new();
+        for s in rows {
+            let s = s?;
+            if statuses.is_empty() || statuses.contains(&s.status) {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes the subscriber's row; false when there was none.
+    pub fn remove_subscriber(&self, id: i64) -> anyhow::Result<bool> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM subscribers WHERE id = ?1", [id])?
+            > 0)
+    }
+
+    /// Imports validated profiles in one transaction (all or nothing). An
+    /// imported list counts as confirmed: new emails become active,
+    /// confirmed now. Known emails get the file's profile; pending ones
+    /// become active; bouncing ones stay bouncing; unsubscribed ones are
+    /// left untouched and listed in the summary. Profiles must have
+    /// distinct emails (the CSV reader checks it).
+    pub fn import_subscribers(
+        &self,
+        profiles: &[Profile],
+        now: DateTime<Utc>,
+    ) -> Result<ImportSummary, SubscriberError> {
+        let tx = self.conn().unchecked_transaction()?;
+        let mut summary = ImportSummary::default();
+        for p in profiles {
+            match by(&tx, "email = ?1", p.email.as_str())? {
+                None => {
+                    insert(&tx, p, SubscriberStatus::Active, None, now)?;
+                    summary.added += 1;
+                }
+                Some(s) if s.status == SubscriberStatus::Unsubscribed => {
+                    summary
+                        .skipped_unsubscribed
+                        .push(s.profile.email.to_string());
+                }
+                Some(s) => {
+                    update_profile(&tx, s.id, p, now)?;
+                    if s.status == SubscriberStatus::Pending {
+                        tx.execute(
+                            "UPDATE subscribers SET confirmed_at = ?2, confirm_token_hash = NULL
+                             WHERE id = ?1",
+                            params![s.id, ts(&now)],
+                        )?;
+                        set_status(&tx, s.id, SubscriberStatus::Active, now)?;
+                    }
+                    summary.updated += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests;
