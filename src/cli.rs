@@ -39,6 +39,9 @@ pub enum Command {
     Sources(SourcesCommand),
     /// List stored calls, or show one.
     Calls(CallsArgs),
+    /// Send the due messages of the outbox once (the daemon does it on a timer).
+    #[command(hide = true)]
+    Deliver(crate::deliver::cli::DeliverArgs),
 }
 
 /// Options shared by every command that touches the database.
@@ -56,7 +59,7 @@ pub struct Common {
 }
 
 impl Common {
-    fn load(&self) -> anyhow::Result<Config> {
+    pub(crate) fn load(&self) -> anyhow::Result<Config> {
         let mut config = Config::load(self.config.as_deref())?;
         if let Some(db) = &self.db {
             config.database.path = db.clone();
@@ -177,6 +180,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sources(SourcesCommand::Check(args)) => check(args),
         Command::Sources(SourcesCommand::List(args)) => list_sources(args),
         Command::Calls(args) => calls(args),
+        Command::Deliver(args) => crate::deliver::cli::run(args),
     }
 }
 

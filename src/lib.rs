@@ -12,6 +12,8 @@
 //!   text, kind, themes).
 //! - [`store`]: SQLite catalogue (calls, sightings, history, runs, FTS).
 //! - [`dedup`]: the pairwise "same call?" decision across sources.
+//! - [`deliver`]: the outbox table and the worker that sends it over SMTP
+//!   (or to `.eml` files), with retries and DKIM.
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`territory`]: French regions, departments, EPCIs and communes (INSEE
 //!   reference data) and perimeter containment.
@@ -21,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod crawl;
 pub mod dedup;
+pub mod deliver;
 pub mod domain;
 pub mod extract;
 pub mod fetch;
