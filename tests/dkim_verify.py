@@ -8,6 +8,7 @@ Exit 0 and print "ok" when the signature verifies; 1 otherwise; 3 when
 dkimpy is not installed (the caller skips).
 """
 
+import logging
 import sys
 
 try:
@@ -24,7 +25,9 @@ def main():
     def dnsfunc(name, timeout=5):
         return txt
 
-    logger = __import__("logging").getLogger("dkim")
+    # dkimpy explains a rejection at debug level: show it on failure.
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(message)s")
+    logger = logging.getLogger("dkim")
     ok = dkim.verify(message, dnsfunc=dnsfunc, logger=logger)
     print("ok" if ok else "signature does not verify")
     return 0 if ok else 1

@@ -62,7 +62,10 @@ pub struct BuiltMessage {
 
 /// The headers the DKIM signature covers. RFC 8058 §4 requires the two
 /// List-Unsubscribe headers to be signed; `Message-ID` and `Date` are signed
-/// so that a replayed copy cannot pose as a new message.
+/// so that a replayed copy cannot pose as a new message. Not
+/// `Content-Type`: lettre writes a multipart's `Content-Type` with the body,
+/// outside the headers it signs, so listing it makes every signature fail
+/// (the body hash still covers the parts and their boundaries).
 const SIGNED_HEADERS: &[&str] = &[
     "From",
     "Reply-To",
@@ -74,7 +77,6 @@ const SIGNED_HEADERS: &[&str] = &[
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
     "MIME-Version",
-    "Content-Type",
 ];
 
 /// Builds (and signs, when DKIM is configured) the message for `msg`.

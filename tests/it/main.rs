@@ -2,5 +2,6 @@
 //! against real local servers (see `support`).
 
 mod crawl;
+mod deliver;
 mod fetch;
 mod support;
