@@ -24,11 +24,13 @@ pub struct DeliverArgs {
 pub fn run(args: DeliverArgs) -> anyhow::Result<ExitCode> {
     let config = args.common.load()?;
     let store = Arc::new(Mutex::new(Store::open(&config.database.path)?));
-    let transport = Transport::from_config(&config.mail)?;
-    let report = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(drain_outbox(&store, &transport, &config.mail, chrono::Utc::now))?;
+        .build()?;
+    let report = runtime.block_on(async {
+        let transport = Transport::from_config(&config.mail)?;
+        drain_outbox(&store, &transport, &config.mail, chrono::Utc::now).await
+    })?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

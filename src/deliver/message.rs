@@ -104,9 +104,10 @@ pub fn build_message(
         .date(SystemTime::from(now))
         .raw_header(header("List-Id", format!("Vigie <digest.{domain}>")));
     if !mail.reply_to.is_empty() {
-        let reply_to: Mailbox = mail.reply_to.parse().with_context(|| {
-            format!("mail.reply_to `{}` is not a valid mailbox", mail.reply_to)
-        })?;
+        let reply_to: Mailbox = mail
+            .reply_to
+            .parse()
+            .with_context(|| format!("mail.reply_to `{}` is not a valid mailbox", mail.reply_to))?;
         builder = builder.reply_to(reply_to);
     }
     let (unsubscribe, one_click) = list_unsubscribe(msg, mail)?;
@@ -279,7 +280,10 @@ mod tests {
         assert!(built.message_id.ends_with("@vigie.example>"));
         assert_eq!(built.recipient, "mairie@commune.example");
         let head = headers_of(&built.bytes);
-        assert!(head.contains("List-Id: Vigie <digest.vigie.example>"), "{head}");
+        assert!(
+            head.contains("List-Id: Vigie <digest.vigie.example>"),
+            "{head}"
+        );
     }
 
     #[test]

@@ -60,19 +60,29 @@ async fn the_file_transport_writes_one_eml_per_row_named_by_its_id() {
         let tx = s.conn_mut().transaction().unwrap();
         let ids = ["a", "b"]
             .iter()
-            .map(|k| enqueue(&tx, &message(k), &config, Utc::now()).unwrap().unwrap())
+            .map(|k| {
+                enqueue(&tx, &message(k), &config, Utc::now())
+                    .unwrap()
+                    .unwrap()
+            })
             .collect();
         tx.commit().unwrap();
         ids
     };
     let transport = Transport::from_config(&config).unwrap();
-    let report = drain_outbox(&store, &transport, &config, Utc::now).await.unwrap();
+    let report = drain_outbox(&store, &transport, &config, Utc::now)
+        .await
+        .unwrap();
     assert_eq!(report.sent, 2);
     for id in ids {
         let bytes = std::fs::read(config.outbox_dir.join(format!("{id}.eml"))).unwrap();
-        assert!(bytes.starts_with(b"From: ") || String::from_utf8_lossy(&bytes).contains("\r\nFrom: "));
+        assert!(
+            bytes.starts_with(b"From: ") || String::from_utf8_lossy(&bytes).contains("\r\nFrom: ")
+        );
     }
-    let again = drain_outbox(&store, &transport, &config, Utc::now).await.unwrap();
+    let again = drain_outbox(&store, &transport, &config, Utc::now)
+        .await
+        .unwrap();
     assert_eq!(again, DrainReport::default(), "nothing is due twice");
 }
 
@@ -91,11 +101,23 @@ fn a_row_abandoned_in_sending_is_due_again_after_the_lease() {
     assert_eq!(claimed.attempts, 1);
     assert!(outbox::claim_next(store.conn(), t0).unwrap().is_none());
     let t1 = t0 + chrono::Duration::seconds(30);
-    assert_eq!(outbox::recover_abandoned(store.conn(), &config, t1).unwrap(), 0);
+    assert_eq!(
+        outbox::recover_abandoned(store.conn(), &config, t1).unwrap(),
+        0
+    );
     let t2 = t0 + chrono::Duration::seconds(61);
-    assert_eq!(outbox::recover_abandoned(store.conn(), &config, t2).unwrap(), 1);
+    assert_eq!(
+        outbox::recover_abandoned(store.conn(), &config, t2).unwrap(),
+        1
+    );
     let row = outbox::get(store.conn(), claimed.id).unwrap().unwrap();
     assert_eq!(row.status, OutboxStatus::Pending);
     assert!(row.last_error.unwrap().contains("stopped while sending"));
-    assert_eq!(outbox::claim_next(store.conn(), t2).unwrap().unwrap().attempts, 2);
+    assert_eq!(
+        outbox::claim_next(store.conn(), t2)
+            .unwrap()
+            .unwrap()
+            .attempts,
+        2
+    );
 }

@@ -42,6 +42,8 @@ pub enum Transport {
 
 impl Transport {
     /// SMTP when `smtp_host` is set, else `.eml` files in `outbox_dir`.
+    /// Call it inside a Tokio runtime: lettre's pool spawns a task that
+    /// closes idle connections (and panics without a runtime).
     pub fn from_config(mail: &MailConfig) -> anyhow::Result<Transport> {
         let from: lettre::message::Mailbox = mail
             .from
@@ -86,7 +88,9 @@ impl Transport {
             Transport::Smtp { inner, from } => {
                 let to: Address = match recipient.parse() {
                     Ok(a) => a,
-                    Err(e) => return Outcome::Permanent(format!("bad recipient `{recipient}`: {e}")),
+                    Err(e) => {
+                        return Outcome::Permanent(format!("bad recipient `{recipient}`: {e}"));
+                    }
                 };
                 let envelope = match Envelope::new(Some(from.clone()), vec![to]) {
                     Ok(e) => e,

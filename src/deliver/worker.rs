@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::MailConfig;
 use super::outbox::{self, Claimed};
 use super::transport::{Outcome, Transport};
-use super::MailConfig;
 use crate::store::Store;
 
 /// What one drain did. Every claimed row appears in exactly one count.
@@ -99,7 +99,10 @@ where
 {
     let recovered = outbox::recover_abandoned(lock(store)?.conn(), config, now_fn())?;
     if recovered > 0 {
-        tracing::warn!(recovered, "outbox rows abandoned in `sending` are due again");
+        tracing::warn!(
+            recovered,
+            "outbox rows abandoned in `sending` are due again"
+        );
     }
     let slots = (0..config.pool_size.max(1)).map(|_| drain_slot(store, transport, config, &now_fn));
     let mut report = DrainReport {
@@ -134,7 +137,9 @@ where
         let Some(row) = outbox::claim_next(lock(store)?.conn(), now_fn())? else {
             return Ok(report);
         };
+        tracing::debug!(id = row.id, attempt = row.attempts, "claimed");
         let outcome = transport.send(row.id, &row.recipient, &row.message).await;
+        tracing::debug!(id = row.id, ?outcome, "send returned");
         match outcome {
             Outcome::Sent => {
                 // The commit point. No await between the acceptance and this
@@ -144,6 +149,7 @@ where
                 let accepted = Instant::now();
                 outbox::mark_sent(lock(store)?.conn(), row.id, now_fn())?;
                 report.commit_window.record(accepted.elapsed());
+                tracing::debug!(id = row.id, "sent committed");
                 report.sent += 1;
             }
             Outcome::Transient(reason) if row.attempts < config.max_attempts => {

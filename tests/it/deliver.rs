@@ -103,7 +103,10 @@ async fn enqueued_messages_are_delivered_once_with_list_headers_and_both_parts()
 
     let report = drain_at(&store, &config, t0()).await;
     assert_eq!(report.sent, 3, "{report:?}");
-    assert_eq!(drain_at(&store, &config, t0()).await, DrainReport::default());
+    assert_eq!(
+        drain_at(&store, &config, t0()).await,
+        DrainReport::default()
+    );
     let received = sink.wait_for(3, Duration::from_secs(5));
     assert_eq!(received.len(), 3, "delivered once each");
 
@@ -136,7 +139,10 @@ async fn enqueued_messages_are_delivered_once_with_list_headers_and_both_parts()
             Some("contact@vigie.example")
         );
         assert!(parsed.date().is_some());
-        assert_eq!(header_raw(&parsed, "List-Id"), "Vigie <digest.vigie.example>");
+        assert_eq!(
+            header_raw(&parsed, "List-Id"),
+            "Vigie <digest.vigie.example>"
+        );
         assert_eq!(
             header_raw(&parsed, "List-Unsubscribe"),
             format!(
@@ -231,7 +237,10 @@ async fn a_451_is_retried_after_the_backoff_and_delivered_on_the_second_attempt(
     assert_eq!((first.sent, first.rescheduled), (0, 1), "{first:?}");
     let row = &rows(&store)[0];
     assert_eq!((row.status, row.attempts), (OutboxStatus::Pending, 1));
-    assert!(row.last_error.as_deref().unwrap().contains("451"), "{row:?}");
+    assert!(
+        row.last_error.as_deref().unwrap().contains("451"),
+        "{row:?}"
+    );
     assert_eq!(row.next_attempt_at, "2026-03-02T06:01:00.000Z");
 
     let early = drain_at(&store, &config, t0() + chrono::Duration::seconds(30)).await;
@@ -455,7 +464,11 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
             from: "Vigie <veille@vigie.example>".into(),
             ..MailConfig::default()
         };
-        assert!(enqueue_all(&store, &msgs, &config).iter().all(Option::is_some));
+        assert!(
+            enqueue_all(&store, &msgs, &config)
+                .iter()
+                .all(Option::is_some)
+        );
     }
     let vigie = assert_cmd::cargo::cargo_bin("vigie");
     let deliver = || {
@@ -473,9 +486,10 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
     let mut kills = 0;
     // Rows each kill left in `sending`: the only ones allowed a duplicate.
     let mut in_doubt: Vec<Vec<i64>> = Vec::new();
-    let mut max_delay_ms = 60;
+    let mut max_delay_ms = 150;
     while in_doubt.iter().filter(|ids| !ids.is_empty()).count() < MIN_KILLS_MID_SEND
         && kills < 400
+        && started.elapsed() < Duration::from_secs(120)
     {
         let sent_before = status_counts(&db).get("sent").copied().unwrap_or(0);
         if sent_before as usize == MESSAGES {
@@ -483,8 +497,17 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
         }
         let mut child = deliver().spawn().unwrap();
         std::thread::sleep(Duration::from_millis(5 + rng.below(max_delay_ms)));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                status.success(),
+                "vigie deliver failed: {}",
+                all_output(&out)
+            );
+        } else {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+        }
         kills += 1;
         in_doubt.push(sending_ids(&db));
         // Slow machine: if the process never got to send, give it longer.
@@ -536,9 +559,21 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
         .map(|(mid, n)| (expected[mid], n - 1))
         .collect();
     let duplicates: usize = duplicated.iter().map(|(_, extra)| extra).sum();
+    let interrupted: usize = in_doubt.iter().map(Vec::len).sum();
+    let worst_kill = in_doubt
+        .iter()
+        .map(|ids| {
+            duplicated
+                .iter()
+                .filter(|(row, _)| ids.contains(row))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
     eprintln!(
         "crash test: seed {seed}, {MESSAGES} messages, {kills} kills ({kills_mid_send} with \
-         sends in flight), {} received, {} missing, {duplicates} duplicates {duplicated:?}, \
+         sends in flight, {interrupted} sends interrupted), {} received, {} missing, \
+         {duplicates} duplicates (at most {worst_kill} per kill) {duplicated:?}, \
          {:.1?}; last run: {}",
         received.len(),
         missing.len(),

@@ -37,7 +37,11 @@ impl SmtpSink {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .expect("reading the sink's port");
-        let Some(port) = line.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()) else {
+        let Some(port) = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+        else {
             let _ = child.kill();
             let out = child.wait_with_output().expect("sink output");
             panic!(
@@ -60,7 +64,12 @@ impl SmtpSink {
                 entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter_map(|p| {
-                        let n = p.file_name()?.to_str()?.strip_suffix(".eml")?.parse().ok()?;
+                        let n = p
+                            .file_name()?
+                            .to_str()?
+                            .strip_suffix(".eml")?
+                            .parse()
+                            .ok()?;
                         Some((n, p))
                     })
                     .collect()
