@@ -40,6 +40,9 @@ pub enum Command {
     Sources(SourcesCommand),
     /// List stored calls, show one, merge or split them.
     Calls(CallsArgs),
+    /// Send the due messages of the outbox once (the daemon does it on a timer).
+    #[command(hide = true)]
+    Deliver(crate::deliver::cli::DeliverArgs),
     /// The queue of calls waiting for a curator (sources with `review = true`).
     #[command(subcommand)]
     Review(ReviewCommand),
@@ -86,7 +89,7 @@ pub struct Common {
 }
 
 impl Common {
-    fn load(&self) -> anyhow::Result<Config> {
+    pub(crate) fn load(&self) -> anyhow::Result<Config> {
         let mut config = Config::load(self.config.as_deref())?;
         if let Some(db) = &self.db {
             config.database.path = db.clone();
@@ -225,6 +228,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = cmd.common().load()?;
             crate::subscribers::cli::run(cmd, &config)
         }
+        Command::Deliver(args) => crate::deliver::cli::run(args),
     }
 }
 

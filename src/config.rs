@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::deliver::MailConfig;
 use crate::fetch::FetchConfig;
 
 /// The configuration file shipped with Vigie.
@@ -22,6 +23,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub crawl: CrawlConfig,
     pub fetch: FetchConfig,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

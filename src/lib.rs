@@ -14,6 +14,8 @@
 //! - [`dedup`]: the pairwise "same call?" decision across sources.
 //! - [`digest`]: digest emails rendered from templates (subject, HTML and
 //!   text parts) in French.
+//! - [`deliver`]: the outbox table and the worker that sends it over SMTP
+//!   (or to `.eml` files), with retries and DKIM.
 //! - [`crawl`]: the orchestrator that runs one source through every stage.
 //! - [`territory`]: French regions, departments, EPCIs and communes (INSEE
 //!   reference data) and perimeter containment.
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod crawl;
 pub mod dedup;
+pub mod deliver;
 pub mod digest;
 pub mod domain;
 pub mod extract;

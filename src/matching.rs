@@ -116,6 +116,9 @@ impl CallFacts {
             c.themes.clone(),
             &text,
         )
+        // Only approved calls reach subscribers: pending ones wait for a
+        // curator, rejected ones are hidden for good.
+        .with_visible(c.review == "approved")
     }
 
     /// The same call, shown or hidden.

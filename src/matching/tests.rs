@@ -281,10 +281,21 @@ fn call_facts_come_from_a_stored_call() {
         updated: t,
         last_seen: t,
         sources: vec![],
+        review: "approved".into(),
+        unlisted: false,
+        last_listed: None,
     };
     let facts = CallFacts::from_record(&record);
     assert_eq!(facts.id, 7);
     assert!(facts.visible);
+    let pending = CallRecord {
+        review: "pending".into(),
+        ..record.clone()
+    };
+    assert!(
+        !CallFacts::from_record(&pending).visible,
+        "calls waiting for review reach nobody"
+    );
     assert_eq!(
         facts.folded_text,
         "archivage electronique pour les collectivites siaf"

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_catalogue.sql"),
     include_str!("migrations/002_dedup.sql"),
     include_str!("migrations/003_subscribers.sql"),
+    include_str!("migrations/004_outbox.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

@@ -65,6 +65,13 @@ impl Store {
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
+
+    /// The connection for callers that open their own transactions (the
+    /// digest builder enqueues its email in the transaction that records
+    /// which calls it carries).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
 }
 
 /// Formats an instant the way every timestamp column stores it.

@@ -3,6 +3,7 @@
 
 mod crawl;
 mod dedup;
+mod deliver;
 mod fetch;
 mod sources;
 mod subscribers;

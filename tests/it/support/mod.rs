@@ -5,6 +5,7 @@
 pub mod fixture_server;
 pub mod response;
 pub mod scenario;
+pub mod smtp;
 
 #[allow(unused_imports)]
 pub use fixture_server::{FixtureServer, RecordedRequest};
@@ -12,3 +13,5 @@ pub use fixture_server::{FixtureServer, RecordedRequest};
 pub use response::Response;
 #[allow(unused_imports)]
 pub use scenario::{Scenario, all_output, fixtures, text};
+#[allow(unused_imports)]
+pub use smtp::SmtpSink;

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""A real SMTP server for Vigie's integration tests (aiosmtpd).
+
+Stores every accepted message, as received (CRLF, dot-unstuffed), in
+OUT_DIR/<n>.eml, written through a temporary file and a rename. Prints
+"PORT <n>" on stdout once it listens, then serves until killed.
+
+  python3 tests/smtp_sink.py OUT_DIR [--port 0] [--transient-first N]
+                             [--reject ADDR ...] [--delay-ms MS]
+
+--transient-first N   answer 451 to the end of DATA of the first N messages
+                      (transient mode), then 250.
+--reject ADDR         answer 550 to RCPT TO:<ADDR> (permanent mode).
+--delay-ms MS         wait MS milliseconds before answering RCPT TO, to make
+                      a send last long enough for a test to interrupt it.
+                      The wait is before DATA on purpose: the time between
+                      receiving the message and answering 250 is kept as short
+                      as a fast server's (see src/deliver/mod.rs).
+The same options may come from the environment: SINK_TRANSIENT_FIRST,
+SINK_REJECT (comma-separated), SINK_DELAY_MS.
+"""
+
+import argparse
+import asyncio
+import itertools
+import os
+import sys
+
+from aiosmtpd.smtp import SMTP
+
+
+class Sink:
+    def __init__(self, out_dir, transient_first, reject, delay):
+        self.out_dir = out_dir
+        self.transient_first = transient_first
+        self.reject = {a.lower() for a in reject}
+        self.delay = delay
+        self.data_seen = 0
+        self.stored = itertools.count(1)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if address.lower() in self.reject:
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_seen += 1
+        if self.data_seen <= self.transient_first:
+            return "451 4.3.0 temporary failure, try again later"
+        n = next(self.stored)
+        path = os.path.join(self.out_dir, "%d.eml" % n)
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(envelope.original_content)
+        os.rename(tmp, path)
+        return "250 2.0.0 OK queued as %d" % n
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out_dir")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--transient-first", type=int,
+                   default=int(os.environ.get("SINK_TRANSIENT_FIRST", "0")))
+    p.add_argument("--reject", action="append",
+                   default=[a for a in os.environ.get("SINK_REJECT", "").split(",") if a])
+    p.add_argument("--delay-ms", type=int, default=int(os.environ.get("SINK_DELAY_MS", "0")))
+    args = p.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
+    sink = Sink(args.out_dir, args.transient_first, args.reject, args.delay_ms / 1000)
+
+    async def serve():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: SMTP(sink, hostname="sink.test", decode_data=False,
+                         enable_SMTPUTF8=True, data_size_limit=10 * 1024 * 1024),
+            "127.0.0.1", args.port)
+        port = server.sockets[0].getsockname()[1]
+        print("PORT %d" % port, flush=True)
+        async with server:
+            await server.serve_forever()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
