@@ -132,7 +132,7 @@ fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) ->
         let t = match rng.below(3) {
             0 => format!("AAP - {}", call.title),
             1 => format!("{} (relais)", call.title),
-            _ => call.title.replace('«', "\"").replace('»', "\""),
+            _ => call.title.replace(['«', '»'], "\""),
         };
         (t, call.deadline + Duration::hours(rng.below(30) as i64))
     } else {
