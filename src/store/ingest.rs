@@ -286,7 +286,9 @@ fn insert_sighting(
         item.perimeter.to_string(),
         item.kind.to_string(),
     ])?;
-    Ok(tx.last_insert_rowid())
+    let id = tx.last_insert_rowid();
+    resolve::index_tokens(tx, id, &item.title)?;
+    Ok(id)
 }
 
 fn update_sighting(
@@ -297,6 +299,8 @@ fn update_sighting(
     item: &NormalizedItem,
     now: &str,
 ) -> anyhow::Result<()> {
+    resolve::unindex_tokens(tx, sighting_id)?;
+    resolve::index_tokens(tx, sighting_id, &item.title)?;
     tx.prepare_cached(
         "UPDATE sightings SET content_hash = ?2, data = ?3, last_seen = ?4, unlisted_since = NULL,
            url = ?5, title = ?6, funder = ?7, deadline = ?8, perimeter = ?9, kind = ?10

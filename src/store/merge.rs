@@ -74,20 +74,20 @@ pub fn refresh_call(
         return Ok(false);
     };
     let cols = columns(&merged)?;
+    let names: Vec<&str> = cols.values.iter().map(|(n, _)| *n).collect();
+    let old: Vec<Option<String>> = tx
+        .prepare_cached(&format!(
+            "SELECT {} FROM calls WHERE id = ?1",
+            names.join(", ")
+        ))?
+        .query_row([call_id], |r| (0..names.len()).map(|i| r.get(i)).collect())?;
     let mut changed = false;
-    for (name, new) in &cols.values {
-        let old: Option<String> = tx.query_row(
-            &format!("SELECT {name} FROM calls WHERE id = ?1"),
-            [call_id],
-            |r| r.get(0),
-        )?;
+    for ((name, new), old) in cols.values.iter().zip(old) {
         if old == *new {
             continue;
         }
-        tx.execute(
-            &format!("UPDATE calls SET {name} = ?2 WHERE id = ?1"),
-            params![call_id, new],
-        )?;
+        tx.prepare_cached(&format!("UPDATE calls SET {name} = ?2 WHERE id = ?1"))?
+            .execute(params![call_id, new])?;
         if TRACKED.contains(name) {
             changed = true;
             tx.prepare_cached(
@@ -100,12 +100,12 @@ pub fn refresh_call(
             record_deadline_event(tx, call_id, old.as_deref(), new.as_deref(), now)?;
         }
     }
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE calls SET deadline_ts = ?2, updated = CASE WHEN ?3 THEN ?4 ELSE updated END,
            last_seen = max(last_seen, ?4)
          WHERE id = ?1",
-        params![call_id, cols.deadline_ts, changed, now],
-    )?;
+    )?
+    .execute(params![call_id, cols.deadline_ts, changed, now])?;
     Ok(changed)
 }
 

@@ -23,7 +23,8 @@ pub const LATEST: usize = MIGRATIONS.len();
 
 /// Brings the database up to [`LATEST`]. Refuses a database written by a
 /// newer Vigie rather than guessing.
-pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+/// Returns the version the database was at before.
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let current = usize::try_from(current).unwrap_or(usize::MAX);
     anyhow::ensure!(
@@ -39,5 +40,5 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         tx.pragma_update(None, "user_version", version as i64)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok(current)
 }

@@ -57,7 +57,19 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        migrations::migrate(&mut conn)?;
+        let before = migrations::migrate(&mut conn)?;
+        if before == 1 {
+            // Version 2 indexes title tokens that SQL cannot compute.
+            let tx = conn.transaction()?;
+            let titles: Vec<(i64, String)> = tx
+                .prepare("SELECT id, title FROM sightings")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (id, title) in titles {
+                resolve::index_tokens(&tx, id, &title)?;
+            }
+            tx.commit()?;
+        }
         Ok(Store { conn })
     }
 

@@ -1,8 +1,9 @@
 //! Resolving a new sighting to the call it belongs to, at ingest time.
 //!
 //! Candidates come from a bounded set, never from all pairs: sightings with
-//! the same canonical URL (an index) and the best matches of the title's
-//! most distinctive tokens in the `sightings_fts` index. Each candidate is
+//! the same canonical URL (an index) and sightings sharing at least two of
+//! the title's rarest distinctive tokens (`sighting_tokens`, an inverted
+//! index whose too-common postings are never read). Each candidate is
 //! compared with [`dedup::decide`]; every call that has a matching sighting
 //! is a match (single linkage), so the clusters are the connected
 //! components of the pairwise "same call" relation, whatever the order in
@@ -12,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use chrono::DateTime;
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::dedup::{self, Signals};
@@ -20,7 +21,7 @@ use crate::normalize::item::NormalizedItem;
 
 /// How many sightings each retrieval path may return.
 const URL_CANDIDATES: usize = 20;
-const TITLE_CANDIDATES: usize = 30;
+const TITLE_CANDIDATES: usize = 20;
 
 /// Why a sighting belongs to its call, stored as JSON on the sighting.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -144,6 +145,76 @@ pub fn calls_kept_apart(tx: &Transaction, a: i64, b: i64) -> anyhow::Result<bool
         .query_row(params![a, b], |r| r.get(0))?)
 }
 
+/// Postings longer than this are not read: a token that common does not
+/// tell calls apart, and reading it would make resolution cost grow with
+/// the catalogue.
+const MAX_POSTINGS: i64 = 5_000;
+
+/// Records the blocking tokens of a sighting's title.
+pub fn index_tokens(tx: &Transaction, sighting_id: i64, title: &str) -> anyhow::Result<()> {
+    for token in dedup::blocking_tokens(title) {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO sighting_tokens (token, sighting_id) VALUES (?1, ?2)",
+            )?
+            .execute(params![token, sighting_id])?;
+        if inserted > 0 {
+            tx.prepare_cached(
+                "INSERT INTO token_df (token, n) VALUES (?1, 1) ON CONFLICT(token) DO UPDATE SET n = n + 1",
+            )?
+            .execute([&token])?;
+        }
+    }
+    Ok(())
+}
+
+/// Forgets the blocking tokens of a sighting (before its title changes).
+pub fn unindex_tokens(tx: &Transaction, sighting_id: i64) -> anyhow::Result<()> {
+    let tokens: Vec<String> = tx
+        .prepare_cached("SELECT token FROM sighting_tokens WHERE sighting_id = ?1")?
+        .query_map([sighting_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for token in tokens {
+        tx.prepare_cached("UPDATE token_df SET n = n - 1 WHERE token = ?1")?
+            .execute([&token])?;
+    }
+    tx.prepare_cached("DELETE FROM sighting_tokens WHERE sighting_id = ?1")?
+        .execute([sighting_id])?;
+    Ok(())
+}
+
+/// Sightings sharing at least two of the title's rarest blocking tokens
+/// (one, when the title has a single token), most shared first.
+fn title_candidates(tx: &Transaction, title: &str) -> anyhow::Result<Vec<i64>> {
+    let mut tokens: Vec<(i64, String)> = Vec::new();
+    for token in dedup::blocking_tokens(title) {
+        let n: Option<i64> = tx
+            .prepare_cached("SELECT n FROM token_df WHERE token = ?1")?
+            .query_row([&token], |r| r.get(0))
+            .optional()?;
+        tokens.push((n.unwrap_or(0), token));
+    }
+    let needed = if tokens.len() >= 2 { 2 } else { 1 };
+    tokens.sort();
+    let rare: Vec<String> = tokens
+        .into_iter()
+        .filter(|(n, _)| *n <= MAX_POSTINGS)
+        .take(4)
+        .map(|(_, t)| t)
+        .collect();
+    if rare.len() < needed {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; rare.len()].join(",");
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT sighting_id FROM sighting_tokens WHERE token IN ({marks})
+         GROUP BY sighting_id HAVING count(*) >= {needed}
+         ORDER BY count(*) DESC, sighting_id DESC LIMIT {TITLE_CANDIDATES}"
+    ))?;
+    let ids = stmt.query_map(rusqlite::params_from_iter(rare.iter()), |r| r.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
 /// Sightings worth comparing with `new`: same URL, then best title matches.
 fn candidates(tx: &Transaction, new: &Signals) -> anyhow::Result<Vec<(i64, i64, Signals)>> {
     let mut found: BTreeMap<i64, (i64, Signals)> = BTreeMap::new();
@@ -175,18 +246,13 @@ fn candidates(tx: &Transaction, new: &Signals) -> anyhow::Result<Vec<(i64, i64, 
             found.insert(id, (call, signals));
         }
     }
-    let tokens = dedup::blocking_tokens(&new.title);
-    if !tokens.is_empty() {
-        let query = tokens
-            .iter()
-            .map(|t| format!("\"{}\"", t.replace('"', "")))
-            .collect::<Vec<_>>()
-            .join(" OR ");
+    let ids = title_candidates(tx, &new.title)?;
+    if !ids.is_empty() {
+        let marks = vec!["?"; ids.len()].join(",");
         let mut stmt = tx.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM sightings_fts f JOIN sightings s ON s.id = f.rowid
-             WHERE sightings_fts MATCH ?1 ORDER BY f.rank LIMIT ?2"
+            "SELECT {COLUMNS} FROM sightings s WHERE s.id IN ({marks})"
         ))?;
-        for c in stmt.query_map(params![query, TITLE_CANDIDATES as i64], row)? {
+        for c in stmt.query_map(rusqlite::params_from_iter(ids.iter()), row)? {
             let (id, call, signals) = c?;
             found.insert(id, (call, signals));
         }

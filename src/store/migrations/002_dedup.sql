@@ -16,7 +16,20 @@ UPDATE sightings SET url = json_extract(data, '$.url'), title = json_extract(dat
     perimeter = json_extract(data, '$.perimeter'), kind = json_extract(data, '$.kind');
 CREATE INDEX sightings_url ON sightings(url);
 
--- Candidate retrieval for a new sighting: accent-insensitive title index.
+-- Candidate retrieval for a new sighting: each sighting's most distinctive
+-- title tokens (dedup::blocking_tokens, stemmed), with document frequencies
+-- so that a query reads only the rarest postings.
+CREATE TABLE sighting_tokens (
+    token       TEXT NOT NULL,
+    sighting_id INTEGER NOT NULL REFERENCES sightings(id),
+    PRIMARY KEY (token, sighting_id)
+) WITHOUT ROWID;
+CREATE TABLE token_df (
+    token TEXT PRIMARY KEY,
+    n     INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Accent-insensitive title index (search by curators).
 CREATE VIRTUAL TABLE sightings_fts USING fts5(
     title,
     content = 'sightings', content_rowid = 'id',
