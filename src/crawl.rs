@@ -65,6 +65,34 @@ pub struct SourceReport {
     pub duration: Duration,
 }
 
+impl SourceReport {
+    fn failed(source: String, error: String) -> SourceReport {
+        SourceReport {
+            source,
+            outcome: Outcome::Failed(error),
+            pages: 0,
+            items: 0,
+            new: 0,
+            updated: 0,
+            unchanged: 0,
+            errors: 1,
+            warnings: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+}
+
+/// Runs CPU-bound work (parsing, normalizing) without stalling the other
+/// tasks of a multi-threaded runtime.
+fn cpu<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// Raw items gathered from a source's pages (and detail pages).
 #[derive(Debug, Default)]
 pub struct Collected {
@@ -88,10 +116,18 @@ impl Crawler {
         sources: Vec<SourceDef>,
         on_done: impl Fn(&SourceReport),
     ) -> Vec<SourceReport> {
+        // Each source is its own task, so that the parsing and normalizing
+        // of different sources run in parallel on the runtime's threads.
         let mut reports: Vec<SourceReport> = futures::stream::iter(sources)
             .map(|source| {
                 let crawler = self.clone();
-                async move { crawler.refresh_source(&source).await }
+                let id = source.id.to_string();
+                async move {
+                    let task = tokio::spawn(async move { crawler.refresh_source(&source).await });
+                    task.await.unwrap_or_else(|e| {
+                        SourceReport::failed(id, format!("internal error: {e}"))
+                    })
+                }
             })
             .buffer_unordered(self.config.concurrency.max(1))
             .inspect(|r| on_done(r))
@@ -168,15 +204,17 @@ impl Crawler {
             today,
         };
         let mut items = Vec::with_capacity(collected.items.len());
-        for raw in &collected.items {
-            match normalize_item(raw, source, &ctx) {
-                Ok(Normalized { item, warnings }) => {
-                    report.warnings.extend(warnings);
-                    items.push(item);
+        cpu(|| {
+            for raw in &collected.items {
+                match normalize_item(raw, source, &ctx) {
+                    Ok(Normalized { item, warnings }) => {
+                        report.warnings.extend(warnings);
+                        items.push(item);
+                    }
+                    Err(skip) => report.warnings.push(format!("skipped: {skip}")),
                 }
-                Err(skip) => report.warnings.push(format!("skipped: {skip}")),
             }
-        }
+        });
         report.items = items.len() as u32;
 
         let mut fatal = collected.fatal;
@@ -255,7 +293,7 @@ impl Crawler {
             if index == 0 {
                 out.validators = Some((page.etag.clone(), page.last_modified.clone()));
             }
-            match extract::extract_page(source, &page_request, &page, index) {
+            match cpu(|| extract::extract_page(source, &page_request, &page, index)) {
                 Ok(extraction) => {
                     out.items.extend(extraction.items);
                     out.warnings.extend(extraction.warnings);

@@ -33,6 +33,8 @@ struct RuleEntry {
 #[derive(Debug, Clone)]
 pub struct ThemeRules {
     rules: Vec<(Theme, Regex)>,
+    /// All rules at once: one pass over the text finds every theme.
+    set: regex::RegexSet,
 }
 
 impl ThemeRules {
@@ -67,7 +69,9 @@ impl ThemeRules {
                 })?;
             rules.push((entry.theme, re));
         }
-        Ok(ThemeRules { rules })
+        let set = regex::RegexSet::new(rules.iter().map(|(_, re)| re.as_str()))
+            .with_context(|| format!("{origin}: theme rules cannot be combined"))?;
+        Ok(ThemeRules { rules, set })
     }
 
     /// The rules embedded in the binary.
@@ -89,10 +93,10 @@ impl ThemeRules {
     pub fn themes_for(&self, text: &str) -> Vec<Theme> {
         let folded = fold(text);
         let mut found: Vec<Theme> = self
-            .rules
-            .iter()
-            .filter(|(_, re)| re.is_match(&folded))
-            .map(|(t, _)| *t)
+            .set
+            .matches(&folded)
+            .into_iter()
+            .map(|i| self.rules[i].0)
             .collect();
         found.sort();
         found.dedup();
