@@ -211,20 +211,7 @@ const AUDIENCES: [&str; 5] = [
     "Associations",
 ];
 
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
+const MONTHS: [&str; 12] = vigie::domain::FRENCH_MONTHS;
 
 /// A small deterministic generator, so that every run serves the same farm.
 fn mix(mut x: u64) -> u64 {

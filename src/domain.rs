@@ -62,6 +62,23 @@ macro_rules! code_enum {
     };
 }
 
+/// French month names, lowercase, January first: what dates are parsed
+/// from and written in.
+pub const FRENCH_MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
 /// A code that is not part of a closed vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} `{got}`: expected one of {}", expected.join(", "))]

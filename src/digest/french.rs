@@ -25,20 +25,7 @@ use chrono_tz::Europe::Paris;
 use crate::domain::{CallKind, Perimeter};
 use crate::territory;
 
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
+const MONTHS: [&str; 12] = crate::domain::FRENCH_MONTHS;
 
 fn weekday(w: Weekday) -> &'static str {
     match w {

@@ -897,20 +897,7 @@ mod tests {
         );
     }
 
-    const MOIS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
+    const MOIS: [&str; 12] = crate::domain::FRENCH_MONTHS;
 
     fn valid_date() -> impl Strategy<Value = NaiveDate> {
         (1990i32..2100, 1u32..=12, 1u32..=31)
