@@ -20,8 +20,10 @@
 //!
 //! 1. **New**: never sent to this subscriber as new.
 //! 2. **Deadline extended**: sent as new earlier, and a `deadline_extended`
-//!    event recorded after that and not yet announced to them (several are
-//!    announced together: previous deadline = the oldest one's `old`).
+//!    event recorded after that email was built (event id above the
+//!    `baseline_event_id` stored with the `new` row: no clock involved) and
+//!    not yet announced to them (several are announced together: previous
+//!    deadline = the oldest one's `old`).
 //! 3. **Closing soon**: sent earlier, open, deadline within
 //!    `digest.closing_soon_days`, no reminder yet (a call announced as
 //!    extended in the same digest is not also reminded).
@@ -105,7 +107,6 @@ pub fn not_due_reason(s: &Subscriber, now: DateTime<Utc>, send_hour: u32) -> Opt
 struct Extension {
     event_id: i64,
     old: Option<DateTime<FixedOffset>>,
-    at: DateTime<Utc>,
 }
 
 /// The calls digests can carry, read once per run: approved, open or
@@ -131,7 +132,7 @@ impl Catalogue {
         let ids: HashSet<i64> = calls.iter().map(|c| c.id).collect();
         let mut extensions: HashMap<i64, Vec<Extension>> = HashMap::new();
         let mut stmt = store.conn().prepare(
-            "SELECT e.id, coalesce(c.merged_into, e.call_id), e.old, e.at
+            "SELECT e.id, coalesce(c.merged_into, e.call_id), e.old
              FROM call_events e JOIN calls c ON c.id = e.call_id
              WHERE e.kind = 'deadline_extended' ORDER BY e.id",
         )?;
@@ -140,22 +141,18 @@ impl Catalogue {
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
             ))
         })?;
         for row in rows {
-            let (event_id, call_id, old, at) = row?;
+            let (event_id, call_id, old) = row?;
             if !ids.contains(&call_id) {
                 continue;
             }
-            let at = DateTime::parse_from_rfc3339(&at)
-                .with_context(|| format!("call event {event_id}: bad time `{at}`"))?
-                .with_timezone(&Utc);
             let old = old.and_then(|o| DateTime::parse_from_rfc3339(&o).ok());
             extensions
                 .entry(call_id)
                 .or_default()
-                .push(Extension { event_id, old, at });
+                .push(Extension { event_id, old });
         }
         Ok(Catalogue {
             calls,
@@ -185,8 +182,9 @@ impl Catalogue {
 /// merged calls followed to the call that survived.
 #[derive(Debug, Default, Clone)]
 pub struct History {
-    /// Calls sent as new, and when.
-    pub new: HashMap<i64, DateTime<Utc>>,
+    /// Calls sent as new, with the latest extension event their email
+    /// already reflected.
+    pub new: HashMap<i64, Option<i64>>,
     /// Calls already reminded as closing soon.
     pub closing: HashSet<i64>,
     /// Deadline events already announced.
@@ -196,7 +194,8 @@ pub struct History {
 impl History {
     pub fn load(conn: &Connection, subscriber_id: i64) -> anyhow::Result<History> {
         let mut stmt = conn.prepare_cached(
-            "SELECT coalesce(c.merged_into, d.call_id), d.section, d.event_id, d.sent_at
+            "SELECT coalesce(c.merged_into, d.call_id), d.section, d.event_id,
+                    d.baseline_event_id
              FROM digest_items d JOIN calls c ON c.id = d.call_id
              WHERE d.subscriber_id = ?1",
         )?;
@@ -207,11 +206,10 @@ impl History {
             let section: String = r.get(1)?;
             match section.as_str() {
                 "new" => {
-                    let at: String = r.get(3)?;
-                    let at = DateTime::parse_from_rfc3339(&at)
-                        .with_context(|| format!("digest_items: bad sent_at `{at}`"))?
-                        .with_timezone(&Utc);
-                    h.new.insert(call, at);
+                    // Two rows for one call (after a merge): the later baseline.
+                    let baseline: Option<i64> = r.get(3)?;
+                    let entry = h.new.entry(call).or_insert(baseline);
+                    *entry = (*entry).max(baseline);
                 }
                 "closing_soon" => {
                     h.closing.insert(call);
@@ -232,6 +230,8 @@ impl History {
 pub struct PlannedItem {
     pub call_id: i64,
     pub section: SectionKind,
+    /// The extension announced (`DeadlineExtended`), or the latest one the
+    /// email already reflects (`New`, stored as `baseline_event_id`).
     pub event_id: Option<i64>,
 }
 
@@ -298,21 +298,22 @@ pub fn plan(
         if !matcher.fits(facts) {
             continue;
         }
-        let Some(sent_at) = history.new.get(&call.id) else {
+        let extensions = catalogue
+            .extensions
+            .get(&call.id)
+            .map_or(&[][..], Vec::as_slice);
+        let Some(baseline) = history.new.get(&call.id) else {
             new.push(call_view(call, None, config));
             items.push(PlannedItem {
                 call_id: call.id,
                 section: SectionKind::New,
-                event_id: None,
+                event_id: extensions.last().map(|e| e.event_id),
             });
             continue;
         };
-        let unannounced = catalogue
-            .extensions
-            .get(&call.id)
-            .into_iter()
-            .flatten()
-            .filter(|e| e.at > *sent_at && !history.events.contains(&e.event_id));
+        let unannounced = extensions.iter().filter(|e| {
+            baseline.is_none_or(|b| e.event_id > b) && !history.events.contains(&e.event_id)
+        });
         let mut previous = None;
         let mut any = false;
         for e in unannounced {
@@ -404,8 +405,9 @@ pub fn enqueue_digest(
     };
     {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO digest_items (subscriber_id, call_id, section, event_id, outbox_id, sent_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO digest_items (subscriber_id, call_id, section, event_id,
+                 baseline_event_id, outbox_id, sent_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let at = ts(&now);
         for item in &plan.items {
@@ -414,7 +416,9 @@ pub fn enqueue_digest(
                     subscriber.id,
                     item.call_id,
                     section_code(item.section),
-                    item.event_id,
+                    item.event_id
+                        .filter(|_| item.section == SectionKind::DeadlineExtended),
+                    item.event_id.filter(|_| item.section == SectionKind::New),
                     outbox_id,
                     at
                 ])

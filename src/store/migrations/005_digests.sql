@@ -11,6 +11,11 @@ CREATE TABLE digest_items (
                   CHECK (section IN ('new', 'deadline_extended', 'closing_soon')),
     -- The deadline_extended event announced; NULL for the other sections.
     event_id      INTEGER REFERENCES call_events(id),
+    -- For `new`: the latest deadline_extended event of the call when the
+    -- email was built (its deadline was already the extended one), NULL when
+    -- there was none. Only later events are announced as extensions; ids,
+    -- not times, so that the comparison does not depend on clocks.
+    baseline_event_id INTEGER,
     -- The outbox row of the email that carries it (no foreign key: the
     -- outbox may be purged of old sent rows).
     outbox_id     INTEGER NOT NULL,
@@ -23,6 +28,6 @@ CREATE UNIQUE INDEX digest_items_once ON digest_items(subscriber_id, call_id, se
     WHERE section IN ('new', 'closing_soon');
 -- Each deadline change announced once per subscriber.
 CREATE UNIQUE INDEX digest_items_event ON digest_items(subscriber_id, event_id)
-    WHERE event_id IS NOT NULL;
+    WHERE section = 'deadline_extended';
 CREATE INDEX digest_items_subscriber ON digest_items(subscriber_id);
 CREATE INDEX digest_items_call ON digest_items(call_id);
