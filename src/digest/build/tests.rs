@@ -95,3 +95,184 @@ fn only_active_subscribers_are_due() {
         assert!(!is_due(&s, utc(2026, 1, 15, 10, 0), 7), "{status}");
     }
 }
+
+/// An in-memory store with one call per perimeter, open until `deadline`.
+fn store_with_calls(calls: &[(&str, &str)]) -> Store {
+    let store = Store::open_in_memory().unwrap();
+    for (perimeter, deadline) in calls {
+        let ts_deadline = DateTime::parse_from_rfc3339(deadline).unwrap().timestamp();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO calls (title, kind, perimeter, deadline, deadline_ts, deadlines,
+                     recurrence, first_seen, updated, last_seen)
+                 VALUES (?1, 'aap', ?2, ?3, ?4, json_array(?3), 'oneoff',
+                     '2035-01-01T00:00:00+00:00', '2035-01-01T00:00:00+00:00',
+                     '2035-01-01T00:00:00+00:00')",
+                rusqlite::params![
+                    format!("Appel {perimeter}"),
+                    perimeter,
+                    deadline,
+                    ts_deadline
+                ],
+            )
+            .unwrap();
+    }
+    store
+}
+
+fn add(store: &Store, s: &Subscriber) -> Subscriber {
+    store
+        .add_subscriber(&s.profile, SubscriberStatus::Active, utc(2035, 1, 1, 0, 0))
+        .unwrap()
+}
+
+fn plan_now(store: &Store, s: &Subscriber, now: DateTime<Utc>) -> Option<Plan> {
+    let catalogue = Catalogue::load(store, now).unwrap();
+    let history = History::load(store.conn(), s.id).unwrap();
+    plan(
+        &catalogue,
+        s,
+        &Matcher::new(s),
+        &history,
+        &DigestConfig::default(),
+        now,
+    )
+}
+
+fn outbox_rows(store: &Store) -> i64 {
+    store
+        .conn()
+        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_call_is_new_once_and_reminded_once_before_its_deadline() {
+    let store = store_with_calls(&[
+        ("france", "2035-03-12T12:00:00+01:00"),
+        ("region:84", "2035-06-30T23:59:59+02:00"),
+    ]);
+    let s = add(&store, &subscriber(Frequency::Daily, None));
+    let renderer = Renderer::new().unwrap();
+    let mail = MailConfig::default();
+    let config = DigestConfig::default();
+
+    let day1 = utc(2035, 2, 20, 8, 0);
+    let p = plan_now(&store, &s, day1).unwrap();
+    assert_eq!(
+        p.call_ids(SectionKind::New),
+        vec![1],
+        "region 84 does not fit Cergy"
+    );
+    let email = renderer.render(&p.view).unwrap();
+    assert!(
+        enqueue_digest(&store, &s, &p, &email, &mail, &config, day1)
+            .unwrap()
+            .is_some()
+    );
+    // Same day: the key is taken, nothing more is written.
+    assert!(
+        enqueue_digest(&store, &s, &p, &email, &mail, &config, day1)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(outbox_rows(&store), 1);
+
+    // Day 2: deadline 20 days away, nothing to say.
+    assert!(plan_now(&store, &s, utc(2035, 2, 21, 8, 0)).is_none());
+    // 10 days before the deadline: one reminder, then nothing.
+    let day = utc(2035, 3, 2, 8, 0);
+    let p = plan_now(&store, &s, day).unwrap();
+    assert_eq!(p.call_ids(SectionKind::ClosingSoon), vec![1]);
+    let email = renderer.render(&p.view).unwrap();
+    enqueue_digest(&store, &s, &p, &email, &mail, &config, day)
+        .unwrap()
+        .unwrap();
+    assert!(plan_now(&store, &s, utc(2035, 3, 3, 8, 0)).is_none());
+    let s = store.subscriber(s.id).unwrap().unwrap();
+    assert_eq!(s.last_digest_at, Some(day));
+}
+
+#[test]
+fn a_failure_while_recording_leaves_neither_the_email_nor_any_row() {
+    let store = store_with_calls(&[("france", "2035-06-30T23:59:59+02:00")]);
+    let s = add(&store, &subscriber(Frequency::Daily, None));
+    let now = utc(2035, 2, 20, 8, 0);
+    let p = plan_now(&store, &s, now).unwrap();
+    let email = Renderer::new().unwrap().render(&p.view).unwrap();
+    // Record the same call twice: the second row breaks the unique index
+    // after the outbox row was written in the same transaction.
+    let mut twice = p.clone();
+    twice.items.push(twice.items[0]);
+    let config = DigestConfig::default();
+    let err = enqueue_digest(
+        &store,
+        &s,
+        &twice,
+        &email,
+        &MailConfig::default(),
+        &config,
+        now,
+    )
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("UNIQUE"), "{err:#}");
+    assert_eq!(outbox_rows(&store), 0);
+    assert!(History::load(store.conn(), s.id).unwrap().new.is_empty());
+    assert_eq!(
+        store.subscriber(s.id).unwrap().unwrap().last_digest_at,
+        None
+    );
+    // And the digest is still there to send.
+    assert!(plan_now(&store, &s, now).is_some());
+}
+
+#[test]
+fn an_extension_recorded_after_the_email_is_announced_once() {
+    let store = store_with_calls(&[("france", "2035-06-30T12:00:00+02:00")]);
+    let s = add(&store, &subscriber(Frequency::Daily, None));
+    let (mail, config) = (MailConfig::default(), DigestConfig::default());
+    let renderer = Renderer::new().unwrap();
+    let send = |now| {
+        let p = plan_now(&store, &s, now).unwrap();
+        let email = renderer.render(&p.view).unwrap();
+        enqueue_digest(&store, &s, &p, &email, &mail, &config, now)
+            .unwrap()
+            .unwrap();
+        p
+    };
+    send(utc(2035, 2, 20, 8, 0));
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE calls SET deadlines = json_array('2035-09-30T12:00:00+02:00'),
+                 deadline = '2035-09-30T12:00:00+02:00', deadline_ts = 2074668000;
+             INSERT INTO call_events (call_id, kind, old, new, at)
+             VALUES (1, 'deadline_extended', '2035-06-30T12:00:00+02:00',
+                     '2035-09-30T12:00:00+02:00', '2026-01-01T00:00:00+00:00');",
+        )
+        .unwrap();
+    // The event's time (long ago, another clock) does not matter: its id does.
+    let p = send(utc(2035, 2, 21, 8, 0));
+    assert_eq!(p.call_ids(SectionKind::DeadlineExtended), vec![1]);
+    let view = &p.view.sections[0].1[0];
+    assert_eq!(
+        view.previous_deadline.unwrap().to_rfc3339(),
+        "2035-06-30T12:00:00+02:00"
+    );
+    assert!(plan_now(&store, &s, utc(2035, 2, 22, 8, 0)).is_none());
+
+    // A subscriber who first hears of the call after the extension gets it
+    // as new, and no extension later.
+    let mut other = subscriber(Frequency::Daily, None);
+    other.profile.email = EmailAddress::parse("autre@cergy.fr").unwrap();
+    let other = add(&store, &other);
+    let now = utc(2035, 2, 22, 8, 0);
+    let p = plan_now(&store, &other, now).unwrap();
+    assert_eq!(p.call_ids(SectionKind::New), vec![1]);
+    let email = renderer.render(&p.view).unwrap();
+    enqueue_digest(&store, &other, &p, &email, &mail, &config, now)
+        .unwrap()
+        .unwrap();
+    assert!(plan_now(&store, &other, utc(2035, 2, 23, 8, 0)).is_none());
+}
