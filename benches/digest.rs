@@ -393,7 +393,7 @@ fn main() -> anyhow::Result<()> {
     );
     println!(
         "{:<46} {:>14} {:>14}",
-        "calls per digest (mean / max)",
+        "calls per digest, capped (mean / max)",
         format!(
             "{:.1} / {max_calls}",
             fitting as f64 / (subscribers.len() - empty).max(1) as f64

@@ -28,7 +28,11 @@
 //!    `digest.closing_soon_days`, no reminder yet (a call announced as
 //!    extended in the same digest is not also reminded).
 //!
-//! Nothing in any section: no email.
+//! Nothing in any section: no email. At most `digest.max_calls` calls per
+//! email (default 30; 0 = no limit), extensions first, then reminders, then
+//! new calls by soonest deadline; calls left out are not recorded, so they
+//! come in the next digests (a first digest against thousands of open calls
+//! would otherwise be hundreds of calls long, and clipped by webmails).
 //!
 //! # Crash safety
 //!
@@ -48,10 +52,11 @@ use serde::Serialize;
 use super::config::DigestConfig;
 use super::render::{CallView, DigestView, RenderedEmail, Renderer, SectionKind};
 use crate::deliver::{MailConfig, NewMessage, enqueue};
-use crate::domain::Status;
+use crate::domain::{Perimeter, Status};
 use crate::matching::{CallFacts, Matcher};
 use crate::store::{CallFilter, CallRecord, Store, ts};
 use crate::subscribers::{Frequency, Subscriber, SubscriberStatus};
+use crate::territory;
 
 /// The Europe/Paris date of `now`: the "day" of the due rule and of the
 /// idempotency key.
@@ -115,6 +120,10 @@ struct Extension {
 pub struct Catalogue {
     calls: Vec<CallRecord>,
     facts: Vec<CallFacts>,
+    /// Indices into `calls` by perimeter, ascending: a subscriber only
+    /// checks the calls of the perimeters containing their territory
+    /// (~1,600 of 5,000 for a commune) instead of every call.
+    by_perimeter: HashMap<Perimeter, Vec<u32>>,
     /// Extensions by (surviving) call id, oldest first.
     extensions: HashMap<i64, Vec<Extension>>,
 }
@@ -154,15 +163,53 @@ impl Catalogue {
                 .or_default()
                 .push(Extension { event_id, old });
         }
+        let mut by_perimeter: HashMap<Perimeter, Vec<u32>> = HashMap::new();
+        for (i, c) in calls.iter().enumerate() {
+            by_perimeter
+                .entry(c.perimeter.clone())
+                .or_default()
+                .push(u32::try_from(i).context("more than 4 billion calls")?);
+        }
         Ok(Catalogue {
             calls,
             facts,
+            by_perimeter,
             extensions,
         })
     }
 
     pub fn len(&self) -> usize {
         self.calls.len()
+    }
+
+    /// The indices of the calls whose perimeter contains `territory`, in
+    /// catalogue (deadline) order.
+    fn candidates(&self, territory: &Perimeter) -> Vec<u32> {
+        let mut out: Vec<u32> = territory::ancestors(territory)
+            .iter()
+            .filter_map(|p| self.by_perimeter.get(p))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    fn extensions_of(&self, call_id: i64) -> &[Extension] {
+        self.extensions.get(&call_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The extensions of a call recorded after its `new` email was built
+    /// (event id above `baseline`) and not yet announced.
+    fn unannounced<'a>(
+        &'a self,
+        call_id: i64,
+        baseline: Option<i64>,
+        history: &'a History,
+    ) -> impl Iterator<Item = &'a Extension> {
+        self.extensions_of(call_id).iter().filter(move |e| {
+            baseline.is_none_or(|b| e.event_id > b) && !history.events.contains(&e.event_id)
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -292,68 +339,101 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> Option<Plan> {
     let horizon = now + Duration::days(i64::from(config.closing_soon_days));
+    // First pass: indices only (no allocation per fitting call); the
+    // catalogue is in deadline order, soonest first.
     let (mut new, mut extended, mut closing) = (Vec::new(), Vec::new(), Vec::new());
-    let mut items = Vec::new();
-    for (call, facts) in catalogue.calls.iter().zip(&catalogue.facts) {
+    for i in catalogue.candidates(&subscriber.profile.territory) {
+        let i = i as usize;
+        let (call, facts) = (&catalogue.calls[i], &catalogue.facts[i]);
         if !matcher.fits(facts) {
             continue;
         }
-        let extensions = catalogue
-            .extensions
-            .get(&call.id)
-            .map_or(&[][..], Vec::as_slice);
         let Some(baseline) = history.new.get(&call.id) else {
-            new.push(call_view(call, None, config));
-            items.push(PlannedItem {
-                call_id: call.id,
-                section: SectionKind::New,
-                event_id: extensions.last().map(|e| e.event_id),
-            });
+            new.push(i);
             continue;
         };
-        let unannounced = extensions.iter().filter(|e| {
-            baseline.is_none_or(|b| e.event_id > b) && !history.events.contains(&e.event_id)
-        });
-        let mut previous = None;
-        let mut any = false;
-        for e in unannounced {
-            if !any {
-                previous = e.old;
-                any = true;
-            }
-            items.push(PlannedItem {
-                call_id: call.id,
-                section: SectionKind::DeadlineExtended,
-                event_id: Some(e.event_id),
-            });
-        }
-        if any {
-            extended.push(call_view(call, previous, config));
-            continue;
-        }
-        if call.status == Status::Open
+        if catalogue
+            .unannounced(call.id, *baseline, history)
+            .next()
+            .is_some()
+        {
+            extended.push(i);
+        } else if call.status == Status::Open
             && !history.closing.contains(&call.id)
             && call.deadline.is_some_and(|d| d >= now && d <= horizon)
         {
-            closing.push(call_view(call, None, config));
-            items.push(PlannedItem {
-                call_id: call.id,
-                section: SectionKind::ClosingSoon,
-                event_id: None,
-            });
+            closing.push(i);
         }
     }
-    if items.is_empty() {
+    if new.is_empty() && extended.is_empty() && closing.is_empty() {
         return None;
     }
-    let sections = [
-        (SectionKind::New, new),
-        (SectionKind::DeadlineExtended, extended),
-        (SectionKind::ClosingSoon, closing),
-    ]
-    .into_iter()
-    .filter(|(_, calls)| !calls.is_empty())
-    .collect();
+    // The cap: changes first (few), then reminders, then new calls; what is
+    // left out is not recorded, so it comes in the next digests.
+    if config.max_calls > 0 {
+        let mut room = config.max_calls as usize;
+        for list in [&mut extended, &mut closing, &mut new] {
+            list.truncate(room);
+            room -= list.len();
+        }
+    }
+    let mut items = Vec::with_capacity(new.len() + extended.len() + closing.len());
+    let mut sections = Vec::with_capacity(3);
+    if !new.is_empty() {
+        let views = new
+            .iter()
+            .map(|&i| {
+                let call = &catalogue.calls[i];
+                items.push(PlannedItem {
+                    call_id: call.id,
+                    section: SectionKind::New,
+                    event_id: catalogue.extensions_of(call.id).last().map(|e| e.event_id),
+                });
+                call_view(call, None, config)
+            })
+            .collect();
+        sections.push((SectionKind::New, views));
+    }
+    if !extended.is_empty() {
+        let views = extended
+            .iter()
+            .map(|&i| {
+                let call = &catalogue.calls[i];
+                let baseline = history.new.get(&call.id).copied().flatten();
+                let mut previous = None;
+                for (n, e) in catalogue
+                    .unannounced(call.id, baseline, history)
+                    .enumerate()
+                {
+                    if n == 0 {
+                        previous = e.old;
+                    }
+                    items.push(PlannedItem {
+                        call_id: call.id,
+                        section: SectionKind::DeadlineExtended,
+                        event_id: Some(e.event_id),
+                    });
+                }
+                call_view(call, previous, config)
+            })
+            .collect();
+        sections.push((SectionKind::DeadlineExtended, views));
+    }
+    if !closing.is_empty() {
+        let views = closing
+            .iter()
+            .map(|&i| {
+                let call = &catalogue.calls[i];
+                items.push(PlannedItem {
+                    call_id: call.id,
+                    section: SectionKind::ClosingSoon,
+                    event_id: None,
+                });
+                call_view(call, None, config)
+            })
+            .collect();
+        sections.push((SectionKind::ClosingSoon, views));
+    }
     Some(Plan {
         view: DigestView {
             subscriber_name: subscriber.profile.name.clone(),
@@ -446,14 +526,23 @@ pub struct BuildStats {
     pub built: usize,
     /// Subscribers with nothing to send.
     pub empty: usize,
-    /// Calls across every rendered digest (a call counts once per section).
+    /// `digest_items` rows across every rendered digest.
     pub calls: usize,
     /// Bytes of HTML and text rendered.
     pub bytes: usize,
 }
 
+/// Subscribers handled per batch: histories are read for a batch, then its
+/// digests are matched and rendered on every core, then handed to `each` in
+/// order. Bounds the memory held at once (a batch of rendered emails).
+const BATCH: usize = 512;
+
+type Built = anyhow::Result<Option<(Plan, RenderedEmail)>>;
+
 /// Builds and renders the digest of each of `subscribers` at `now`, calling
-/// `each` for every non-empty one. The catalogue is read once.
+/// `each` for every non-empty one, in order, on the calling thread. The
+/// catalogue is read once; matching and rendering (the costly part) run on
+/// `std::thread::available_parallelism` threads.
 pub fn build_digests<F>(
     store: &Store,
     renderer: &Renderer,
@@ -466,27 +555,55 @@ where
     F: FnMut(&Subscriber, &Plan, &RenderedEmail) -> anyhow::Result<()>,
 {
     let catalogue = Catalogue::load(store, now)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
     let mut stats = BuildStats::default();
-    for s in subscribers {
-        stats.subscribers += 1;
-        let history = History::load(store.conn(), s.id)?;
-        let matcher = Matcher::new(s);
-        let Some(plan) = plan(&catalogue, s, &matcher, &history, config, now) else {
-            stats.empty += 1;
-            continue;
-        };
-        let email = renderer
-            .render(&plan.view)
-            .with_context(|| format!("rendering the digest of subscriber {}", s.id))?;
-        stats.built += 1;
-        stats.calls += plan
-            .view
-            .sections
+    for batch in subscribers.chunks(BATCH) {
+        let histories = batch
             .iter()
-            .map(|(_, c)| c.len())
-            .sum::<usize>();
-        stats.bytes += email.html.len() + email.text.len();
-        each(s, &plan, &email)?;
+            .map(|s| History::load(store.conn(), s.id))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let build_one = |(s, history): (&Subscriber, &History)| -> Built {
+            let matcher = Matcher::new(s);
+            let Some(plan) = plan(&catalogue, s, &matcher, history, config, now) else {
+                return Ok(None);
+            };
+            let email = renderer
+                .render(&plan.view)
+                .with_context(|| format!("rendering the digest of subscriber {}", s.id))?;
+            Ok(Some((plan, email)))
+        };
+        let built: Vec<Built> = if threads <= 1 || batch.len() < 2 * threads {
+            batch.iter().zip(&histories).map(build_one).collect()
+        } else {
+            let per = batch.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = batch
+                    .chunks(per)
+                    .zip(histories.chunks(per))
+                    .map(|(subs, hist)| {
+                        let build_one = &build_one;
+                        scope.spawn(move || {
+                            subs.iter().zip(hist).map(build_one).collect::<Vec<Built>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("a digest builder thread panicked"))
+                    .collect()
+            })
+        };
+        for (s, result) in batch.iter().zip(built) {
+            stats.subscribers += 1;
+            let Some((plan, email)) = result? else {
+                stats.empty += 1;
+                continue;
+            };
+            stats.built += 1;
+            stats.calls += plan.items.len();
+            stats.bytes += email.html.len() + email.text.len();
+            each(s, &plan, &email)?;
+        }
     }
     Ok(stats)
 }

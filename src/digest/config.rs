@@ -18,6 +18,10 @@ pub struct DigestConfig {
     /// A call already sent whose deadline is at most this many days away
     /// gets one "closing soon" reminder. Default 14.
     pub closing_soon_days: u32,
+    /// At most this many calls in one email (0 = no limit): extensions
+    /// first, then reminders, then new calls by soonest deadline; the rest
+    /// waits for the next digests. Default 30.
+    pub max_calls: u32,
 }
 
 impl Default for DigestConfig {
@@ -26,6 +30,7 @@ impl Default for DigestConfig {
             site_url: "http://127.0.0.1:8080".to_string(),
             send_hour: 7,
             closing_soon_days: 14,
+            max_calls: 30,
         }
     }
 }

@@ -276,3 +276,31 @@ fn an_extension_recorded_after_the_email_is_announced_once() {
         .unwrap();
     assert!(plan_now(&store, &other, utc(2035, 2, 23, 8, 0)).is_none());
 }
+
+#[test]
+fn the_cap_keeps_the_soonest_deadlines_and_leaves_the_rest_for_later() {
+    let store = store_with_calls(&[
+        ("france", "2035-06-30T12:00:00+02:00"),
+        ("france", "2035-05-31T12:00:00+02:00"),
+        ("france", "2035-07-31T12:00:00+02:00"),
+    ]);
+    let s = add(&store, &subscriber(Frequency::Daily, None));
+    let config = DigestConfig {
+        max_calls: 2,
+        ..DigestConfig::default()
+    };
+    let renderer = Renderer::new().unwrap();
+    let send = |now| {
+        let catalogue = Catalogue::load(&store, now).unwrap();
+        let history = History::load(store.conn(), s.id).unwrap();
+        let p = plan(&catalogue, &s, &Matcher::new(&s), &history, &config, now)?;
+        let email = renderer.render(&p.view).unwrap();
+        enqueue_digest(&store, &s, &p, &email, &MailConfig::default(), &config, now)
+            .unwrap()
+            .unwrap();
+        Some(p.call_ids(SectionKind::New))
+    };
+    assert_eq!(send(utc(2035, 2, 20, 8, 0)), Some(vec![2, 1]));
+    assert_eq!(send(utc(2035, 2, 21, 8, 0)), Some(vec![3]));
+    assert_eq!(send(utc(2035, 2, 22, 8, 0)), None);
+}
