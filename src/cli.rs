@@ -49,6 +49,9 @@ pub enum Command {
     /// Manage the collectivities that receive digests.
     #[command(subcommand)]
     Subscribers(SubscribersCommand),
+    /// Build, preview and send the subscribers' digests.
+    #[command(subcommand)]
+    Digest(crate::digest::cli::DigestCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -229,6 +232,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::subscribers::cli::run(cmd, &config)
         }
         Command::Deliver(args) => crate::deliver::cli::run(args),
+        Command::Digest(cmd) => crate::digest::cli::run(cmd),
     }
 }
 

@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::deliver::MailConfig;
+use crate::digest::DigestConfig;
 use crate::fetch::FetchConfig;
 
 /// The configuration file shipped with Vigie.
@@ -24,6 +25,7 @@ pub struct Config {
     pub crawl: CrawlConfig,
     pub fetch: FetchConfig,
     pub mail: MailConfig,
+    pub digest: DigestConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

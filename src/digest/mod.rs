@@ -5,12 +5,23 @@
 //!   subscriber) to a subject, an HTML part and a plain-text part, through
 //!   the minijinja templates of `templates/email/` (embedded in the binary,
 //!   overridable from a directory).
+//! - [`build`]: who is due, what each digest carries (new calls, extended
+//!   deadlines, closing-soon reminders), and its enqueueing together with
+//!   the `digest_items` rows that remember it.
+//! - [`cli`]: `vigie digest preview|run`.
+//! - [`config`]: the `[digest]` section.
 //! - [`french`]: French dates, deadlines, kinds, perimeters and plurals.
 //!
 //! Everything scraped (titles, summaries, funders, links) is untrusted here:
 //! the HTML part escapes it, links are kept only when they are http(s), and
 //! the subject is one line whatever the input.
 
+pub mod build;
+pub mod cli;
+pub mod config;
 pub mod french;
 pub mod render;
 mod text;
+
+pub use build::{Catalogue, History, Plan, RunSummary, is_due};
+pub use config::DigestConfig;

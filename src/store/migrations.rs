@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_dedup.sql"),
     include_str!("migrations/003_subscribers.sql"),
     include_str!("migrations/004_outbox.sql"),
+    include_str!("migrations/005_digests.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

@@ -4,6 +4,7 @@
 mod crawl;
 mod dedup;
 mod deliver;
+mod digest;
 mod fetch;
 mod sources;
 mod subscribers;

@@ -1,0 +1,70 @@
+//! The `[digest]` section: where links point, when digests are built, when
+//! a reminder is sent. Every key has a default; unknown keys are errors.
+
+use serde::Deserialize;
+
+/// Digest settings (`[digest]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestConfig {
+    /// Public address of the site, without a trailing slash (one is
+    /// removed): call pages are `{site_url}/appels/{id}`, the manage and
+    /// unsubscribe links `{site_url}/abonnement/{token}` and
+    /// `{site_url}/desabonnement/{token}`. Default `http://127.0.0.1:8080`.
+    pub site_url: String,
+    /// Hour (0–23, Europe/Paris) from which a day's digests are built.
+    /// Default 7.
+    pub send_hour: u32,
+    /// A call already sent whose deadline is at most this many days away
+    /// gets one "closing soon" reminder. Default 14.
+    pub closing_soon_days: u32,
+    /// At most this many calls in one email (0 = no limit): extensions
+    /// first, then reminders, then new calls by soonest deadline; the rest
+    /// waits for the next digests. Default 30.
+    pub max_calls: u32,
+}
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        DigestConfig {
+            site_url: "http://127.0.0.1:8080".to_string(),
+            send_hour: 7,
+            closing_soon_days: 14,
+            max_calls: 30,
+        }
+    }
+}
+
+impl DigestConfig {
+    /// `site_url` without its trailing slashes.
+    pub fn site(&self) -> &str {
+        self.site_url.trim_end_matches('/')
+    }
+
+    pub fn call_url(&self, id: i64) -> String {
+        format!("{}/appels/{id}", self.site())
+    }
+
+    pub fn manage_url(&self, token: &str) -> String {
+        format!("{}/abonnement/{token}", self.site())
+    }
+
+    pub fn unsubscribe_url(&self, token: &str) -> String {
+        format!("{}/desabonnement/{token}", self.site())
+    }
+
+    /// Checks what serde cannot: an hour of the day and an http(s) site.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.send_hour < 24,
+            "digest.send_hour is {}: expected an hour from 0 to 23 (Europe/Paris)",
+            self.send_hour
+        );
+        anyhow::ensure!(
+            super::render::safe_url(self.site()).is_some(),
+            "digest.site_url `{}` is not an http(s) URL",
+            self.site_url
+        );
+        Ok(())
+    }
+}
