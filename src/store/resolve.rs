@@ -21,7 +21,7 @@ use crate::normalize::item::NormalizedItem;
 
 /// How many sightings each retrieval path may return.
 const URL_CANDIDATES: usize = 20;
-const TITLE_CANDIDATES: usize = 12;
+const TITLE_CANDIDATES: usize = 20;
 
 /// Why a sighting belongs to its call, stored as JSON on the sighting.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -145,8 +145,10 @@ pub fn calls_kept_apart(tx: &Transaction, a: i64, b: i64) -> anyhow::Result<bool
         .query_row(params![a, b], |r| r.get(0))?)
 }
 
-/// How many postings of one token are read, newest first.
-const POSTINGS_READ: i64 = 1_000;
+/// Postings longer than this are not read: a token that common does not
+/// tell calls apart, and reading it would make resolution cost grow with
+/// the catalogue.
+const MAX_POSTINGS: i64 = 5_000;
 
 /// Records the blocking tokens of a sighting's title.
 pub fn index_tokens(tx: &Transaction, sighting_id: i64, title: &str) -> anyhow::Result<()> {
@@ -182,11 +184,7 @@ pub fn unindex_tokens(tx: &Transaction, sighting_id: i64) -> anyhow::Result<()> 
 }
 
 /// Sightings sharing at least two of the title's rarest blocking tokens
-/// (one, when the title has a single token), most shared first. Each
-/// token's postings are read newest first and at most [`POSTINGS_READ`] of
-/// them, so the cost per sighting is bounded whatever the catalogue size;
-/// republications of a call are close in time, so recent postings are the
-/// ones that matter.
+/// (one, when the title has a single token), most shared first.
 fn title_candidates(tx: &Transaction, title: &str) -> anyhow::Result<Vec<i64>> {
     let mut tokens: Vec<(i64, String)> = Vec::new();
     for token in dedup::blocking_tokens(title) {
@@ -198,26 +196,23 @@ fn title_candidates(tx: &Transaction, title: &str) -> anyhow::Result<Vec<i64>> {
     }
     let needed = if tokens.len() >= 2 { 2 } else { 1 };
     tokens.sort();
-    let mut shared: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
-    let mut stmt = tx.prepare_cached(
-        "SELECT sighting_id FROM sighting_tokens WHERE token = ?1 ORDER BY sighting_id DESC LIMIT ?2",
-    )?;
-    for (_, token) in tokens.iter().take(4) {
-        for id in stmt.query_map(params![token, POSTINGS_READ], |r| r.get::<_, i64>(0))? {
-            *shared.entry(id?).or_default() += 1;
-        }
-    }
-    let mut ranked: Vec<(u32, i64)> = shared
+    let rare: Vec<String> = tokens
         .into_iter()
-        .filter(|(_, n)| *n >= needed)
-        .map(|(id, n)| (n, id))
+        .filter(|(n, _)| *n <= MAX_POSTINGS)
+        .take(4)
+        .map(|(_, t)| t)
         .collect();
-    ranked.sort_unstable_by(|a, b| b.cmp(a));
-    Ok(ranked
-        .into_iter()
-        .take(TITLE_CANDIDATES)
-        .map(|(_, id)| id)
-        .collect())
+    if rare.len() < needed {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; rare.len()].join(",");
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT sighting_id FROM sighting_tokens WHERE token IN ({marks})
+         GROUP BY sighting_id HAVING count(*) >= {needed}
+         ORDER BY count(*) DESC, sighting_id DESC LIMIT {TITLE_CANDIDATES}"
+    ))?;
+    let ids = stmt.query_map(rusqlite::params_from_iter(rare.iter()), |r| r.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
 }
 
 /// Sightings worth comparing with `new`: same URL, then best title matches.
