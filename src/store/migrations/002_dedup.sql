@@ -29,24 +29,6 @@ CREATE TABLE token_df (
     n     INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- Accent-insensitive title index (search by curators).
-CREATE VIRTUAL TABLE sightings_fts USING fts5(
-    title,
-    content = 'sightings', content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
-);
-INSERT INTO sightings_fts(sightings_fts) VALUES ('rebuild');
-CREATE TRIGGER sightings_fts_insert AFTER INSERT ON sightings BEGIN
-    INSERT INTO sightings_fts(rowid, title) VALUES (new.id, new.title);
-END;
-CREATE TRIGGER sightings_fts_delete AFTER DELETE ON sightings BEGIN
-    INSERT INTO sightings_fts(sightings_fts, rowid, title) VALUES ('delete', old.id, old.title);
-END;
-CREATE TRIGGER sightings_fts_update AFTER UPDATE OF title ON sightings BEGIN
-    INSERT INTO sightings_fts(sightings_fts, rowid, title) VALUES ('delete', old.id, old.title);
-    INSERT INTO sightings_fts(rowid, title) VALUES (new.id, new.title);
-END;
-
 -- Sources whose new calls wait for a curator.
 ALTER TABLE sources ADD COLUMN review INTEGER NOT NULL DEFAULT 0;
 -- pending | approved | rejected
