@@ -60,6 +60,8 @@ pub struct SourceReport {
     pub new: u32,
     pub updated: u32,
     pub unchanged: u32,
+    /// New sightings that joined a call already known (deduplication).
+    pub merged: u32,
     pub errors: u32,
     pub warnings: Vec<String>,
     pub duration: Duration,
@@ -75,6 +77,7 @@ impl SourceReport {
             new: 0,
             updated: 0,
             unchanged: 0,
+            merged: 0,
             errors: 1,
             warnings: Vec::new(),
             duration: Duration::ZERO,
@@ -150,6 +153,7 @@ impl Crawler {
             new: 0,
             updated: 0,
             unchanged: 0,
+            merged: 0,
             errors: 0,
             warnings: Vec::new(),
             duration: Duration::ZERO,
@@ -235,6 +239,7 @@ impl Crawler {
                     report.new = out.new.len() as u32;
                     report.updated = out.updated.len() as u32;
                     report.unchanged = out.unchanged;
+                    report.merged = out.merged;
                 }
                 Err(e) => fatal = Some(format!("database: {e:#}")),
             }
