@@ -73,7 +73,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-pub use title::{TitleKey, blocking_tokens, title_key};
+pub use title::{TitleKey, blocking_tokens, blocking_tokens_of, title_key};
 
 /// Score at or above which two sightings (without hard conflict) are one call.
 pub const THRESHOLD: f32 = 0.6;
@@ -178,13 +178,17 @@ fn days(hours: i64) -> String {
 /// Decides whether two sightings are the same call. Symmetric and
 /// deterministic; see the module documentation for the rule.
 pub fn decide(a: &Signals, b: &Signals) -> Decision {
-    let (a, b) = if canonical_order(a, b) == Ordering::Greater {
-        (b, a)
+    decide_keyed(a, &title_key(&a.title), b, &title_key(&b.title))
+}
+
+/// [`decide`] with the title keys already computed (`ka` is
+/// `title_key(&a.title)`), for callers that compare one sighting with many.
+pub fn decide_keyed(a: &Signals, ka: &TitleKey, b: &Signals, kb: &TitleKey) -> Decision {
+    let (a, ka, b, kb) = if canonical_order(a, b) == Ordering::Greater {
+        (b, kb, a, ka)
     } else {
-        (a, b)
+        (a, ka, b, kb)
     };
-    let ka = title_key(&a.title);
-    let kb = title_key(&b.title);
     let t = similarity::title_similarity(&ka, &kb);
     let mut reasons = vec![format!("title {t:.2}")];
 

@@ -440,7 +440,12 @@ pub const MAX_BLOCKING_TOKENS: usize = 6;
 /// [`MAX_BLOCKING_TOKENS`], for finding candidates in an index: specific
 /// words before generic ones, longer before shorter, then alphabetical.
 pub fn blocking_tokens(title: &str) -> Vec<String> {
-    let mut tokens = title_key(title).tokens;
+    blocking_tokens_of(&title_key(title))
+}
+
+/// [`blocking_tokens`] of an already computed key.
+pub fn blocking_tokens_of(key: &TitleKey) -> Vec<String> {
+    let mut tokens = key.tokens.clone();
     tokens.sort_by(|a, b| {
         (is_generic(a), std::cmp::Reverse(a.len()), a.as_str()).cmp(&(
             is_generic(b),

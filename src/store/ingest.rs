@@ -107,6 +107,7 @@ impl Store {
             .unwrap_or(false);
         let mut outcome = IngestOutcome::default();
         let mut seen = HashSet::new();
+        let mut keys = resolve::KeyCache::default();
         for item in items {
             let key = item.key.to_db();
             if !seen.insert(key.clone()) {
@@ -123,7 +124,7 @@ impl Store {
             match existing {
                 None => {
                     let signals = resolve::signals(source_id, item);
-                    let matches = resolve::matching_calls(&tx, &signals)?;
+                    let matches = resolve::matching_calls(&tx, &signals, &mut keys)?;
                     let (call_id, resolution) = match matches.iter().map(|m| m.call_id).min() {
                         None => (
                             insert_call(&tx, item, &now, review)?,

@@ -81,10 +81,16 @@ pub fn signals(source_id: &str, item: &NormalizedItem) -> Signals {
 
 /// The calls a new sighting matches, best first, with curator "apart"
 /// decisions respected: a call kept apart from a better match is dropped.
-pub fn matching_calls(tx: &Transaction, new: &Signals) -> anyhow::Result<Vec<CallMatch>> {
+pub fn matching_calls(
+    tx: &Transaction,
+    new: &Signals,
+    keys: &mut KeyCache,
+) -> anyhow::Result<Vec<CallMatch>> {
+    let new_key = dedup::title_key(&new.title);
     let mut best: BTreeMap<i64, CallMatch> = BTreeMap::new();
-    for (sighting_id, call_id, candidate) in candidates(tx, new)? {
-        let decision = dedup::decide(new, &candidate);
+    for (sighting_id, call_id, candidate) in candidates(tx, new, &new_key)? {
+        let candidate_key = keys.get(sighting_id, &candidate.title);
+        let decision = dedup::decide_keyed(new, &new_key, &candidate, candidate_key);
         if !decision.same {
             continue;
         }
@@ -130,6 +136,22 @@ pub fn matching_calls(tx: &Transaction, new: &Signals) -> anyhow::Result<Vec<Cal
         }
     }
     Ok(kept)
+}
+
+/// Title keys of sightings already compared during one ingest: the same
+/// candidates come back for many items of a batch.
+#[derive(Default)]
+pub struct KeyCache(std::collections::HashMap<i64, dedup::TitleKey>);
+
+impl KeyCache {
+    fn get(&mut self, sighting_id: i64, title: &str) -> &dedup::TitleKey {
+        if self.0.len() > 100_000 {
+            self.0.clear();
+        }
+        self.0
+            .entry(sighting_id)
+            .or_insert_with(|| dedup::title_key(title))
+    }
 }
 
 /// Whether a curator decided that some sighting of `a` and some sighting of
@@ -185,9 +207,9 @@ pub fn unindex_tokens(tx: &Transaction, sighting_id: i64) -> anyhow::Result<()> 
 
 /// Sightings sharing at least two of the title's rarest blocking tokens
 /// (one, when the title has a single token), most shared first.
-fn title_candidates(tx: &Transaction, title: &str) -> anyhow::Result<Vec<i64>> {
+fn title_candidates(tx: &Transaction, key: &dedup::TitleKey) -> anyhow::Result<Vec<i64>> {
     let mut tokens: Vec<(i64, String)> = Vec::new();
-    for token in dedup::blocking_tokens(title) {
+    for token in dedup::blocking_tokens_of(key) {
         let n: Option<i64> = tx
             .prepare_cached("SELECT n FROM token_df WHERE token = ?1")?
             .query_row([&token], |r| r.get(0))
@@ -216,7 +238,11 @@ fn title_candidates(tx: &Transaction, title: &str) -> anyhow::Result<Vec<i64>> {
 }
 
 /// Sightings worth comparing with `new`: same URL, then best title matches.
-fn candidates(tx: &Transaction, new: &Signals) -> anyhow::Result<Vec<(i64, i64, Signals)>> {
+fn candidates(
+    tx: &Transaction,
+    new: &Signals,
+    key: &dedup::TitleKey,
+) -> anyhow::Result<Vec<(i64, i64, Signals)>> {
     let mut found: BTreeMap<i64, (i64, Signals)> = BTreeMap::new();
     let row = |r: &rusqlite::Row| -> rusqlite::Result<(i64, i64, Signals)> {
         let deadline: Option<String> = r.get(7)?;
@@ -246,7 +272,7 @@ fn candidates(tx: &Transaction, new: &Signals) -> anyhow::Result<Vec<(i64, i64, 
             found.insert(id, (call, signals));
         }
     }
-    let ids = title_candidates(tx, &new.title)?;
+    let ids = title_candidates(tx, key)?;
     if !ids.is_empty() {
         let marks = vec!["?"; ids.len()].join(",");
         let mut stmt = tx.prepare_cached(&format!(
