@@ -189,7 +189,7 @@ pub fn decide_keyed(a: &Signals, ka: &TitleKey, b: &Signals, kb: &TitleKey) -> D
     } else {
         (a, ka, b, kb)
     };
-    let t = similarity::title_similarity(&ka, &kb);
+    let t = similarity::title_similarity(ka, kb);
     let mut reasons = vec![format!("title {t:.2}")];
 
     // 1. Hard conflicts.
