@@ -442,6 +442,7 @@ pub fn plan(
             unsubscribe_url: config.unsubscribe_url(&subscriber.manage_token),
             site_url: config.site().to_string(),
             generated_at: now,
+            closing_soon_days: config.closing_soon_days,
         },
         items,
     })

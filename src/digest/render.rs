@@ -84,12 +84,23 @@ impl SectionKind {
         SectionKind::ClosingSoon,
     ];
 
-    /// The section's heading.
+    /// The section's heading, with the default reminder horizon (14 days).
     pub fn title(self) -> &'static str {
         match self {
             SectionKind::New => "Nouveaux appels",
             SectionKind::DeadlineExtended => "Date limite prolongée",
             SectionKind::ClosingSoon => "Clôture dans moins de 14 jours",
+        }
+    }
+
+    /// The section's heading for a reminder horizon of `closing_soon_days`.
+    pub fn heading(self, closing_soon_days: u32) -> String {
+        match self {
+            SectionKind::ClosingSoon => format!(
+                "Clôture dans moins de {closing_soon_days} {}",
+                super::french::plural(closing_soon_days as usize, "jour", "jours")
+            ),
+            other => other.title().to_string(),
         }
     }
 }
@@ -123,6 +134,8 @@ pub struct DigestView {
     pub unsubscribe_url: String,
     pub site_url: String,
     pub generated_at: DateTime<Utc>,
+    /// The horizon of the "closing soon" section (`digest.closing_soon_days`).
+    pub closing_soon_days: u32,
 }
 
 /// A rendered digest, ready for a MIME `multipart/alternative`.
@@ -404,7 +417,7 @@ struct EmailContext<'a> {
 #[derive(Debug, Serialize)]
 struct SectionContext {
     kind: SectionKind,
-    title: &'static str,
+    title: String,
     count: usize,
     calls: Vec<CallContext>,
 }
@@ -432,7 +445,7 @@ impl<'a> EmailContext<'a> {
             .into_iter()
             .map(|(kind, calls)| SectionContext {
                 kind,
-                title: kind.title(),
+                title: kind.heading(digest.closing_soon_days),
                 count: calls.len(),
                 calls: calls
                     .into_iter()

@@ -30,7 +30,21 @@ fn digest(sections: Vec<(SectionKind, Vec<CallView>)>) -> DigestView {
         unsubscribe_url: "https://vigie.example.fr/abonnement/desabonner?jeton=abc".to_string(),
         site_url: "https://vigie.example.fr/".to_string(),
         generated_at: at("2027-03-01T06:00:00+01:00").with_timezone(&Utc),
+        closing_soon_days: 14,
     }
+}
+
+#[test]
+fn the_closing_soon_heading_follows_the_configured_horizon() {
+    assert_eq!(
+        SectionKind::ClosingSoon.heading(7),
+        "Clôture dans moins de 7 jours"
+    );
+    assert_eq!(
+        SectionKind::ClosingSoon.heading(1),
+        "Clôture dans moins de 1 jour"
+    );
+    assert_eq!(SectionKind::New.heading(7), "Nouveaux appels");
 }
 
 fn render(d: &DigestView) -> RenderedEmail {
