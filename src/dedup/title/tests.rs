@@ -1,0 +1,54 @@
+//! Tests of `title`.
+
+use super::*;
+
+#[test]
+fn boilerplate_and_years_are_separated() {
+    let a = title_key("AAP Archivage numérique en territoires 2020");
+    let b = title_key("Appel à projets « Archivage numérique en territoires »");
+    assert_eq!(a.tokens, b.tokens);
+    assert_eq!(a.tokens, ["archivage", "numerique", "territoire"]);
+    assert_eq!(a.years, [2020]);
+    assert!(b.years.is_empty());
+}
+
+#[test]
+fn lots_waves_and_ordinals_are_extracted() {
+    assert_eq!(title_key("WIFI4EU – Lot n°2").lots, ["lot:2"]);
+    assert_eq!(title_key("Volets 1 et 2 du plan").lots, ["lot:1", "lot:2"]);
+    assert_eq!(title_key("France Services : 2e vague").lots, ["vague:2"]);
+    assert_eq!(title_key("Deuxième appel à projets FAST").lots, ["vague:2"]);
+    assert_eq!(title_key("Vague II - Fonds vert").lots, ["vague:2"]);
+    assert_eq!(title_key("3e édition du Label").lots, ["edition:3"]);
+    assert_eq!(title_key("1re relève 2021").years, [2021]);
+}
+
+#[test]
+fn stated_kinds_are_read() {
+    assert_eq!(title_key("AMI Fabriques de territoire").kinds, ["ami"]);
+    assert_eq!(
+        title_key("Appel à manifestation d'intérêt X").kinds,
+        ["ami"]
+    );
+    assert_eq!(title_key("L'appel à projets est ouvert").kinds, ["aap"]);
+    assert!(title_key("Fonds vert : friches").kinds.is_empty());
+}
+
+#[test]
+fn programme_name_years_stay_tokens() {
+    let k = title_key("France 2030 - Culture immersive 2022");
+    assert_eq!(k.years, [2022]);
+    assert!(k.tokens.contains(&"2030".to_string()));
+}
+
+#[test]
+fn publisher_suffix_is_dropped() {
+    let k = title_key("Fonds vert : recyclage des friches - Ministère de la Transition écologique");
+    assert_eq!(k.tokens, ["fond", "vert", "recyclage", "friche"]);
+}
+
+#[test]
+fn blocking_prefers_specific_tokens() {
+    let b = blocking_tokens("AAP Archivage numérique en territoires 2020");
+    assert_eq!(b, ["archivage", "territoire", "numerique"]);
+}
