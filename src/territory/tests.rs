@@ -1,5 +1,6 @@
 //! Tests of `territory`.
 
+use super::label::{LABELS, canonical};
 use super::*;
 
 fn p(text: &str) -> Perimeter {
