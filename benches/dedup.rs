@@ -7,6 +7,10 @@
 //! `DEDUP_SOURCES`, `DEDUP_NEW`). Prints the timings, the number of calls
 //! found against the number generated, and the peak RSS of the process.
 
+mod common;
+
+use common::{env, peak_rss_mib};
+
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
@@ -154,23 +158,6 @@ fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) ->
         recurrence: Recurrence::Oneoff,
         published: None,
     }
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn main() -> anyhow::Result<()> {

@@ -24,6 +24,10 @@
 //! Run: `cargo bench --bench digest` (environment: `DIGEST_SUBSCRIBERS`,
 //! `DIGEST_CALLS`, `DIGEST_SEND`, `DIGEST_POOL`, `DIGEST_MAX_CALLS`).
 
+mod common;
+
+use common::{env, peak_rss_mib};
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -113,23 +117,6 @@ impl Rng {
     fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn themes(rng: &mut Rng, max: usize) -> Vec<Theme> {
