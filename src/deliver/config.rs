@@ -30,7 +30,9 @@ pub struct MailConfig {
     pub smtp_username: String,
     /// Never logged: its `Debug` prints `<redacted>`.
     pub smtp_password: Secret,
-    /// Time allowed for each SMTP command, seconds. Default 30.
+    /// Time allowed, in seconds, to open an SMTP connection (greeting,
+    /// STARTTLS and login included) and, separately, for each message's
+    /// transaction. Default 30.
     pub smtp_timeout_secs: u64,
     /// SMTP connections kept open and messages sent at once. Default 4.
     pub pool_size: u32,

@@ -1,18 +1,20 @@
-//! How stored bytes leave: lettre's pooled async SMTP transport, or one
-//! `.eml` file per outbox row when no SMTP host is configured. Each send
-//! ends in an [`Outcome`]; the SMTP reply code decides which.
+//! How stored bytes leave: SMTP through lettre, one connection per worker
+//! slot (see [`super::smtp`]), or one `.eml` file per outbox row when no
+//! SMTP host is configured. Each send ends in an [`Outcome`]; the SMTP
+//! reply code decides which.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use lettre::Address;
 use lettre::address::Envelope;
-use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::{Category, Severity};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+use super::smtp::{SmtpSession, SmtpSettings};
 use super::{MailConfig, SmtpSecurity};
 
 /// The result of one attempt.
@@ -32,7 +34,7 @@ pub enum Outcome {
 /// Where messages go.
 pub enum Transport {
     Smtp {
-        inner: AsyncSmtpTransport<Tokio1Executor>,
+        settings: SmtpSettings,
         from: Address,
     },
     Files {
@@ -40,10 +42,20 @@ pub enum Transport {
     },
 }
 
+/// One worker slot's use of a [`Transport`]: holds its SMTP connection
+/// between messages. End it with [`Session::close`].
+pub enum Session<'a> {
+    Smtp {
+        inner: SmtpSession<'a>,
+        from: &'a Address,
+    },
+    Files {
+        dir: &'a std::path::Path,
+    },
+}
+
 impl Transport {
     /// SMTP when `smtp_host` is set, else `.eml` files in `outbox_dir`.
-    /// Call it inside a Tokio runtime: lettre's pool spawns a task that
-    /// closes idle connections (and panics without a runtime).
     pub fn from_config(mail: &MailConfig) -> anyhow::Result<Transport> {
         let from: lettre::message::Mailbox = mail
             .from
@@ -64,47 +76,67 @@ impl Transport {
             SmtpSecurity::Tls => Tls::Wrapper(tls()?),
             SmtpSecurity::None => Tls::None,
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(mail.port())
-            .tls(tls)
-            .timeout(Some(Duration::from_secs(mail.smtp_timeout_secs)))
-            .pool_config(PoolConfig::new().max_size(mail.pool_size.max(1)));
-        if !mail.smtp_username.is_empty() {
-            builder = builder.credentials(Credentials::new(
+        let credentials = (!mail.smtp_username.is_empty()).then(|| {
+            Credentials::new(
                 mail.smtp_username.clone(),
                 mail.smtp_password.expose().to_string(),
-            ));
-        }
+            )
+        });
+        let hello = ClientId::default();
         Ok(Transport::Smtp {
-            inner: builder.build(),
+            settings: SmtpSettings {
+                host: host.to_string(),
+                port: mail.port(),
+                tls,
+                credentials,
+                timeout: Duration::from_secs(mail.smtp_timeout_secs.max(1)),
+                hello,
+            },
             from: from.email,
         })
     }
 
+    /// A session for one worker slot.
+    pub fn session(&self) -> Session<'_> {
+        match self {
+            Transport::Smtp { settings, from } => Session::Smtp {
+                inner: SmtpSession::new(settings),
+                from,
+            },
+            Transport::Files { dir } => Session::Files { dir },
+        }
+    }
+}
+
+impl Session<'_> {
     /// Sends one stored message to `recipient`; `id` names the file of the
     /// file transport.
-    pub async fn send(&self, id: i64, recipient: &str, message: &[u8]) -> Outcome {
+    pub async fn send(&mut self, id: i64, recipient: &str, message: &[u8]) -> Outcome {
         match self {
-            Transport::Smtp { inner, from } => {
+            Session::Smtp { inner, from } => {
                 let to: Address = match recipient.parse() {
                     Ok(a) => a,
                     Err(e) => {
                         return Outcome::Permanent(format!("bad recipient `{recipient}`: {e}"));
                     }
                 };
-                let envelope = match Envelope::new(Some(from.clone()), vec![to]) {
+                let envelope = match Envelope::new(Some((*from).clone()), vec![to]) {
                     Ok(e) => e,
                     Err(e) => return Outcome::Permanent(format!("bad envelope: {e}")),
                 };
-                match inner.send_raw(&envelope, message).await {
-                    Ok(_) => Outcome::Sent,
-                    Err(e) => classify(&e),
-                }
+                inner.send(&envelope, message).await
             }
-            Transport::Files { dir } => match write_eml(dir, id, message).await {
+            Session::Files { dir } => match write_eml(dir, id, message).await {
                 Ok(()) => Outcome::Sent,
                 Err(e) => Outcome::Transient(format!("{e:#}")),
             },
+        }
+    }
+
+    /// Closes the SMTP connection, if any, with `QUIT`.
+    pub async fn close(self) {
+        if let Session::Smtp { inner, .. } = self {
+            inner.close().await;
         }
     }
 }
@@ -113,7 +145,7 @@ impl Transport {
 /// (authentication required or refused) is treated as transient, because
 /// it is the relay's answer to our configuration, not to this recipient,
 /// and failing every queued message at once would lose them.
-fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
+pub(super) fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
     let reason = error_chain(e);
     match e.status() {
         Some(code) if code.severity == Severity::PermanentNegativeCompletion => {

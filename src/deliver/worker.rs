@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::MailConfig;
 use super::outbox::{self, Claimed};
-use super::transport::{Outcome, Transport};
+use super::transport::{Outcome, Session, Transport};
 use crate::store::Store;
 
 /// What one drain did. Every claimed row appears in exactly one count.
@@ -131,14 +131,30 @@ where
     F: Fn() -> DateTime<Utc>,
 {
     let mut report = DrainReport::default();
+    let mut session = transport.session();
+    let result = drain_with(&mut session, store, config, now_fn, &mut report).await;
+    session.close().await;
+    result.map(|()| report)
+}
+
+async fn drain_with<F>(
+    session: &mut Session<'_>,
+    store: &Arc<Mutex<Store>>,
+    config: &MailConfig,
+    now_fn: &F,
+    report: &mut DrainReport,
+) -> anyhow::Result<()>
+where
+    F: Fn() -> DateTime<Utc>,
+{
     loop {
         // The claim commits before any byte is sent: a crash from here on
         // leaves the row `sending`, never lost.
         let Some(row) = outbox::claim_next(lock(store)?.conn(), now_fn())? else {
-            return Ok(report);
+            return Ok(());
         };
         tracing::debug!(id = row.id, attempt = row.attempts, "claimed");
-        let outcome = transport.send(row.id, &row.recipient, &row.message).await;
+        let outcome = session.send(row.id, &row.recipient, &row.message).await;
         tracing::debug!(id = row.id, ?outcome, "send returned");
         match outcome {
             Outcome::Sent => {
