@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::domain::{Audience, CallKind, Theme};
+use crate::source::{KindSpec, PageRule};
 
 const HTML: &str = r#"id = "siaf-archives"
 name = "SIAF — Archivage numérique"

@@ -10,6 +10,7 @@
 pub mod error;
 mod kind;
 pub mod load;
+mod load_kind;
 mod locate;
 pub mod schema;
 
