@@ -7,6 +7,7 @@ OUT_DIR/<n>.eml, written through a temporary file and a rename. Prints
 
   python3 tests/smtp_sink.py OUT_DIR [--port 0] [--transient-first N]
                              [--reject ADDR ...] [--delay-ms MS]
+                             [--close-after N]
 
 --transient-first N   answer 451 to the end of DATA of the first N messages
                       (transient mode), then 250.
@@ -16,6 +17,10 @@ OUT_DIR/<n>.eml, written through a temporary file and a rename. Prints
                       The wait is before DATA on purpose: the time between
                       receiving the message and answering 250 is kept as short
                       as a fast server's (see src/deliver/mod.rs).
+--close-after N       close the connection, without a word, right after
+                      answering 250 to the N-th message of that connection
+                      (a server that drops connections it considers idle or
+                      too busy): the client's next command on it fails.
 The same options may come from the environment: SINK_TRANSIENT_FIRST,
 SINK_REJECT (comma-separated), SINK_DELAY_MS.
 """
@@ -30,8 +35,9 @@ from aiosmtpd.smtp import SMTP
 
 
 class Sink:
-    def __init__(self, out_dir, transient_first, reject, delay):
+    def __init__(self, out_dir, transient_first, reject, delay, close_after):
         self.out_dir = out_dir
+        self.close_after = close_after
         self.transient_first = transient_first
         self.reject = {a.lower() for a in reject}
         self.delay = delay
@@ -56,6 +62,11 @@ class Sink:
         with open(tmp, "wb") as f:
             f.write(envelope.original_content)
         os.rename(tmp, path)
+        if self.close_after:
+            session.accepted = getattr(session, "accepted", 0) + 1
+            if session.accepted % self.close_after == 0:
+                # After the reply below is queued: close() flushes it first.
+                asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 2.0.0 OK queued as %d" % n
 
 
@@ -68,9 +79,11 @@ def main():
     p.add_argument("--reject", action="append",
                    default=[a for a in os.environ.get("SINK_REJECT", "").split(",") if a])
     p.add_argument("--delay-ms", type=int, default=int(os.environ.get("SINK_DELAY_MS", "0")))
+    p.add_argument("--close-after", type=int, default=0)
     args = p.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
-    sink = Sink(args.out_dir, args.transient_first, args.reject, args.delay_ms / 1000)
+    sink = Sink(args.out_dir, args.transient_first, args.reject, args.delay_ms / 1000,
+                args.close_after)
 
     async def serve():
         loop = asyncio.get_running_loop()

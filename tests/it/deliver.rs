@@ -255,6 +255,56 @@ async fn a_451_is_retried_after_the_backoff_and_delivered_on_the_second_attempt(
     assert_eq!(sink.wait_for(1, Duration::from_secs(5)).len(), 1);
 }
 
+/// A server that drops each connection after two messages: the slot's next
+/// command fails on the dead connection, and the message goes out at once
+/// on a fresh one instead of waiting for a retry.
+#[tokio::test]
+async fn a_connection_the_server_dropped_is_reopened_without_delaying_the_message() {
+    let sink = SmtpSink::start(&["--close-after", "2"]);
+    let config = MailConfig {
+        pool_size: 1,
+        ..smtp_config(&sink)
+    };
+    let store = memory_store();
+    let msgs: Vec<_> = (1..=7).map(message).collect();
+    enqueue_all(&store, &msgs, &config);
+
+    let report = drain_at(&store, &config, t0()).await;
+    assert_eq!((report.sent, report.rescheduled), (7, 0), "{report:?}");
+    assert!(
+        rows(&store)
+            .iter()
+            .all(|r| r.status == OutboxStatus::Sent && r.attempts == 1),
+        "{:?}",
+        rows(&store)
+    );
+    let received = sink.wait_for(7, Duration::from_secs(5));
+    assert_eq!(received.len(), 7);
+}
+
+#[tokio::test]
+async fn nothing_listening_is_a_transient_failure_retried_later() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let config = MailConfig {
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: port,
+        smtp_security: SmtpSecurity::None,
+        smtp_timeout_secs: 5,
+        ..MailConfig::default()
+    };
+    let store = memory_store();
+    enqueue_all(&store, &[message(1)], &config);
+    let report = drain_at(&store, &config, t0()).await;
+    assert_eq!((report.sent, report.rescheduled), (0, 1), "{report:?}");
+    let row = &rows(&store)[0];
+    assert_eq!((row.status, row.attempts), (OutboxStatus::Pending, 1));
+    let error = row.last_error.as_deref().unwrap();
+    assert!(error.contains(&format!("127.0.0.1:{port}")), "{error}");
+}
+
 #[tokio::test]
 async fn a_451_every_time_ends_failed_after_max_attempts_with_the_reason() {
     let sink = SmtpSink::start(&["--transient-first", "100"]);
