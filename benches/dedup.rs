@@ -176,6 +176,17 @@ fn cpu_seconds() -> f64 {
     }
 }
 
+/// This process's current resident memory (VmRSS), in MiB; NaN off Linux.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
 fn main() -> anyhow::Result<()> {
     let total = env("DEDUP_SIGHTINGS", 100_000);
     let sources = env("DEDUP_SOURCES", 300);
@@ -238,9 +249,12 @@ fn main() -> anyhow::Result<()> {
 
     // The in-memory candidate index, built from the table by a fresh open.
     let mut store = Store::open(&dir.path().join("bench.db"))?;
+    let rss_before = rss_mib();
     let started = Instant::now();
     let cpu = cpu_seconds();
     let indexed = store.load_resolution_index()?;
+    let index_mib = rss_mib() - rss_before;
+    let index_estimate = store.resolution_index_bytes().unwrap_or(0) as f64 / 1048576.0;
     let load = started.elapsed();
     let load_cpu = cpu_seconds() - cpu;
 
@@ -261,7 +275,8 @@ fn main() -> anyhow::Result<()> {
         incremental_cpu * 1000.0
     );
     println!(
-        "  index load (fresh open): {:>7.1} ms  ({indexed} sightings; CPU {:.0} ms)",
+        "  index load (fresh open): {:>7.1} ms  ({indexed} sightings; CPU {:.0} ms; RSS +{index_mib:.1} MiB, \
+         estimated {index_estimate:.1} MiB)",
         load.as_secs_f64() * 1000.0,
         load_cpu * 1000.0
     );

@@ -21,7 +21,11 @@ use chrono::DateTime;
 use rusqlite::Transaction;
 
 use crate::dedup::{self, Signals, TitleKey, similarity};
+
+mod postings;
+
 use crate::domain::Perimeter;
+use postings::{insert_sorted, top_shared};
 
 /// How many sightings each retrieval path may return.
 const URL_CANDIDATES: usize = 20;
@@ -182,6 +186,37 @@ impl BlockingIndex {
         self.entries.len()
     }
 
+    /// An estimate of the heap the index holds, in bytes: element sizes
+    /// times capacities, plus one word of hash-table control per entry;
+    /// allocator overhead not counted.
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let entries = self.entries.capacity() * size_of::<Entry>()
+            + self
+                .entries
+                .iter()
+                .map(|e| e.years.len() * 2)
+                .sum::<usize>();
+        let postings = self.postings.capacity() * size_of::<Vec<u32>>()
+            + self
+                .postings
+                .iter()
+                .map(|p| p.capacity() * 4)
+                .sum::<usize>();
+        let tokens = self
+            .tokens
+            .keys()
+            .map(|t| t.len() + size_of::<(Box<str>, u32)>() + 8)
+            .sum::<usize>();
+        let urls = self.urls.capacity() * (size_of::<(u64, u32)>() + 8)
+            + self
+                .more_urls
+                .values()
+                .map(|v| v.capacity() * 4 + size_of::<(u64, Vec<u32>)>() + 8)
+                .sum::<usize>();
+        entries + postings + tokens + urls
+    }
+
     fn perimeter_id(&mut self, p: Perimeter) -> u32 {
         let text = p.to_string();
         if let Some(&id) = self.perimeter_ids.get(&text) {
@@ -206,6 +241,18 @@ impl BlockingIndex {
     /// Indexes a sighting. Its id must be above every indexed one (rows are
     /// never deleted, so new ids only grow); otherwise the caller rebuilds.
     pub fn add(&mut self, id: i64, s: &Signals, key: &TitleKey) -> anyhow::Result<()> {
+        self.add_with_tokens(id, s, key, dedup::blocking_tokens_of(key))
+    }
+
+    /// [`BlockingIndex::add`] with `dedup::blocking_tokens_of(key)` already
+    /// computed.
+    pub fn add_with_tokens(
+        &mut self,
+        id: i64,
+        s: &Signals,
+        key: &TitleKey,
+        tokens: Vec<String>,
+    ) -> anyhow::Result<()> {
         anyhow::ensure!(
             self.max_id().is_none_or(|m| m < id),
             "sighting {id} is older than the newest indexed one: the index must be rebuilt"
@@ -231,7 +278,7 @@ impl BlockingIndex {
             years: key.years.clone().into_boxed_slice(),
             stated_kind: stated_kind(key),
         });
-        self.link(slot, s.url.as_deref(), key);
+        self.link(slot, s.url.as_deref(), tokens);
         Ok(())
     }
 
@@ -258,12 +305,11 @@ impl BlockingIndex {
         e.url_key = url_key_hash(new.url.as_deref());
         e.years = new_key.years.clone().into_boxed_slice();
         e.stated_kind = stated_kind(new_key);
-        self.link(slot, new.url.as_deref(), new_key);
+        self.link(slot, new.url.as_deref(), dedup::blocking_tokens_of(new_key));
         Ok(())
     }
 
-    fn link(&mut self, slot: u32, url: Option<&str>, key: &TitleKey) {
-        let mut tokens = dedup::blocking_tokens_of(key);
+    fn link(&mut self, slot: u32, url: Option<&str>, mut tokens: Vec<String>) {
         tokens.sort();
         tokens.dedup();
         for t in tokens {
@@ -328,9 +374,10 @@ impl BlockingIndex {
     }
 
     /// Ids of the sightings worth comparing with a new one, ascending: up to
-    /// 20 with the same URL and up to 20 sharing the most rare title tokens.
-    pub fn candidates(&self, url: Option<&str>, key: &TitleKey) -> Vec<(i64, u32)> {
-        let mut slots = self.title_candidates(key);
+    /// 20 with the same URL and up to 20 sharing the most rare title tokens
+    /// (`tokens` is `dedup::blocking_tokens_of` of its title key).
+    pub fn candidates(&self, url: Option<&str>, tokens: &[String]) -> Vec<(i64, u32)> {
+        let mut slots = self.title_candidates(tokens);
         if let Some(url) = url {
             let h = hash_of(url);
             if let Some(&first) = self.urls.get(&h) {
@@ -351,8 +398,7 @@ impl BlockingIndex {
     /// Sightings sharing at least two of the title's rarest blocking tokens
     /// (one, when the title has a single token): the 20 sharing most, the
     /// newest first among equals.
-    fn title_candidates(&self, key: &TitleKey) -> Vec<u32> {
-        let tokens = dedup::blocking_tokens_of(key);
+    fn title_candidates(&self, tokens: &[String]) -> Vec<u32> {
         let needed = if tokens.len() >= 2 { 2 } else { 1 };
         let mut ranked: Vec<(usize, &str, &[u32])> = tokens
             .iter()
@@ -430,116 +476,5 @@ pub fn sync(slot: &mut Option<BlockingIndex>, tx: &Transaction) -> anyhow::Resul
     Ok(())
 }
 
-fn insert_sorted(list: &mut Vec<u32>, slot: u32) {
-    match list.last() {
-        Some(&last) if last >= slot => {
-            if let Err(i) = list.binary_search(&slot) {
-                list.insert(i, slot);
-            }
-        }
-        _ => list.push(slot),
-    }
-}
-
-/// The `limit` slots present in at least `needed` of the sorted `lists`,
-/// ranked by how many lists hold them, then newest (highest slot) first.
-///
-/// The lists are walked together from their ends, so slots come newest
-/// first with their exact count; the walk stops as soon as `limit` slots
-/// found rank ahead of anything still unread (an unread slot is in at most
-/// as many lists as still have unread entries).
-fn top_shared(lists: &[&[u32]], needed: usize, limit: usize) -> Vec<u32> {
-    let mut ends: Vec<usize> = lists.iter().map(|l| l.len()).collect();
-    let mut found: Vec<(usize, u32)> = Vec::new();
-    // How many slots found so far are in exactly `c` lists.
-    let mut with_count = vec![0usize; lists.len() + 1];
-    loop {
-        let remaining = ends.iter().filter(|&&e| e > 0).count();
-        if remaining < needed {
-            break;
-        }
-        if with_count[remaining..].iter().sum::<usize>() >= limit {
-            break;
-        }
-        let Some(top) = lists
-            .iter()
-            .zip(&ends)
-            .filter(|(_, e)| **e > 0)
-            .map(|(l, e)| l[*e - 1])
-            .max()
-        else {
-            break;
-        };
-        let mut count = 0;
-        for (l, e) in lists.iter().zip(ends.iter_mut()) {
-            if *e > 0 && l[*e - 1] == top {
-                *e -= 1;
-                count += 1;
-            }
-        }
-        if count >= needed {
-            found.push((count, top));
-            with_count[count] += 1;
-        }
-    }
-    found.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-    found.truncate(limit);
-    found.into_iter().map(|(_, s)| s).collect()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::top_shared;
-
-    #[test]
-    fn top_shared_ranks_by_count_then_newest_and_stops_early() {
-        let a = [1, 2, 3, 5, 8];
-        let b = [2, 3, 8, 9];
-        let c = [3, 4, 9];
-        assert_eq!(top_shared(&[&a, &b, &c], 2, 20), vec![3, 9, 8, 2]);
-        assert_eq!(top_shared(&[&a, &b, &c], 2, 2), vec![3, 9]);
-        assert_eq!(top_shared(&[&a], 1, 3), vec![8, 5, 3]);
-        assert!(top_shared(&[&a, &[]], 2, 3).is_empty());
-    }
-
-    #[test]
-    fn top_shared_matches_a_full_count() {
-        // Compare with a brute-force count on pseudo-random lists.
-        let mut seed = 7u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as u32
-        };
-        for _ in 0..200 {
-            let k = 1 + (next() % 4) as usize;
-            let lists: Vec<Vec<u32>> = (0..k)
-                .map(|_| {
-                    let mut l: Vec<u32> = (0..next() % 40).map(|_| next() % 60).collect();
-                    l.sort_unstable();
-                    l.dedup();
-                    l
-                })
-                .collect();
-            let refs: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
-            let needed = 1 + (next() % 2) as usize;
-            let limit = 1 + (next() % 10) as usize;
-            let mut counts = std::collections::BTreeMap::new();
-            for l in &lists {
-                for &s in l {
-                    *counts.entry(s).or_insert(0usize) += 1;
-                }
-            }
-            let mut all: Vec<(usize, u32)> = counts
-                .into_iter()
-                .filter(|(_, c)| *c >= needed)
-                .map(|(s, c)| (c, s))
-                .collect();
-            all.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-            all.truncate(limit);
-            let expected: Vec<u32> = all.into_iter().map(|(_, s)| s).collect();
-            assert_eq!(top_shared(&refs, needed, limit), expected);
-        }
-    }
-}
+mod tests;

@@ -192,7 +192,8 @@ fn ingest_items(
             None => {
                 let signals = resolve::signals(source_id, item);
                 let title_key = dedup::title_key(&signals.title);
-                let matches = resolve::matching_calls(tx, idx, &signals, &title_key)?;
+                let tokens = dedup::blocking_tokens_of(&title_key);
+                let matches = resolve::matching_calls(tx, idx, &signals, &title_key, &tokens)?;
                 let (call_id, resolution) = match matches.iter().map(|m| m.call_id).min() {
                     None => (insert_call(tx, item, now, review)?, Resolution::new_call()),
                     Some(oldest) => {
@@ -210,7 +211,7 @@ fn ingest_items(
                     resolution: &resolution,
                 };
                 let sighting_id = insert_sighting(tx, &row, item, now)?;
-                idx.add(sighting_id, &signals, &title_key)?;
+                idx.add_with_tokens(sighting_id, &signals, &title_key, tokens)?;
                 if !review && !matches.is_empty() {
                     // A trusted source vouches for a call that waited
                     // only because a review source found it first.

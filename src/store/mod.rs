@@ -82,6 +82,12 @@ impl Store {
         Ok(n)
     }
 
+    /// An estimate of the memory resolution's candidate index holds, in
+    /// bytes, once built.
+    pub fn resolution_index_bytes(&self) -> Option<usize> {
+        self.index.as_ref().map(index::BlockingIndex::approx_bytes)
+    }
+
     /// The underlying connection, for modules that own their own tables.
     pub fn conn(&self) -> &Connection {
         &self.conn

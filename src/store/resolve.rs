@@ -78,16 +78,18 @@ pub fn signals(source_id: &str, item: &NormalizedItem) -> Signals {
 
 /// The calls a new sighting matches, best first, with curator "apart"
 /// decisions respected: a call kept apart from a better match is dropped.
-/// `new_key` is `dedup::title_key(&new.title)`.
+/// `new_key` is `dedup::title_key(&new.title)`, `new_tokens` its
+/// `dedup::blocking_tokens_of`.
 pub(crate) fn matching_calls(
     tx: &Transaction,
     index: &BlockingIndex,
     new: &Signals,
     new_key: &TitleKey,
+    new_tokens: &[String],
 ) -> anyhow::Result<Vec<CallMatch>> {
     let probe = index.probe(new, new_key);
     let mut best: BTreeMap<i64, CallMatch> = BTreeMap::new();
-    for (sighting_id, slot) in index.candidates(new.url.as_deref(), new_key) {
+    for (sighting_id, slot) in index.candidates(new.url.as_deref(), new_tokens) {
         if index.surely_apart(&probe, slot) {
             continue;
         }
