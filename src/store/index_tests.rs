@@ -150,3 +150,20 @@ fn calls_created_by_a_batch_are_searchable_and_retitles_are_reindexed() {
         )
         .unwrap();
 }
+
+#[test]
+fn a_failed_ingest_leaves_an_index_that_still_matches_the_table() {
+    let mut store = open(std::path::Path::new(":memory:"));
+    let title = "Appel à projets lecture publique dans les petites villes";
+    store
+        .ingest("a", &[item("https://a.test/1", title)], now())
+        .unwrap();
+    // An unknown source breaks the foreign key: the batch is rolled back.
+    let relay = item("https://z.test/1", &format!("AAP - {title}"));
+    assert!(store.ingest("unknown", &[relay], now()).is_err());
+    let relay = item("https://b.test/1", &format!("{title} (relais)"));
+    let out = store.ingest("b", &[relay], now()).unwrap();
+    assert!(out.new.is_empty(), "the relay must join the first call");
+    assert_eq!(store.count_calls().unwrap(), 1);
+    assert_eq!(store.load_resolution_index().unwrap(), 2);
+}
