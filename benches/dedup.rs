@@ -1,7 +1,8 @@
 //! Deduplication benchmark: a generated catalogue of sightings (default
 //! 100,000, ~20 % of them duplicates of a call already published by another
 //! source, across 300 sources) resolved by the real store into an on-disk
-//! SQLite file, then 1,000 new sightings resolved against it.
+//! SQLite file, then 1,000 new sightings resolved against it, then the
+//! time a fresh `Store` takes to build its in-memory candidate index.
 //!
 //! Run: `cargo bench --bench dedup` (environment: `DEDUP_SIGHTINGS`,
 //! `DEDUP_SOURCES`, `DEDUP_NEW`). Prints the timings, the number of calls
@@ -160,6 +161,32 @@ fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) ->
     }
 }
 
+/// CPU time (user + system) this process used so far, in seconds: on a
+/// machine shared with other builds, wall time alone overstates the cost.
+/// Reads `/proc/self/stat` (ticks of 1/100 s); NaN off Linux.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces), from field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
+/// This process's current resident memory (VmRSS), in MiB; NaN off Linux.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
 fn main() -> anyhow::Result<()> {
     let total = env("DEDUP_SIGHTINGS", 100_000);
     let sources = env("DEDUP_SOURCES", 300);
@@ -195,10 +222,12 @@ fn main() -> anyhow::Result<()> {
     }
     let now = Utc::now();
     let started = Instant::now();
+    let cpu = cpu_seconds();
     for (s, items) in per_source.iter().enumerate() {
         store.ingest(&format!("source-{s}"), items, now)?;
     }
     let full = started.elapsed();
+    let full_cpu = cpu_seconds() - cpu;
     let found = store.count_calls()?;
 
     // New sightings: half new calls, half relays of existing ones.
@@ -212,23 +241,44 @@ fn main() -> anyhow::Result<()> {
         batch.push(item);
     }
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let out = store.ingest("source-2", &batch, now)?;
     let incremental = started.elapsed();
+    let incremental_cpu = cpu_seconds() - cpu;
+    drop(store);
+
+    // The in-memory candidate index, built from the table by a fresh open.
+    let mut store = Store::open(&dir.path().join("bench.db"))?;
+    let rss_before = rss_mib();
+    let started = Instant::now();
+    let cpu = cpu_seconds();
+    let indexed = store.load_resolution_index()?;
+    let index_mib = rss_mib() - rss_before;
+    let index_estimate = store.resolution_index_bytes().unwrap_or(0) as f64 / 1048576.0;
+    let load = started.elapsed();
+    let load_cpu = cpu_seconds() - cpu;
 
     println!(
         "dedup benchmark: {total} sightings ({originals} distinct calls) from {sources} sources"
     );
     println!(
-        "  full resolution:        {:>8.2} s  ({:.0} sightings/s)",
+        "  full resolution:        {:>8.2} s  ({:.0} sightings/s; CPU {full_cpu:.2} s)",
         full.as_secs_f64(),
         total as f64 / full.as_secs_f64()
     );
     println!("  calls found:            {found} (expected {originals})");
     println!(
-        "  {new} new sightings:    {:>8.1} ms  ({} new calls, {} joined existing ones)",
+        "  {new} new sightings:    {:>8.1} ms  ({} new calls, {} joined existing ones; CPU {:.0} ms)",
         incremental.as_secs_f64() * 1000.0,
         out.new.len(),
-        new - out.new.len()
+        new - out.new.len(),
+        incremental_cpu * 1000.0
+    );
+    println!(
+        "  index load (fresh open): {:>7.1} ms  ({indexed} sightings; CPU {:.0} ms; RSS +{index_mib:.1} MiB, \
+         estimated {index_estimate:.1} MiB)",
+        load.as_secs_f64() * 1000.0,
+        load_cpu * 1000.0
     );
     println!("  peak RSS:               {:>8.1} MiB", peak_rss_mib());
     Ok(())

@@ -136,7 +136,7 @@ fn fmt_years(y: &[u16]) -> String {
 }
 
 /// Years conflict when each side names a year the other does not.
-fn years_conflict(a: &[u16], b: &[u16]) -> bool {
+pub fn years_conflict(a: &[u16], b: &[u16]) -> bool {
     a.iter().any(|y| !b.contains(y)) && b.iter().any(|y| !a.contains(y))
 }
 

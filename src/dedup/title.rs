@@ -445,16 +445,19 @@ pub fn blocking_tokens(title: &str) -> Vec<String> {
 
 /// [`blocking_tokens`] of an already computed key.
 pub fn blocking_tokens_of(key: &TitleKey) -> Vec<String> {
-    let mut tokens = key.tokens.clone();
-    tokens.sort_by(|a, b| {
-        (is_generic(a), std::cmp::Reverse(a.len()), a.as_str()).cmp(&(
-            is_generic(b),
-            std::cmp::Reverse(b.len()),
-            b.as_str(),
-        ))
-    });
-    tokens.truncate(MAX_BLOCKING_TOKENS);
-    tokens
+    // Each token is classified once (the generic list is scanned), not at
+    // every comparison of the sort.
+    let mut ranked: Vec<(bool, std::cmp::Reverse<usize>, &String)> = key
+        .tokens
+        .iter()
+        .map(|t| (is_generic(t), std::cmp::Reverse(t.len()), t))
+        .collect();
+    ranked.sort();
+    ranked
+        .into_iter()
+        .take(MAX_BLOCKING_TOKENS)
+        .map(|(_, _, t)| t.clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,11 +12,13 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
+use super::index::{self, BlockingIndex};
 use super::resolve::{self, Resolution};
 use super::{Store, merge, ts};
+use crate::dedup;
 use crate::normalize::item::NormalizedItem;
 
 /// What one ingest did.
@@ -96,89 +98,24 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<IngestOutcome> {
         let now = ts(&now);
-        let tx = self.conn.transaction()?;
-        let review: bool = tx
-            .query_row(
-                "SELECT review FROM sources WHERE id = ?1",
-                [source_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(false);
-        let mut outcome = IngestOutcome::default();
-        let mut seen = HashSet::new();
-        let mut keys = resolve::KeyCache::default();
-        for item in items {
-            let key = item.key.to_db();
-            if !seen.insert(key.clone()) {
-                continue;
-            }
-            let data = serde_json::to_string(item)?;
-            let hash = content_hash(&data);
-            let existing: Option<(i64, i64, String)> = tx
-                .prepare_cached(
-                    "SELECT id, call_id, content_hash FROM sightings WHERE source_id = ?1 AND item_key = ?2",
-                )?
-                .query_row(params![source_id, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            match existing {
-                None => {
-                    let signals = resolve::signals(source_id, item);
-                    let matches = resolve::matching_calls(&tx, &signals, &mut keys)?;
-                    let (call_id, resolution) = match matches.iter().map(|m| m.call_id).min() {
-                        None => (
-                            insert_call(&tx, item, &now, review)?,
-                            Resolution::new_call(),
-                        ),
-                        Some(oldest) => {
-                            // The oldest matching call survives; the sighting
-                            // keeps the reason of its best match.
-                            (oldest, matches[0].resolution.clone())
-                        }
-                    };
-                    let sighting_id =
-                        insert_sighting(&tx, source_id, &key, call_id, &hash, &data, item, &now)?;
-                    merge::set_resolution(&tx, sighting_id, &resolution)?;
-                    if !review && !matches.is_empty() {
-                        // A trusted source vouches for a call that waited
-                        // only because a review source found it first.
-                        approve_pending(&tx, call_id, source_id, &now)?;
-                    }
-                    for other in matches.iter().map(|m| m.call_id).filter(|&c| c != call_id) {
-                        merge::merge_calls(
-                            &tx,
-                            call_id,
-                            other,
-                            &now,
-                            "dedup: a new sighting matched both",
-                        )?;
-                    }
-                    if matches.is_empty() {
-                        outcome.new.push(call_id);
-                    } else if merge::refresh_call(&tx, call_id, &now, Some(source_id))? {
-                        outcome.updated.push(call_id);
-                    } else {
-                        outcome.merged += 1;
-                    }
-                }
-                Some((sighting_id, _, old_hash)) if old_hash == hash => {
-                    tx.prepare_cached(
-                        "UPDATE sightings SET last_seen = ?2, unlisted_since = NULL WHERE id = ?1",
-                    )?
-                    .execute(params![sighting_id, now])?;
-                    outcome.unchanged += 1;
-                }
-                Some((sighting_id, call_id, _)) => {
-                    update_sighting(&tx, sighting_id, &hash, &data, item, &now)?;
-                    if merge::refresh_call(&tx, call_id, &now, Some(source_id))? {
-                        outcome.updated.push(call_id);
-                    } else {
-                        outcome.unchanged += 1;
-                    }
-                }
-            }
-        }
+        // Immediate: the write lock is taken now, so the index is synced
+        // with the table as it will be when this transaction writes.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Taken out for the transaction: on any error it is dropped (it may
+        // hold sightings that were rolled back) and rebuilt on next use.
+        let mut slot = self.index.take();
+        index::sync(&mut slot, &tx)?;
+        let Some(idx) = slot.as_mut() else {
+            anyhow::bail!("the resolution index could not be built");
+        };
+        let deferred_above = defer_fts(&tx)?;
+        let outcome = ingest_items(&tx, idx, source_id, items, &now)?;
+        flush_fts(&tx, deferred_above)?;
+        idx.revision = index::table_revision(&tx)?;
         tx.commit()?;
+        self.index = slot;
         Ok(outcome)
     }
 
@@ -198,16 +135,144 @@ impl Store {
     }
 }
 
+/// Stops indexing new calls in `calls_fts` row by row (see migration 006):
+/// each such write would flush FTS5's pending data. Returns the newest call
+/// id already indexed.
+fn defer_fts(tx: &Transaction) -> anyhow::Result<i64> {
+    let above: i64 = tx
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM calls")?
+        .query_row([], |r| r.get(0))?;
+    tx.prepare_cached("UPDATE calls_fts_deferred SET above = ?1 WHERE id = 1")?
+        .execute([above])?;
+    Ok(above)
+}
+
+/// Indexes the calls created since [`defer_fts`] in one statement, with
+/// their final fields, and returns to row-by-row indexing.
+fn flush_fts(tx: &Transaction, above: i64) -> anyhow::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO calls_fts(rowid, title, summary_text, funder)
+         SELECT id, title, summary_text, coalesce(funder, '') FROM calls WHERE id > ?1 ORDER BY id",
+    )?
+    .execute([above])?;
+    tx.prepare_cached("UPDATE calls_fts_deferred SET above = NULL WHERE id = 1")?
+        .execute([])?;
+    Ok(())
+}
+
+/// The body of [`Store::ingest`], inside its transaction.
+fn ingest_items(
+    tx: &Transaction,
+    idx: &mut BlockingIndex,
+    source_id: &str,
+    items: &[NormalizedItem],
+    now: &str,
+) -> anyhow::Result<IngestOutcome> {
+    let review: bool = tx
+        .prepare_cached("SELECT review FROM sources WHERE id = ?1")?
+        .query_row([source_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    let mut outcome = IngestOutcome::default();
+    let mut seen = HashSet::new();
+    for item in items {
+        let key = item.key.to_db();
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let data = serde_json::to_string(item)?;
+        let hash = content_hash(&data);
+        let existing: Option<(i64, i64, String)> = tx
+            .prepare_cached(
+                "SELECT id, call_id, content_hash FROM sightings WHERE source_id = ?1 AND item_key = ?2",
+            )?
+            .query_row(params![source_id, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        match existing {
+            None => {
+                let signals = resolve::signals(source_id, item);
+                let title_key = dedup::title_key(&signals.title);
+                let tokens = dedup::blocking_tokens_of(&title_key);
+                let matches = resolve::matching_calls(tx, idx, &signals, &title_key, &tokens)?;
+                let (call_id, resolution) = match matches.iter().map(|m| m.call_id).min() {
+                    None => (insert_call(tx, item, now, review)?, Resolution::new_call()),
+                    Some(oldest) => {
+                        // The oldest matching call survives; the sighting
+                        // keeps the reason of its best match.
+                        (oldest, matches[0].resolution.clone())
+                    }
+                };
+                let row = SightingRow {
+                    source_id,
+                    key: &key,
+                    call_id,
+                    hash: &hash,
+                    data: &data,
+                    resolution: &resolution,
+                };
+                let sighting_id = insert_sighting(tx, &row, item, now)?;
+                idx.add_with_tokens(sighting_id, &signals, &title_key, tokens)?;
+                if !review && !matches.is_empty() {
+                    // A trusted source vouches for a call that waited
+                    // only because a review source found it first.
+                    approve_pending(tx, call_id, source_id, now)?;
+                }
+                for other in matches.iter().map(|m| m.call_id).filter(|&c| c != call_id) {
+                    merge::merge_calls(
+                        tx,
+                        call_id,
+                        other,
+                        now,
+                        "dedup: a new sighting matched both",
+                    )?;
+                }
+                if matches.is_empty() {
+                    outcome.new.push(call_id);
+                } else if merge::refresh_call(tx, call_id, now, Some(source_id))? {
+                    outcome.updated.push(call_id);
+                } else {
+                    outcome.merged += 1;
+                }
+            }
+            Some((sighting_id, _, old_hash)) if old_hash == hash => {
+                tx.prepare_cached(
+                    "UPDATE sightings SET last_seen = ?2, unlisted_since = NULL WHERE id = ?1",
+                )?
+                .execute(params![sighting_id, now])?;
+                outcome.unchanged += 1;
+            }
+            Some((sighting_id, call_id, _)) => {
+                let old = index::read_sighting(tx, sighting_id)?;
+                update_sighting(tx, sighting_id, &hash, &data, item, now)?;
+                let signals = resolve::signals(source_id, item);
+                idx.update(
+                    sighting_id,
+                    &old.signals,
+                    &signals,
+                    &dedup::title_key(&item.title),
+                )?;
+                if merge::refresh_call(tx, call_id, now, Some(source_id))? {
+                    outcome.updated.push(call_id);
+                } else {
+                    outcome.unchanged += 1;
+                }
+            }
+        }
+    }
+    Ok(outcome)
+}
+
 fn approve_pending(
     tx: &Transaction,
     call_id: i64,
     source_id: &str,
     now: &str,
 ) -> anyhow::Result<()> {
-    let changed = tx.execute(
-        "UPDATE calls SET review = 'approved' WHERE id = ?1 AND review = 'pending'",
-        [call_id],
-    )?;
+    let changed = tx
+        .prepare_cached(
+            "UPDATE calls SET review = 'approved' WHERE id = ?1 AND review = 'pending'",
+        )?
+        .execute([call_id])?;
     if changed > 0 {
         tx.execute(
             "INSERT INTO call_changes (call_id, field, old, new, changed_at, source_id)
@@ -257,28 +322,33 @@ fn insert_call(
     Ok(tx.last_insert_rowid())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a new sighting row records besides the item's compared fields.
+struct SightingRow<'a> {
+    source_id: &'a str,
+    key: &'a str,
+    call_id: i64,
+    hash: &'a str,
+    data: &'a str,
+    resolution: &'a Resolution,
+}
+
 fn insert_sighting(
     tx: &Transaction,
-    source_id: &str,
-    key: &str,
-    call_id: i64,
-    hash: &str,
-    data: &str,
+    row: &SightingRow,
     item: &NormalizedItem,
     now: &str,
 ) -> anyhow::Result<i64> {
     tx.prepare_cached(
         "INSERT INTO sightings (source_id, item_key, call_id, content_hash, data, first_seen, last_seen,
-           url, title, funder, deadline, perimeter, kind)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+           url, title, funder, deadline, perimeter, kind, resolution)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
-        source_id,
-        key,
-        call_id,
-        hash,
-        data,
+        row.source_id,
+        row.key,
+        row.call_id,
+        row.hash,
+        row.data,
         now,
         item.url,
         item.title,
@@ -286,10 +356,9 @@ fn insert_sighting(
         item.deadlines.last().map(ts),
         item.perimeter.to_string(),
         item.kind.to_string(),
+        serde_json::to_string(row.resolution)?,
     ])?;
-    let id = tx.last_insert_rowid();
-    resolve::index_tokens(tx, id, &item.title)?;
-    Ok(id)
+    Ok(tx.last_insert_rowid())
 }
 
 fn update_sighting(
@@ -300,8 +369,6 @@ fn update_sighting(
     item: &NormalizedItem,
     now: &str,
 ) -> anyhow::Result<()> {
-    resolve::unindex_tokens(tx, sighting_id)?;
-    resolve::index_tokens(tx, sighting_id, &item.title)?;
     tx.prepare_cached(
         "UPDATE sightings SET content_hash = ?2, data = ?3, last_seen = ?4, unlisted_since = NULL,
            url = ?5, title = ?6, funder = ?7, deadline = ?8, perimeter = ?9, kind = ?10

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_subscribers.sql"),
     include_str!("migrations/004_outbox.sql"),
     include_str!("migrations/005_digests.sql"),
+    include_str!("migrations/006_resolution_index.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

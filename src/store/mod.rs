@@ -9,6 +9,7 @@
 
 mod calls;
 mod curate;
+mod index;
 mod ingest;
 mod merge;
 mod migrations;
@@ -29,6 +30,9 @@ pub use sources::{CrawlRunRecord, FetchState, SourceStateRecord};
 /// An open catalogue.
 pub struct Store {
     conn: Connection,
+    /// Resolution's candidate index, built on first use (see `index`);
+    /// `None` until then, and again whenever it may be stale.
+    index: Option<index::BlockingIndex>,
 }
 
 impl Store {
@@ -57,20 +61,31 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        let before = migrations::migrate(&mut conn)?;
-        if before == 1 {
-            // Version 2 indexes title tokens that SQL cannot compute.
-            let tx = conn.transaction()?;
-            let titles: Vec<(i64, String)> = tx
-                .prepare("SELECT id, title FROM sightings")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            for (id, title) in titles {
-                resolve::index_tokens(&tx, id, &title)?;
-            }
-            tx.commit()?;
-        }
-        Ok(Store { conn })
+        // Ingest and merge use a few dozen distinct statements; the default
+        // cache of 16 made them re-prepare on every item.
+        conn.set_prepared_statement_cache_capacity(128);
+        migrations::migrate(&mut conn)?;
+        Ok(Store { conn, index: None })
+    }
+
+    /// Builds resolution's in-memory candidate index now rather than at the
+    /// first ingest (a crawl pays it once per process). Returns how many
+    /// sightings it holds.
+    pub fn load_resolution_index(&mut self) -> anyhow::Result<usize> {
+        let tx = self.conn.transaction()?;
+        index::sync(&mut self.index, &tx)?;
+        let n = self
+            .index
+            .as_ref()
+            .map_or(0, index::BlockingIndex::sighting_count);
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// An estimate of the memory resolution's candidate index holds, in
+    /// bytes, once built.
+    pub fn resolution_index_bytes(&self) -> Option<usize> {
+        self.index.as_ref().map(index::BlockingIndex::approx_bytes)
     }
 
     /// The underlying connection, for modules that own their own tables.
@@ -99,3 +114,6 @@ mod tests;
 
 #[cfg(test)]
 mod dedup_tests;
+
+#[cfg(test)]
+mod index_tests;
