@@ -39,6 +39,13 @@ pub fn plain_text(s: &str) -> String {
         s.to_string()
     };
     let decoded = html_escape::decode_html_entities(&stripped);
+    if !decoded
+        .chars()
+        .any(|c| c.is_control() && !c.is_whitespace())
+    {
+        // The common case: nothing to drop, no copy to make.
+        return collapse_whitespace(&decoded);
+    }
     let no_controls: String = decoded
         .chars()
         .filter(|c| !c.is_control() || c.is_whitespace())
