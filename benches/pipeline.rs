@@ -19,7 +19,9 @@
 //!    runtime: pages/s and the pipeline's CPU per page (process CPU minus
 //!    the server thread's).
 //!
-//! `others cpu` is what the rest of the machine took meanwhile
+//! The HTTP run also reports how much the process's peak RSS grew during
+//! it (the farm is generated before). `others cpu` is what the rest of the
+//! machine took meanwhile
 //! (`/proc/stat`). Parameters as `crawl_farm`: `FARM_HOSTS` [20],
 //! `FARM_SOURCES_PER_HOST` [25], `FARM_PAGES` [5], `FARM_ITEMS` [20],
 //! `FARM_PAGE_KB` [50], `FARM_CRAWL_CONCURRENCY` [32],
@@ -93,6 +95,17 @@ fn threads_cpu(prefix: &str) -> f64 {
         total += fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0);
     }
     total / hz
+}
+
+/// A `kB` line of `/proc/self/status` (`VmRSS:`, `VmHWM:`), in KiB.
+fn vm_kib(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse().ok())
+        .unwrap_or(f64::NAN)
 }
 
 fn shape() -> farm::Shape {
@@ -227,6 +240,7 @@ fn pipeline_http(shape: &farm::Shape) -> Result<bool, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    let rss_before = vm_kib("VmRSS:");
     let machine = farm::machine_busy();
     let (process, server_cpu) = (process_cpu(), threads_cpu("farm-server"));
     let wall = Instant::now();
@@ -257,6 +271,13 @@ fn pipeline_http(shape: &farm::Shape) -> Result<bool, String> {
     let pages: u32 = results.iter().map(|r| r.0).sum();
     let items: usize = results.iter().map(|r| r.1).sum();
     let failed = results.iter().filter(|r| !r.2).count();
+    // The farm is generated (and resident) before the run: what the peak
+    // grew by during the run is at most what the pipeline held at once.
+    let growth = (vm_kib("VmHWM:") - rss_before).max(0.0) / 1024.0;
+    println!(
+        "pipeline, HTTP: peak RSS grew by at most {growth:.1} MiB during the run (over {:.1} MiB with the farm)",
+        rss_before / 1024.0
+    );
     println!(
         "pipeline, HTTP: {pages} pages, {items} items in {wall:.2} s = {:.0} pages/s; pipeline cpu {cpu:.2} s = {:.3} ms per page ({:.0} % of one core), server cpu {server:.2} s, others cpu {others:.2} s, {failed} sources failed",
         pages as f64 / wall,
