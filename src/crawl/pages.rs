@@ -4,16 +4,15 @@
 //! (`crawl::Crawler::refresh_source` and `collect`).
 //!
 //! Parsing and normalizing are pure CPU work (and `scraper::Html` is not
-//! `Send`), so each page's is done in one closure on tokio's blocking pool,
-//! behind [`CPU_SLOTS`]: as many pages are worked on at once as there are
-//! cores, whatever the number of sources in flight. The runtime's workers
-//! stay free for I/O, and only one page body per source is alive at a time.
+//! `Send`), so each page's is done in one closure on [`CPU_POOL`], one
+//! thread per core: as many pages are worked on at once as there are cores,
+//! whatever the number of sources in flight. The runtime's workers stay
+//! free for I/O, and only one page body per source is alive at a time.
 
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
 use chrono::NaiveDate;
-use tokio::sync::Semaphore;
 
 use super::{Collected, Crawler};
 use crate::extract::{self, RawItem};
@@ -24,22 +23,65 @@ use crate::normalize::themes::ThemeRules;
 use crate::normalize::{NormalizeContext, Normalized, normalize_item};
 use crate::source::SourceDef;
 
-/// One slot per core for CPU-bound work (see the module documentation).
-static CPU_SLOTS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+/// A CPU job: runs on a pool thread and sends its own result back.
+type Job = Box<dyn FnOnce() + Send>;
 
-/// Runs CPU-bound work on the blocking pool, at most one job per core at a
-/// time. A panic in `f` is resumed here, as if `f` had run inline.
+/// A fixed pool of one thread per core for CPU-bound work (see the module
+/// documentation). Fixed rather than tokio's blocking pool, which grows a
+/// thread whenever none is idle at the instant a job arrives: every extra
+/// thread keeps its own malloc arena and regex caches warm, which cost
+/// tens of MiB of resident memory for no extra parallelism.
+struct CpuPool {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+static CPU_POOL: LazyLock<Option<CpuPool>> = LazyLock::new(|| {
+    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+    let queue = Arc::new(std::sync::Mutex::new(queue));
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut started = 0;
+    for n in 0..threads {
+        let queue = Arc::clone(&queue);
+        let spawned = std::thread::Builder::new()
+            .name(format!("vigie-cpu-{n}"))
+            .spawn(move || {
+                loop {
+                    // Take one job and release the queue before running it.
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+        started += usize::from(spawned.is_ok());
+    }
+    (started > 0).then_some(CpuPool { jobs })
+});
+
+/// Runs CPU-bound work on the CPU pool, in the order asked. A panic in `f`
+/// is resumed here, as if `f` had run inline. Without a pool (no thread
+/// could be started), `f` runs on the blocking pool instead.
 pub(crate) async fn cpu<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    // The semaphore is never closed: `acquire` cannot fail.
-    let _slot = CPU_SLOTS.acquire().await.ok();
-    match tokio::task::spawn_blocking(f).await {
-        Ok(value) => value,
-        Err(e) => match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            // Only a runtime shutting down cancels a blocking task.
-            Err(e) => std::panic::panic_any(format!("CPU task cancelled: {e}")),
-        },
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    });
+    let unsent = match CPU_POOL.as_ref() {
+        Some(pool) => pool.jobs.send(job).err().map(|e| e.0),
+        None => Some(job),
+    };
+    if let Some(job) = unsent {
+        let _ = tokio::task::spawn_blocking(job).await;
+    }
+    match result.await {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        // The job was dropped without running: only at process exit.
+        Err(_) => std::panic::panic_any("CPU job dropped before it ran".to_string()),
     }
 }
 
