@@ -5,7 +5,7 @@
 //! A failure anywhere is recorded on the source (error, failure count) and
 //! never closes or deletes what earlier crawls stored.
 //!
-//! [`pages`] walks a source's listing pages and runs the CPU-bound stages
+//! `pages` walks a source's listing pages and runs the CPU-bound stages
 //! (extract, normalize) on a pool of one thread per core, page by page.
 
 mod pages;

@@ -95,7 +95,7 @@ impl ThemeRules {
     }
 
     /// [`ThemeRules::themes_for`] on a text already folded with
-    /// [`fold`](super::text::fold), for callers that fold it once for
+    /// [`fold`], for callers that fold it once for
     /// several uses.
     pub fn themes_for_folded(&self, folded: &str) -> Vec<Theme> {
         let mut found: Vec<Theme> = self
