@@ -61,7 +61,7 @@ impl Extractor for CompiledHtml {
                         .unwrap_or_else(|| " (no html.link selector)".into())
                 ));
             }
-            item.text = non_empty(&visible_text(element));
+            item.text = Some(visible_text(element)).filter(|t| !t.is_empty());
             item.base_url = Some(page.url.clone());
             out.items.push(item);
         }
@@ -184,30 +184,33 @@ fn read_fields(fields: &CompiledFields, element: ElementRef<'_>) -> RawItem {
     }
 }
 
-fn matches<'a>(sel: &FieldSel, element: ElementRef<'a>) -> Vec<ElementRef<'a>> {
-    match &sel.css {
-        Some(css) => element.select(css).collect(),
-        None => vec![element],
-    }
+/// The elements `sel` designates inside `element`, in document order.
+fn matches<'a>(
+    sel: &'a FieldSel,
+    element: ElementRef<'a>,
+) -> impl Iterator<Item = ElementRef<'a>> + 'a {
+    let (found, itself) = match &sel.css {
+        Some(css) => (Some(element.select(css)), None),
+        None => (None, Some(element)),
+    };
+    found.into_iter().flatten().chain(itself)
 }
 
 fn value_of(sel: &FieldSel, element: ElementRef<'_>) -> Option<String> {
     match &sel.attr {
         Some(attr) => element.attr(attr).and_then(non_empty),
-        None => non_empty(&visible_text(element)),
+        // Already collapsed.
+        None => Some(visible_text(element)).filter(|t| !t.is_empty()),
     }
 }
 
 /// The first match that has a value.
 fn first_value(sel: &FieldSel, element: ElementRef<'_>) -> Option<String> {
-    matches(sel, element)
-        .into_iter()
-        .find_map(|m| value_of(sel, m))
+    matches(sel, element).find_map(|m| value_of(sel, m))
 }
 
 fn all_values(sel: &FieldSel, element: ElementRef<'_>) -> Vec<String> {
     matches(sel, element)
-        .into_iter()
         .filter_map(|m| value_of(sel, m))
         .collect()
 }
@@ -218,51 +221,57 @@ fn summary_value(sel: &FieldSel, element: ElementRef<'_>) -> Option<String> {
         return first_value(sel, element);
     }
     matches(sel, element)
-        .into_iter()
-        .find(|m| !collapse(&visible_text(*m)).is_empty())
+        .find(|m| !visible_text(*m).is_empty())
         .map(|m| m.inner_html().trim().to_string())
 }
 
 /// Elements whose text is not shown to a reader.
-const HIDDEN: &[&str] = &["script", "style", "noscript", "template", "head"];
+fn is_hidden(name: &str) -> bool {
+    matches!(name, "script" | "style" | "noscript" | "template" | "head")
+}
 
 /// Elements that break a line: their text must not glue to the next word.
-const BLOCK: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "br",
-    "dd",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hr",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "table",
-    "td",
-    "th",
-    "tr",
-    "ul",
-];
+/// A `match` rather than a list lookup: this runs on every element of every
+/// item.
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "br"
+            | "dd"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hr"
+            | "li"
+            | "main"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "table"
+            | "td"
+            | "th"
+            | "tr"
+            | "ul"
+    )
+}
 
 /// The text a reader sees in `element`, whitespace collapsed. Walks the
 /// tree without recursion: a hostile page may nest elements very deeply.
@@ -276,8 +285,8 @@ pub(crate) fn visible_text(element: ElementRef<'_>) -> String {
             out.push_str(text);
         } else if let Some(e) = node.value().as_element() {
             let name = e.name();
-            if !HIDDEN.contains(&name) {
-                if BLOCK.contains(&name) {
+            if !is_hidden(name) {
+                if is_block(name) {
                     out.push(' ');
                 }
                 descend = node.has_children();
@@ -293,7 +302,7 @@ pub(crate) fn visible_text(element: ElementRef<'_>) -> String {
             if current
                 .value()
                 .as_element()
-                .is_some_and(|e| BLOCK.contains(&e.name()))
+                .is_some_and(|e| is_block(e.name()))
             {
                 out.push(' ');
             }

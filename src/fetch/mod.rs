@@ -6,6 +6,7 @@
 //! whose [`FetchError::is_retryable`] tells the scheduler what to do.
 //!
 //! - [`client`]: the fetcher and its retry loop;
+//! - [`request`]: what a caller asks for and gets back;
 //! - [`config`]: settings with named defaults, per-source overrides;
 //! - [`robots`]: robots.txt verdicts and their cache;
 //! - [`politeness`]: per-host and total concurrency, per-host spacing;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod page;
 pub mod politeness;
+pub mod request;
 pub mod retry;
 pub mod robots;
 

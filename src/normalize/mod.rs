@@ -131,8 +131,10 @@ pub fn normalize_item(
     let kind = kind_of(raw, source, &title, &summary_text);
     let audiences = audiences_of(raw, source, &title, &mut warnings);
     let perimeter = perimeter_of(raw, source, &title, &mut warnings);
-    let themes = themes_of(raw, source, ctx.rules, &title, &summary_text, &mut warnings);
-    let recurrence = recurrence_of(ongoing, &title, &summary_text);
+    // Folded once for both keyword matchers.
+    let folded = fold(&format!("{title} {summary_text}"));
+    let themes = themes_of(raw, source, ctx.rules, &title, &folded, &mut warnings);
+    let recurrence = recurrence_of(ongoing, &folded);
 
     let key = item_key(raw, url.as_ref(), &title, &deadlines);
     Ok(Normalized {
@@ -256,7 +258,7 @@ fn themes_of(
     source: &SourceDef,
     rules: &ThemeRules,
     title: &str,
-    summary: &str,
+    folded_text: &str,
     warnings: &mut Vec<String>,
 ) -> Vec<Theme> {
     let mut themes = source.defaults.themes.clone();
@@ -275,17 +277,18 @@ fn themes_of(
             )),
         }
     }
-    themes.extend(rules.themes_for(&format!("{title} {summary}")));
+    themes.extend(rules.themes_for_folded(folded_text));
     themes.sort();
     themes.dedup();
     themes
 }
 
-fn recurrence_of(ongoing: bool, title: &str, summary: &str) -> Recurrence {
+/// `folded_text`: title and summary, folded.
+fn recurrence_of(ongoing: bool, folded_text: &str) -> Recurrence {
     if ongoing {
         return Recurrence::Ongoing;
     }
-    let text = fold(&format!("{title} {summary}"));
+    let text = folded_text;
     let recurring = [
         "chaque annee",
         "tous les ans",

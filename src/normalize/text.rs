@@ -39,6 +39,13 @@ pub fn plain_text(s: &str) -> String {
         s.to_string()
     };
     let decoded = html_escape::decode_html_entities(&stripped);
+    if !decoded
+        .chars()
+        .any(|c| c.is_control() && !c.is_whitespace())
+    {
+        // The common case: nothing to drop, no copy to make.
+        return collapse_whitespace(&decoded);
+    }
     let no_controls: String = decoded
         .chars()
         .filter(|c| !c.is_control() || c.is_whitespace())
@@ -78,10 +85,24 @@ pub fn clean_summary(raw: &str) -> (String, String) {
     let html = if raw.chars().count() > MAX_SUMMARY_CHARS * 2 {
         // Too long to keep its markup safely cut: fall back to the text.
         html_escape::encode_text(&text).into_owned()
+    } else if is_inert_text(raw) {
+        // Nothing the sanitizer would change: skip its parse and serialization.
+        raw.trim().to_string()
     } else {
         SANITIZER.clean(raw).to_string().trim().to_string()
     };
     (html, text)
+}
+
+/// Whether the sanitizer would give `raw` back unchanged: no markup, no
+/// entity, none of the characters the HTML serializer escapes (`&`, `<`,
+/// `>`, U+00A0), and none the tokenizer rewrites or drops (CR, NUL and the
+/// other control characters but tab and line feed, the byte-order mark).
+fn is_inert_text(raw: &str) -> bool {
+    !raw.chars().any(|c| {
+        matches!(c, '<' | '>' | '&' | '\u{a0}' | '\r' | '\u{feff}')
+            || (c.is_control() && c != '\n' && c != '\t')
+    })
 }
 
 /// A clean one-line title.
@@ -128,6 +149,22 @@ mod tests {
     }
 
     #[test]
+    fn only_text_the_sanitizer_keeps_as_is_skips_it() {
+        assert!(is_inert_text("Dotation : 50 000 €. L'appel « AMI » (2035)"));
+        for raw in [
+            "a &amp; b",
+            "a > b",
+            "<p>x</p>",
+            "a\u{a0}b",
+            "a\r\nb",
+            "\u{feff}a",
+            "a\0b",
+        ] {
+            assert!(!is_inert_text(raw), "{raw:?}");
+        }
+    }
+
+    #[test]
     fn long_text_is_cut_at_a_word() {
         let t = truncate_chars("un deux trois quatre cinq", 12);
         assert_eq!(t, "un deux…");
@@ -135,6 +172,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn inert_summaries_skip_the_sanitizer_unchanged(raw in "[ a-zA-Z0-9\\t\\n'\"=/.,;:!?«»()€éàçÉ\u{202f}\u{2003}\u{fffe}\u{ffff}😀]{0,80}") {
+            prop_assume!(is_inert_text(&raw));
+            let full = SANITIZER.clean(&raw).to_string().trim().to_string();
+            prop_assert_eq!(clean_summary(&raw).0, full);
+        }
+
         #[test]
         fn sanitized_summaries_never_carry_script(raw in "\\PC{0,300}") {
             let input = format!("{raw}<script>evil()</script><b onmouseover=evil()>x</b>");

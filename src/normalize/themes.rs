@@ -91,10 +91,16 @@ impl ThemeRules {
 
     /// Themes whose keywords occur in `text`, in taxonomy order.
     pub fn themes_for(&self, text: &str) -> Vec<Theme> {
-        let folded = fold(text);
+        self.themes_for_folded(&fold(text))
+    }
+
+    /// [`ThemeRules::themes_for`] on a text already folded with
+    /// [`fold`], for callers that fold it once for
+    /// several uses.
+    pub fn themes_for_folded(&self, folded: &str) -> Vec<Theme> {
         let mut found: Vec<Theme> = self
             .set
-            .matches(&folded)
+            .matches(folded)
             .into_iter()
             .map(|i| self.rules[i].0)
             .collect();

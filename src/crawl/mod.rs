@@ -4,6 +4,11 @@
 //!
 //! A failure anywhere is recorded on the source (error, failure count) and
 //! never closes or deletes what earlier crawls stored.
+//!
+//! `pages` walks a source's listing pages and runs the CPU-bound stages
+//! (extract, normalize) on a pool of one thread per core, page by page.
+
+mod pages;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,12 +17,13 @@ use chrono::Utc;
 use futures::StreamExt;
 use serde::Serialize;
 
+use self::pages::{NormalizedBatch, Normalizer, cpu};
 use crate::config::CrawlConfig;
 use crate::extract::{self, RawItem};
 use crate::fetch::page::PageRequest;
-use crate::fetch::{FetchError, FetchOutcome, FetchOverrides, FetchRequest, Fetcher, Validators};
+use crate::fetch::{FetchOutcome, FetchOverrides, FetchRequest, Fetcher, Validators};
+use crate::normalize::item::NormalizedItem;
 use crate::normalize::themes::ThemeRules;
-use crate::normalize::{NormalizeContext, Normalized, normalize_item};
 use crate::source::SourceDef;
 use crate::store::{CrawlRunRecord, Store};
 
@@ -85,15 +91,15 @@ impl SourceReport {
     }
 }
 
-/// Runs CPU-bound work (parsing, normalizing) without stalling the other
-/// tasks of a multi-threaded runtime.
-fn cpu<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
+/// A source's items ready for the store, with what came up on the way.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Pages, errors, validators and fetch/extract warnings; its `items`
+    /// (raw) are empty once normalized.
+    pub collected: Collected,
+    pub items: Vec<NormalizedItem>,
+    /// What normalization said (unmapped labels, skipped items...).
+    pub warnings: Vec<String>,
 }
 
 /// Raw items gathered from a source's pages (and detail pages).
@@ -125,6 +131,7 @@ impl Crawler {
             .map(|source| {
                 let crawler = self.clone();
                 let id = source.id.to_string();
+                let source = Arc::new(source);
                 async move {
                     let task = tokio::spawn(async move { crawler.refresh_source(&source).await });
                     task.await.unwrap_or_else(|e| {
@@ -141,7 +148,7 @@ impl Crawler {
     }
 
     /// The whole flow for one source.
-    pub async fn refresh_source(&self, source: &SourceDef) -> SourceReport {
+    pub async fn refresh_source(&self, source: &Arc<SourceDef>) -> SourceReport {
         let started = Instant::now();
         let started_at = Utc::now();
         let id = source.id.to_string();
@@ -191,7 +198,11 @@ impl Crawler {
             }
         };
 
-        let collected = self.collect(source, validators).await;
+        let Prepared {
+            collected,
+            items,
+            warnings,
+        } = self.prepare(source, validators).await;
         report.pages = collected.pages;
         report.errors = collected.errors;
         report.warnings = collected.warnings;
@@ -199,26 +210,7 @@ impl Crawler {
             report.outcome = Outcome::NotModified;
             return self.finish(report, started, started_at, None, None).await;
         }
-
-        let today = Utc::now()
-            .with_timezone(&chrono_tz::Europe::Paris)
-            .date_naive();
-        let ctx = NormalizeContext {
-            rules: &self.rules,
-            today,
-        };
-        let mut items = Vec::with_capacity(collected.items.len());
-        cpu(|| {
-            for raw in &collected.items {
-                match normalize_item(raw, source, &ctx) {
-                    Ok(Normalized { item, warnings }) => {
-                        report.warnings.extend(warnings);
-                        items.push(item);
-                    }
-                    Err(skip) => report.warnings.push(format!("skipped: {skip}")),
-                }
-            }
-        });
+        report.warnings.extend(warnings);
         report.items = items.len() as u32;
 
         let mut fatal = collected.fatal;
@@ -253,75 +245,63 @@ impl Crawler {
             .await
     }
 
-    /// Fetches and extracts every page of a source (listing pagination, then
-    /// detail pages), without normalizing or storing anything. Used by the
-    /// crawl and by `vigie sources check --fetch`.
-    pub async fn collect(&self, source: &SourceDef, validators: Validators) -> Collected {
-        let mut out = Collected::default();
-        let mut request = Some(extract::first_request(source));
-        let mut index = 0u32;
-        // Pagination that loops back to a page already fetched stops there.
-        let mut visited = std::collections::HashSet::new();
-        while let Some(page_request) = request.take() {
-            if !visited.insert((page_request.url.to_string(), page_request.body.clone())) {
-                out.warnings.push(format!(
-                    "pagination loops back to {}: stopped there",
-                    page_request.url
-                ));
-                break;
-            }
-            // Only the first page is conditional: later pages are fetched
-            // only when the first one changed.
-            let conditional = if index == 0 {
-                validators.clone()
-            } else {
-                Validators::default()
+    /// Fetch → extract → (detail pages) → normalize for one source, storing
+    /// nothing: what `refresh_source` hands to the store.
+    pub async fn prepare(&self, source: &Arc<SourceDef>, validators: Validators) -> Prepared {
+        let normalizer = Normalizer {
+            rules: Arc::clone(&self.rules),
+            today: Utc::now()
+                .with_timezone(&chrono_tz::Europe::Paris)
+                .date_naive(),
+        };
+        let (collected, normalized) = if self.follows_details(source) {
+            // Detail pages complete the raw items: normalize after them.
+            let collected = self.collect_arc(source, validators).await;
+            let (src, raw) = (Arc::clone(source), collected.items);
+            let normalized = cpu(move || {
+                let mut batch = NormalizedBatch::default();
+                normalizer.run(&raw, &src, &mut batch);
+                batch
+            })
+            .await;
+            let collected = Collected {
+                items: Vec::new(),
+                ..collected
             };
-            let page = match self
-                .fetcher
-                .fetch(&self.fetch_request(source, page_request.clone(), conditional))
-                .await
-            {
-                Ok(FetchOutcome::NotModified) if index == 0 => {
-                    out.not_modified = true;
-                    return out;
-                }
-                Ok(FetchOutcome::NotModified) => break,
-                Ok(FetchOutcome::Fetched(page)) => page,
-                Err(e) => {
-                    out.errors += 1;
-                    out.fatal = Some(page_error(index, &e));
-                    break;
-                }
-            };
-            out.pages += 1;
-            if index == 0 {
-                out.validators = Some((page.etag.clone(), page.last_modified.clone()));
-            }
-            match cpu(|| extract::extract_page(source, &page_request, &page, index)) {
-                Ok(extraction) => {
-                    out.items.extend(extraction.items);
-                    out.warnings.extend(extraction.warnings);
-                    request = extraction.next;
-                }
-                Err(e) => {
-                    out.errors += 1;
-                    out.fatal = Some(if index == 0 {
-                        e.to_string()
-                    } else {
-                        format!("page {}: {e}", index + 1)
-                    });
-                }
-            }
-            index += 1;
+            (collected, normalized)
+        } else {
+            // Each page is normalized as soon as it is extracted: raw
+            // items and page bodies never pile up.
+            self.walk_pages(source, validators, Some(normalizer)).await
+        };
+        Prepared {
+            collected,
+            items: normalized.items,
+            warnings: normalized.warnings,
         }
-        if self.config.follow_details && source.has_detail() {
+    }
+
+    /// Fetches and extracts every page of a source (listing pagination, then
+    /// detail pages), without normalizing or storing anything. Used by
+    /// `vigie sources check --fetch`.
+    pub async fn collect(&self, source: &SourceDef, validators: Validators) -> Collected {
+        self.collect_arc(&Arc::new(source.clone()), validators)
+            .await
+    }
+
+    async fn collect_arc(&self, source: &Arc<SourceDef>, validators: Validators) -> Collected {
+        let (mut out, _) = self.walk_pages(source, validators, None).await;
+        if self.follows_details(source) {
             self.collect_details(source, &mut out).await;
         }
         out
     }
 
-    async fn collect_details(&self, source: &SourceDef, out: &mut Collected) {
+    fn follows_details(&self, source: &SourceDef) -> bool {
+        self.config.follow_details && source.has_detail()
+    }
+
+    async fn collect_details(&self, source: &Arc<SourceDef>, out: &mut Collected) {
         let limit = self.config.max_details;
         let mut skipped = 0;
         for (n, item) in out.items.iter_mut().enumerate() {
@@ -341,8 +321,14 @@ impl Crawler {
             match self.fetcher.fetch(&request).await {
                 Ok(FetchOutcome::Fetched(page)) => {
                     out.pages += 1;
-                    out.warnings
-                        .extend(extract::extract_detail(source, &page, item));
+                    let (src, mut raw) = (Arc::clone(source), std::mem::take(item));
+                    let (raw, warnings) = cpu(move || {
+                        let warnings = extract::extract_detail(&src, &page, &mut raw);
+                        (raw, warnings)
+                    })
+                    .await;
+                    *item = raw;
+                    out.warnings.extend(warnings);
                 }
                 Ok(FetchOutcome::NotModified) => {}
                 Err(e) => {
@@ -435,13 +421,5 @@ impl Crawler {
             f(&mut guard)
         })
         .await?
-    }
-}
-
-fn page_error(index: u32, e: &FetchError) -> String {
-    if index == 0 {
-        e.to_string()
-    } else {
-        format!("page {}: {e}", index + 1)
     }
 }
