@@ -472,7 +472,8 @@ fn sending_ids(db: &Path) -> Vec<i64> {
         .collect()
 }
 
-/// Enqueues 60 messages, then starts `vigie deliver` and SIGKILLs it after a
+/// Enqueues 150 messages (enough work for 20 kills mid-send even when sends
+/// are fast), then starts `vigie deliver` and SIGKILLs it after a
 /// random delay, again and again, then lets it finish. Every message must
 /// arrive; a duplicate may only come from a row a kill left in `sending`
 /// (the window between the server's acceptance and our commit), at most
@@ -480,7 +481,7 @@ fn sending_ids(db: &Path) -> Vec<i64> {
 /// `--nocapture` to see the numbers.
 #[test]
 fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in_the_window() {
-    const MESSAGES: usize = 60;
+    const MESSAGES: usize = 150;
     const MIN_KILLS_MID_SEND: usize = 20;
     let seed: u64 = std::env::var("VIGIE_CRASH_SEED")
         .ok()
