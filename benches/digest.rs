@@ -17,12 +17,18 @@
 //!    separate end-of-data write, see `src/deliver/mod.rs`), so a connection
 //!    carries at most ~25 messages/s whatever their size.
 //!
+//! 4. With `DIGEST_FULL_RUN=1`: the whole `vigie digest run` before SMTP
+//!    ([`enqueue_due_digests`]: every due subscriber's digest built, rendered
+//!    and enqueued with its `digest_items`, one transaction each) on a copy
+//!    of the database. Off by default: it writes ~1.5 GB of email into it.
+//!
 //! Every call is new to every subscriber: the first day, the worst case.
 //! `DIGEST_MAX_CALLS` (default 30, the `digest.max_calls` default) bounds
 //! each email; 5 approximates an ordinary day's digest.
 //!
 //! Run: `cargo bench --bench digest` (environment: `DIGEST_SUBSCRIBERS`,
-//! `DIGEST_CALLS`, `DIGEST_SEND`, `DIGEST_POOL`, `DIGEST_MAX_CALLS`).
+//! `DIGEST_CALLS`, `DIGEST_SEND`, `DIGEST_POOL`, `DIGEST_MAX_CALLS`,
+//! `DIGEST_FULL_RUN`).
 
 mod common;
 
@@ -36,7 +42,9 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc, Weekday};
 use vigie::deliver::{MailConfig, SmtpSecurity, Transport, drain_outbox};
 use vigie::digest::DigestConfig;
-use vigie::digest::build::{Catalogue, History, build_digests, enqueue_digest, plan};
+use vigie::digest::build::{
+    Catalogue, History, build_digests, enqueue_digest, enqueue_due_digests, plan,
+};
 use vigie::digest::render::Renderer;
 use vigie::domain::{Audience, Perimeter, Theme};
 use vigie::matching::Matcher;
@@ -277,7 +285,8 @@ fn main() -> anyhow::Result<()> {
 
     // 1. Matching only.
     let t = Instant::now();
-    let catalogue = Catalogue::load(&store, now)?;
+    let mut catalogue = Catalogue::load(&store, now)?;
+    catalogue.index_keywords(&subscribers);
     let mut fitting = 0usize;
     let mut empty = 0usize;
     let mut max_calls = 0usize;
@@ -303,8 +312,31 @@ fn main() -> anyhow::Result<()> {
     let rendering = t.elapsed();
     let rss_render = peak_rss_mib();
 
-    // 3. Delivery through pooled SMTP into the aiosmtpd sink.
     let sink_dir = dir.path().join("received");
+    let mail = |port: u16| MailConfig {
+        from: "Vigie <veille@vigie.example>".into(),
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: port,
+        smtp_security: SmtpSecurity::None,
+        pool_size: pool as u32,
+        ..MailConfig::default()
+    };
+
+    // 4. (optional, before 3 leaves rows behind) The whole run on a copy.
+    let full_run = if env("DIGEST_FULL_RUN", 0) == 1 {
+        let copy = dir.path().join("full-run.db");
+        store
+            .conn()
+            .execute("VACUUM INTO ?1", [copy.to_string_lossy()])?;
+        let copy = Store::open(&copy)?;
+        let t = Instant::now();
+        let summary = enqueue_due_digests(&copy, &renderer, &config, &mail(25), now, false)?;
+        Some((summary, t.elapsed(), peak_rss_mib()))
+    } else {
+        None
+    };
+
+    // 3. Delivery through pooled SMTP into the aiosmtpd sink.
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
     let mut child = Command::new("python3")
         .arg(&script)
@@ -319,14 +351,7 @@ fn main() -> anyhow::Result<()> {
         .strip_prefix("PORT ")
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| anyhow::anyhow!("the SMTP sink did not start: {line:?}"))?;
-    let mail = MailConfig {
-        from: "Vigie <veille@vigie.example>".into(),
-        smtp_host: "127.0.0.1".into(),
-        smtp_port: port,
-        smtp_security: SmtpSecurity::None,
-        pool_size: pool as u32,
-        ..MailConfig::default()
-    };
+    let mail = mail(port);
     let t = Instant::now();
     let mut enqueued = 0usize;
     let senders: Vec<Subscriber> = subscribers.iter().take(n_send * 2).cloned().collect();
@@ -434,6 +459,21 @@ fn main() -> anyhow::Result<()> {
         "{:<46} {:>10.0} msg/s {:>12}",
         "delivery rate", rate, "≥ 200/s"
     );
+    if let Some((summary, elapsed, rss)) = &full_run {
+        println!(
+            "{:<46} {:>12.2} s {:>14}",
+            format!(
+                "full run: {} due, {} enqueued, {} empty",
+                summary.due, summary.built, summary.empty
+            ),
+            elapsed.as_secs_f64(),
+            ""
+        );
+        println!(
+            "{:<46} {:>10.0} MiB {:>14}",
+            "peak RSS after the full run (VmHWM)", rss, "< 512 MiB"
+        );
+    }
     println!("{:-<78}", "");
     let failed = report.permanent_failures.len() + report.exhausted.len();
     anyhow::ensure!(failed == 0, "{failed} messages failed");

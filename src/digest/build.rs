@@ -309,7 +309,8 @@ pub fn build_digests<F>(
 where
     F: FnMut(&Subscriber, &Plan, &RenderedEmail) -> anyhow::Result<()>,
 {
-    let catalogue = Catalogue::load(store, now)?;
+    let mut catalogue = Catalogue::load(store, now)?;
+    catalogue.index_keywords(subscribers);
     let builder = Builder {
         catalogue: &catalogue,
         renderer,

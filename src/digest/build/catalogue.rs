@@ -9,8 +9,9 @@ use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::Connection;
 
 use crate::domain::{Perimeter, Status};
-use crate::matching::CallFacts;
+use crate::matching::{CallFacts, CallsMatcher, KeywordHits, Matcher};
 use crate::store::{CallFilter, CallRecord, Store};
+use crate::subscribers::Subscriber;
 use crate::territory;
 
 /// A deadline extension of a call, from `call_events`.
@@ -32,6 +33,9 @@ pub struct Catalogue {
     by_perimeter: HashMap<Perimeter, Vec<u32>>,
     /// Extensions by (surviving) call id, oldest first.
     extensions: HashMap<i64, Vec<Extension>>,
+    /// Which calls hold the keywords of the subscribers of the run (empty
+    /// until [`Catalogue::index_keywords`]).
+    keyword_hits: KeywordHits,
 }
 
 impl Catalogue {
@@ -81,11 +85,30 @@ impl Catalogue {
             facts,
             by_perimeter,
             extensions,
+            keyword_hits: KeywordHits::default(),
         })
     }
 
     pub fn len(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Looks up every distinct keyword of `subscribers` in every call, once,
+    /// so that matching them reads one bit per call (optional: without it,
+    /// keywords are looked up per subscriber, with the same result).
+    pub fn index_keywords(&mut self, subscribers: &[Subscriber]) {
+        self.keyword_hits = KeywordHits::new(
+            &self.facts,
+            subscribers
+                .iter()
+                .flat_map(|s| &s.profile.keywords)
+                .map(String::as_str),
+        );
+    }
+
+    /// `matcher` over these calls, with the keyword hits when indexed.
+    pub(super) fn matcher<'a>(&'a self, matcher: &'a Matcher) -> CallsMatcher<'a> {
+        matcher.over(&self.facts, &self.keyword_hits)
     }
 
     /// The indices of the calls whose perimeter contains `territory`, in

@@ -75,6 +75,7 @@ pub fn plan(
     // come in catalogue order, soonest deadline first.
     let cap = config.max_calls as usize; // 0 = no limit
     let (mut new, mut extended, mut closing) = (Vec::new(), Vec::new(), Vec::new());
+    let matcher = catalogue.matcher(matcher);
     for i in catalogue.candidates(&subscriber.profile.territory) {
         let call = &catalogue.calls[i];
         let sent = history.new.get(&call.id);
@@ -87,7 +88,7 @@ pub fn plan(
             }
             continue;
         }
-        if !matcher.fits(&catalogue.facts[i]) {
+        if !matcher.fits(i) {
             continue;
         }
         let Some(baseline) = sent else {
