@@ -212,10 +212,10 @@ pub struct BuildStats {
     pub bytes: usize,
 }
 
-/// Subscribers handled per batch: histories are read for a batch, then its
-/// digests are matched and rendered on every core while the calling thread
-/// hands the previous batch to `each`. Bounds the memory held at once (two
-/// batches of rendered emails).
+/// Subscribers handled per batch: a batch's digests are matched and rendered
+/// on every core while the calling thread hands the previous batch to `each`
+/// and reads the histories of the next one. Bounds the memory held at once
+/// (two batches of rendered emails).
 const BATCH: usize = 512;
 
 type Built = anyhow::Result<Option<(Plan, RenderedEmail)>>;
@@ -296,8 +296,8 @@ impl Builder<'_> {
 /// catalogue is read once; matching and rendering (the costly part) run on
 /// `std::thread::available_parallelism` threads, each call block is
 /// rendered once per thread ([`BlockCache`]), and `each` (the outbox writes,
-/// one transaction per digest) runs on the calling thread while the next
-/// batch is being built.
+/// one transaction per digest) runs on the calling thread, as do the reads
+/// of histories, while the next batch is being built.
 pub fn build_digests<F>(
     store: &Store,
     renderer: &Renderer,
@@ -334,16 +334,33 @@ where
         }
         Ok(())
     };
-    let mut previous: Option<(&[Subscriber], Vec<Built>)> = None;
-    for batch in subscribers.chunks(BATCH) {
-        let histories = batch
+    let load = |batch: &[Subscriber]| -> anyhow::Result<Vec<History>> {
+        batch
             .iter()
             .map(|s| History::load(store.conn(), s.id))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect()
+    };
+    // While batch N is built, the calling thread writes batch N-1 and reads
+    // the histories of batch N+1. A subscriber listed twice in a row could
+    // thus be planned from a history read before their first digest was
+    // written: the outbox key of the day refuses that second digest.
+    let mut batches = subscribers.chunks(BATCH);
+    let mut next = match batches.next() {
+        Some(batch) => Some((batch, load(batch)?)),
+        None => None,
+    };
+    let mut previous: Option<(&[Subscriber], Vec<Built>)> = None;
+    while let Some((batch, histories)) = next.take() {
+        let following = batches.next();
         let done = previous.take();
-        let built = builder.build_batch(batch, &histories, &mut caches, || match done {
-            Some((b, results)) => deliver(b, results),
-            None => Ok(()),
+        let built = builder.build_batch(batch, &histories, &mut caches, || {
+            if let Some((b, results)) = done {
+                deliver(b, results)?;
+            }
+            if let Some(f) = following {
+                next = Some((f, load(f)?));
+            }
+            Ok(())
         })?;
         previous = Some((batch, built));
     }
