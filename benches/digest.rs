@@ -290,15 +290,19 @@ fn main() -> anyhow::Result<()> {
     let mut fitting = 0usize;
     let mut empty = 0usize;
     let mut max_calls = 0usize;
-    for s in &subscribers {
-        let history = History::load(store.conn(), s.id)?;
-        let matcher = Matcher::new(s);
-        match plan(&catalogue, s, &matcher, &history, &config, now) {
-            Some(p) => {
-                fitting += p.items.len();
-                max_calls = max_calls.max(p.items.len());
+    // Histories by batches of 512, in one query each, as a run reads them.
+    for batch in subscribers.chunks(512) {
+        let ids: Vec<i64> = batch.iter().map(|s| s.id).collect();
+        let histories = History::load_many(store.conn(), &ids)?;
+        for (s, history) in batch.iter().zip(&histories) {
+            let matcher = Matcher::new(s);
+            match plan(&catalogue, s, &matcher, history, &config, now) {
+                Some(p) => {
+                    fitting += p.items.len();
+                    max_calls = max_calls.max(p.items.len());
+                }
+                None => empty += 1,
             }
-            None => empty += 1,
         }
     }
     drop(catalogue);

@@ -335,10 +335,8 @@ where
         Ok(())
     };
     let load = |batch: &[Subscriber]| -> anyhow::Result<Vec<History>> {
-        batch
-            .iter()
-            .map(|s| History::load(store.conn(), s.id))
-            .collect()
+        let ids: Vec<i64> = batch.iter().map(|s| s.id).collect();
+        History::load_many(store.conn(), &ids)
     };
     // While batch N is built, the calling thread writes batch N-1 and reads
     // the histories of batch N+1. A subscriber listed twice in a row could

@@ -196,34 +196,59 @@ pub struct History {
 
 impl History {
     pub fn load(conn: &Connection, subscriber_id: i64) -> anyhow::Result<History> {
+        let mut histories = History::load_many(conn, &[subscriber_id])?;
+        Ok(histories.pop().unwrap_or_default())
+    }
+
+    /// The histories of `subscriber_ids`, in the same order, in one query: a
+    /// digest run reads them by batches of hundreds, and one statement per
+    /// subscriber cost more than the rows it returned.
+    pub fn load_many(conn: &Connection, subscriber_ids: &[i64]) -> anyhow::Result<Vec<History>> {
+        let mut out = vec![History::default(); subscriber_ids.len()];
+        let mut at: HashMap<i64, Vec<usize>> = HashMap::with_capacity(subscriber_ids.len());
+        for (i, id) in subscriber_ids.iter().enumerate() {
+            at.entry(*id).or_default().push(i);
+        }
+        let ids = format!(
+            "[{}]",
+            at.keys().map(i64::to_string).collect::<Vec<_>>().join(",")
+        );
         let mut stmt = conn.prepare_cached(
-            "SELECT coalesce(c.merged_into, d.call_id), d.section, d.event_id,
-                    d.baseline_event_id
+            "SELECT d.subscriber_id, coalesce(c.merged_into, d.call_id), d.section,
+                    d.event_id, d.baseline_event_id
              FROM digest_items d JOIN calls c ON c.id = d.call_id
-             WHERE d.subscriber_id = ?1",
+             WHERE d.subscriber_id IN (SELECT value FROM json_each(?1))",
         )?;
-        let mut rows = stmt.query([subscriber_id])?;
-        let mut h = History::default();
+        let mut rows = stmt.query([ids])?;
         while let Some(r) = rows.next()? {
-            let call: i64 = r.get(0)?;
-            let section: String = r.get(1)?;
-            match section.as_str() {
-                "new" => {
-                    // Two rows for one call (after a merge): the later baseline.
-                    let baseline: Option<i64> = r.get(3)?;
-                    let entry = h.new.entry(call).or_insert(baseline);
-                    *entry = (*entry).max(baseline);
-                }
-                "closing_soon" => {
-                    h.closing.insert(call);
-                }
-                _ => {
-                    if let Some(e) = r.get::<_, Option<i64>>(2)? {
-                        h.events.insert(e);
-                    }
+            let subscriber: i64 = r.get(0)?;
+            let call: i64 = r.get(1)?;
+            let section: String = r.get(2)?;
+            let event: Option<i64> = r.get(3)?;
+            let baseline: Option<i64> = r.get(4)?;
+            for &i in at.get(&subscriber).map_or(&[][..], Vec::as_slice) {
+                out[i].add(call, &section, event, baseline);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One `digest_items` row (its call followed to the surviving one).
+    fn add(&mut self, call: i64, section: &str, event: Option<i64>, baseline: Option<i64>) {
+        match section {
+            "new" => {
+                // Two rows for one call (after a merge): the later baseline.
+                let entry = self.new.entry(call).or_insert(baseline);
+                *entry = (*entry).max(baseline);
+            }
+            "closing_soon" => {
+                self.closing.insert(call);
+            }
+            _ => {
+                if let Some(e) = event {
+                    self.events.insert(e);
                 }
             }
         }
-        Ok(h)
     }
 }

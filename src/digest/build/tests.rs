@@ -425,3 +425,42 @@ fn building_many_digests_at_once_gives_what_each_alone_gives() {
     );
     assert_eq!(seen, subscribers.len());
 }
+
+#[test]
+fn histories_read_together_are_those_read_one_by_one() {
+    let store = store_with_calls(&[
+        ("france", "2035-03-12T12:00:00+01:00"),
+        ("france", "2035-06-30T12:00:00+02:00"),
+    ]);
+    let a = add(&store, &subscriber(Frequency::Daily, None));
+    let mut b = subscriber(Frequency::Daily, None);
+    b.profile.email = EmailAddress::parse("autre@cergy.fr").unwrap();
+    let b = add(&store, &b);
+    let (renderer, mail, config) = (
+        Renderer::new().unwrap(),
+        MailConfig::default(),
+        DigestConfig::default(),
+    );
+    let send = |s: &Subscriber, now| {
+        let p = plan_now(&store, s, now).unwrap();
+        let email = renderer.render(&p.view).unwrap();
+        enqueue_digest(&store, s, &p, &email, &mail, &config, now)
+            .unwrap()
+            .unwrap();
+    };
+    send(&a, utc(2035, 2, 20, 8, 0));
+    send(&a, utc(2035, 3, 2, 8, 0)); // a reminder for call 1
+    send(&b, utc(2035, 3, 2, 8, 0));
+    let ids = [a.id, b.id, a.id, 999];
+    let together = History::load_many(store.conn(), &ids).unwrap();
+    assert_eq!(together.len(), ids.len());
+    for (id, h) in ids.iter().zip(&together) {
+        let alone = History::load(store.conn(), *id).unwrap();
+        assert_eq!(h.new, alone.new, "subscriber {id}");
+        assert_eq!(h.closing, alone.closing, "subscriber {id}");
+        assert_eq!(h.events, alone.events, "subscriber {id}");
+    }
+    assert_eq!(together[0].closing.len(), 1);
+    assert!(together[1].closing.is_empty() && together[1].new.len() == 2);
+    assert!(together[3].new.is_empty());
+}
