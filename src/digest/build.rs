@@ -54,6 +54,8 @@
 mod catalogue;
 mod plan;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Europe::Paris;
@@ -251,42 +253,53 @@ impl Builder<'_> {
         deliver_previous: impl FnOnce() -> anyhow::Result<()>,
     ) -> anyhow::Result<Vec<Built>> {
         let threads = caches.len();
-        if threads <= 1 || batch.len() < 2 * threads {
+        if let Some(cache) = caches.first_mut()
+            && (threads <= 1 || batch.len() < 2 * threads)
+        {
             deliver_previous()?;
-            let cache = &mut caches[0];
             return Ok(batch
                 .iter()
                 .zip(histories)
                 .map(|(s, h)| self.build(s, h, cache))
                 .collect());
         }
-        let per = batch.len().div_ceil(threads);
+        // Each thread takes the next subscriber not yet taken: on a machine
+        // shared with other work, a thread that gets less CPU builds fewer
+        // digests instead of holding the whole batch up.
+        let taken = AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(per)
-                .zip(histories.chunks(per))
-                .zip(caches.iter_mut())
-                .map(|((subs, hist), cache)| {
+            let handles: Vec<_> = caches
+                .iter_mut()
+                .map(|cache| {
+                    let taken = &taken;
                     scope.spawn(move || {
-                        subs.iter()
-                            .zip(hist)
-                            .map(|(s, h)| self.build(s, h, cache))
-                            .collect::<Vec<Built>>()
+                        let mut out = Vec::new();
+                        loop {
+                            let i = taken.fetch_add(1, Ordering::Relaxed);
+                            let (Some(s), Some(h)) = (batch.get(i), histories.get(i)) else {
+                                return out;
+                            };
+                            out.push((i, self.build(s, h, cache)));
+                        }
                     })
                 })
                 .collect();
             // The calling thread writes the previous batch meanwhile; on an
             // error the scope still waits for the builders before returning.
             deliver_previous()?;
-            let mut built = Vec::with_capacity(batch.len());
+            let mut built: Vec<Option<Built>> = batch.iter().map(|_| None).collect();
             for handle in handles {
-                built.extend(
-                    handle
-                        .join()
-                        .map_err(|_| anyhow::anyhow!("a digest builder thread panicked"))?,
-                );
+                let done = handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a digest builder thread panicked"))?;
+                for (i, result) in done {
+                    built[i] = Some(result);
+                }
             }
-            Ok(built)
+            Ok(built
+                .into_iter()
+                .map(|b| b.unwrap_or_else(|| Err(anyhow::anyhow!("a digest was not built"))))
+                .collect())
         })
     }
 }
