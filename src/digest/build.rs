@@ -14,7 +14,7 @@
 //! # What a digest carries
 //!
 //! [`Catalogue::load`] reads the approved open/upcoming calls once (with their
-//! [`CallFacts`]) and the deadline extensions; then, per subscriber, one
+//! [`CallFacts`](crate::matching::CallFacts)) and the deadline extensions; then, per subscriber, one
 //! [`Matcher`] and its [`History`] (the `digest_items` rows), and [`plan`]
 //! puts each fitting call in at most one section:
 //!
@@ -34,6 +34,16 @@
 //! come in the next digests (a first digest against thousands of open calls
 //! would otherwise be hundreds of calls long, and clipped by webmails).
 //!
+//! # Speed
+//!
+//! A first day compares ~35,000 subscribers with ~5,000 calls and renders
+//! ~35,000 emails. [`build_digests`] reads the catalogue once; per
+//! subscriber, [`plan`] walks only the calls of the perimeters above their
+//! territory, in deadline order, and stops once the cap is full of new calls
+//! and nothing sent earlier can come back (no history); rendering reuses each
+//! call's block ([`BlockCache`]); matching and rendering run on every core
+//! while the calling thread writes the previous batch to the outbox.
+//!
 //! # Crash safety
 //!
 //! [`enqueue_digest`] writes the outbox row, the `digest_items` rows and the
@@ -41,22 +51,26 @@
 //! commit leaves nothing (the next run builds the digest again), after it
 //! the outbox sends it as `deliver` guarantees.
 
-use std::collections::{HashMap, HashSet};
+mod catalogue;
+mod plan;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Europe::Paris;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::Serialize;
 
+pub use catalogue::{Catalogue, History};
+pub use plan::{Plan, PlannedItem, plan};
+
 use super::config::DigestConfig;
-use super::render::{CallView, DigestView, RenderedEmail, Renderer, SectionKind};
+use super::render::{BlockCache, RenderedEmail, Renderer, SectionKind};
 use crate::deliver::{MailConfig, NewMessage, enqueue};
-use crate::domain::{Perimeter, Status};
-use crate::matching::{CallFacts, Matcher};
-use crate::store::{CallFilter, CallRecord, Store, ts};
+use crate::matching::Matcher;
+use crate::store::{Store, ts};
 use crate::subscribers::{Frequency, Subscriber, SubscriberStatus};
-use crate::territory;
 
 /// The Europe/Paris date of `now`: the "day" of the due rule and of the
 /// idempotency key.
@@ -107,345 +121,12 @@ pub fn not_due_reason(s: &Subscriber, now: DateTime<Utc>, send_hour: u32) -> Opt
     None
 }
 
-/// A deadline extension of a call, from `call_events`.
-#[derive(Debug, Clone)]
-struct Extension {
-    event_id: i64,
-    old: Option<DateTime<FixedOffset>>,
-}
-
-/// The calls digests can carry, read once per run: approved, open or
-/// upcoming, with their matching facts and deadline extensions.
-#[derive(Debug)]
-pub struct Catalogue {
-    calls: Vec<CallRecord>,
-    facts: Vec<CallFacts>,
-    /// Indices into `calls` by perimeter, ascending: a subscriber only
-    /// checks the calls of the perimeters containing their territory
-    /// (~1,600 of 5,000 for a commune) instead of every call.
-    by_perimeter: HashMap<Perimeter, Vec<u32>>,
-    /// Extensions by (surviving) call id, oldest first.
-    extensions: HashMap<i64, Vec<Extension>>,
-}
-
-impl Catalogue {
-    pub fn load(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Catalogue> {
-        let filter = CallFilter {
-            open: true,
-            review: vec!["approved".to_string()],
-            ..CallFilter::default()
-        };
-        let mut calls = store.list_calls(&filter, now)?;
-        calls.retain(|c| c.status != Status::Closed);
-        let facts: Vec<CallFacts> = calls.iter().map(CallFacts::from_record).collect();
-        let ids: HashSet<i64> = calls.iter().map(|c| c.id).collect();
-        let mut extensions: HashMap<i64, Vec<Extension>> = HashMap::new();
-        let mut stmt = store.conn().prepare(
-            "SELECT e.id, coalesce(c.merged_into, e.call_id), e.old
-             FROM call_events e JOIN calls c ON c.id = e.call_id
-             WHERE e.kind = 'deadline_extended' ORDER BY e.id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (event_id, call_id, old) = row?;
-            if !ids.contains(&call_id) {
-                continue;
-            }
-            let old = old.and_then(|o| DateTime::parse_from_rfc3339(&o).ok());
-            extensions
-                .entry(call_id)
-                .or_default()
-                .push(Extension { event_id, old });
-        }
-        let mut by_perimeter: HashMap<Perimeter, Vec<u32>> = HashMap::new();
-        for (i, c) in calls.iter().enumerate() {
-            by_perimeter
-                .entry(c.perimeter.clone())
-                .or_default()
-                .push(u32::try_from(i).context("more than 4 billion calls")?);
-        }
-        Ok(Catalogue {
-            calls,
-            facts,
-            by_perimeter,
-            extensions,
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.calls.len()
-    }
-
-    /// The indices of the calls whose perimeter contains `territory`, in
-    /// catalogue (deadline) order.
-    fn candidates(&self, territory: &Perimeter) -> Vec<u32> {
-        let mut out: Vec<u32> = territory::ancestors(territory)
-            .iter()
-            .filter_map(|p| self.by_perimeter.get(p))
-            .flatten()
-            .copied()
-            .collect();
-        out.sort_unstable();
-        out
-    }
-
-    fn extensions_of(&self, call_id: i64) -> &[Extension] {
-        self.extensions.get(&call_id).map_or(&[], Vec::as_slice)
-    }
-
-    /// The extensions of a call recorded after its `new` email was built
-    /// (event id above `baseline`) and not yet announced.
-    fn unannounced<'a>(
-        &'a self,
-        call_id: i64,
-        baseline: Option<i64>,
-        history: &'a History,
-    ) -> impl Iterator<Item = &'a Extension> {
-        self.extensions_of(call_id).iter().filter(move |e| {
-            baseline.is_none_or(|b| e.event_id > b) && !history.events.contains(&e.event_id)
-        })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.calls.is_empty()
-    }
-
-    pub fn calls(&self) -> &[CallRecord] {
-        &self.calls
-    }
-
-    pub fn facts(&self) -> &[CallFacts] {
-        &self.facts
-    }
-}
-
-/// What earlier digests carried to one subscriber (`digest_items`), with
-/// merged calls followed to the call that survived.
-#[derive(Debug, Default, Clone)]
-pub struct History {
-    /// Calls sent as new, with the latest extension event their email
-    /// already reflected.
-    pub new: HashMap<i64, Option<i64>>,
-    /// Calls already reminded as closing soon.
-    pub closing: HashSet<i64>,
-    /// Deadline events already announced.
-    pub events: HashSet<i64>,
-}
-
-impl History {
-    pub fn load(conn: &Connection, subscriber_id: i64) -> anyhow::Result<History> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT coalesce(c.merged_into, d.call_id), d.section, d.event_id,
-                    d.baseline_event_id
-             FROM digest_items d JOIN calls c ON c.id = d.call_id
-             WHERE d.subscriber_id = ?1",
-        )?;
-        let mut rows = stmt.query([subscriber_id])?;
-        let mut h = History::default();
-        while let Some(r) = rows.next()? {
-            let call: i64 = r.get(0)?;
-            let section: String = r.get(1)?;
-            match section.as_str() {
-                "new" => {
-                    // Two rows for one call (after a merge): the later baseline.
-                    let baseline: Option<i64> = r.get(3)?;
-                    let entry = h.new.entry(call).or_insert(baseline);
-                    *entry = (*entry).max(baseline);
-                }
-                "closing_soon" => {
-                    h.closing.insert(call);
-                }
-                _ => {
-                    if let Some(e) = r.get::<_, Option<i64>>(2)? {
-                        h.events.insert(e);
-                    }
-                }
-            }
-        }
-        Ok(h)
-    }
-}
-
-/// One `digest_items` row to write when the digest is enqueued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlannedItem {
-    pub call_id: i64,
-    pub section: SectionKind,
-    /// The extension announced (`DeadlineExtended`), or the latest one the
-    /// email already reflects (`New`, stored as `baseline_event_id`).
-    pub event_id: Option<i64>,
-}
-
-/// A non-empty digest for one subscriber, before rendering.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub view: DigestView,
-    pub items: Vec<PlannedItem>,
-}
-
-impl Plan {
-    /// The calls of one section, by id.
-    pub fn call_ids(&self, kind: SectionKind) -> Vec<i64> {
-        self.view
-            .sections
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .flat_map(|(_, calls)| calls.iter().map(|c| c.id))
-            .collect()
-    }
-}
-
 fn section_code(kind: SectionKind) -> &'static str {
     match kind {
         SectionKind::New => "new",
         SectionKind::DeadlineExtended => "deadline_extended",
         SectionKind::ClosingSoon => "closing_soon",
     }
-}
-
-fn call_view(
-    call: &CallRecord,
-    previous_deadline: Option<DateTime<FixedOffset>>,
-    config: &DigestConfig,
-) -> CallView {
-    CallView {
-        id: call.id,
-        title: call.title.clone(),
-        funder: call.funder.clone(),
-        kind: call.kind,
-        deadline: call.deadline,
-        previous_deadline,
-        perimeter: call.perimeter.clone(),
-        summary: call.summary_text.clone(),
-        vigie_url: config.call_url(call.id),
-        funder_url: call.url.clone(),
-    }
-}
-
-/// What `subscriber` gets at `now`, or `None` when every section is empty.
-/// Reads nothing but its arguments.
-pub fn plan(
-    catalogue: &Catalogue,
-    subscriber: &Subscriber,
-    matcher: &Matcher,
-    history: &History,
-    config: &DigestConfig,
-    now: DateTime<Utc>,
-) -> Option<Plan> {
-    let horizon = now + Duration::days(i64::from(config.closing_soon_days));
-    // First pass: indices only (no allocation per fitting call); the
-    // catalogue is in deadline order, soonest first.
-    let (mut new, mut extended, mut closing) = (Vec::new(), Vec::new(), Vec::new());
-    for i in catalogue.candidates(&subscriber.profile.territory) {
-        let i = i as usize;
-        let (call, facts) = (&catalogue.calls[i], &catalogue.facts[i]);
-        if !matcher.fits(facts) {
-            continue;
-        }
-        let Some(baseline) = history.new.get(&call.id) else {
-            new.push(i);
-            continue;
-        };
-        if catalogue
-            .unannounced(call.id, *baseline, history)
-            .next()
-            .is_some()
-        {
-            extended.push(i);
-        } else if call.status == Status::Open
-            && !history.closing.contains(&call.id)
-            && call.deadline.is_some_and(|d| d >= now && d <= horizon)
-        {
-            closing.push(i);
-        }
-    }
-    if new.is_empty() && extended.is_empty() && closing.is_empty() {
-        return None;
-    }
-    // The cap: changes first (few), then reminders, then new calls; what is
-    // left out is not recorded, so it comes in the next digests.
-    if config.max_calls > 0 {
-        let mut room = config.max_calls as usize;
-        for list in [&mut extended, &mut closing, &mut new] {
-            list.truncate(room);
-            room -= list.len();
-        }
-    }
-    let mut items = Vec::with_capacity(new.len() + extended.len() + closing.len());
-    let mut sections = Vec::with_capacity(3);
-    if !new.is_empty() {
-        let views = new
-            .iter()
-            .map(|&i| {
-                let call = &catalogue.calls[i];
-                items.push(PlannedItem {
-                    call_id: call.id,
-                    section: SectionKind::New,
-                    event_id: catalogue.extensions_of(call.id).last().map(|e| e.event_id),
-                });
-                call_view(call, None, config)
-            })
-            .collect();
-        sections.push((SectionKind::New, views));
-    }
-    if !extended.is_empty() {
-        let views = extended
-            .iter()
-            .map(|&i| {
-                let call = &catalogue.calls[i];
-                let baseline = history.new.get(&call.id).copied().flatten();
-                let mut previous = None;
-                for (n, e) in catalogue
-                    .unannounced(call.id, baseline, history)
-                    .enumerate()
-                {
-                    if n == 0 {
-                        previous = e.old;
-                    }
-                    items.push(PlannedItem {
-                        call_id: call.id,
-                        section: SectionKind::DeadlineExtended,
-                        event_id: Some(e.event_id),
-                    });
-                }
-                call_view(call, previous, config)
-            })
-            .collect();
-        sections.push((SectionKind::DeadlineExtended, views));
-    }
-    if !closing.is_empty() {
-        let views = closing
-            .iter()
-            .map(|&i| {
-                let call = &catalogue.calls[i];
-                items.push(PlannedItem {
-                    call_id: call.id,
-                    section: SectionKind::ClosingSoon,
-                    event_id: None,
-                });
-                call_view(call, None, config)
-            })
-            .collect();
-        sections.push((SectionKind::ClosingSoon, views));
-    }
-    Some(Plan {
-        view: DigestView {
-            subscriber_name: subscriber.profile.name.clone(),
-            sections,
-            manage_url: config.manage_url(&subscriber.manage_token),
-            unsubscribe_url: config.unsubscribe_url(&subscriber.manage_token),
-            site_url: config.site().to_string(),
-            generated_at: now,
-            closing_soon_days: config.closing_soon_days,
-        },
-        items,
-    })
 }
 
 /// The `To` mailbox: the collectivity's name, quoted as needed, and address.
@@ -533,17 +214,103 @@ pub struct BuildStats {
     pub bytes: usize,
 }
 
-/// Subscribers handled per batch: histories are read for a batch, then its
-/// digests are matched and rendered on every core, then handed to `each` in
-/// order. Bounds the memory held at once (a batch of rendered emails).
+/// Subscribers handled per batch: a batch's digests are matched and rendered
+/// on every core while the calling thread hands the previous batch to `each`
+/// and reads the histories of the next one. Bounds the memory held at once
+/// (two batches of rendered emails).
 const BATCH: usize = 512;
 
 type Built = anyhow::Result<Option<(Plan, RenderedEmail)>>;
 
+/// Matches and renders one subscriber's digest; `None` when it is empty.
+struct Builder<'a> {
+    catalogue: &'a Catalogue,
+    renderer: &'a Renderer,
+    config: &'a DigestConfig,
+    now: DateTime<Utc>,
+}
+
+impl Builder<'_> {
+    fn build(&self, s: &Subscriber, history: &History, cache: &mut BlockCache) -> Built {
+        let matcher = Matcher::new(s);
+        let Some(plan) = plan(self.catalogue, s, &matcher, history, self.config, self.now) else {
+            return Ok(None);
+        };
+        let email = self
+            .renderer
+            .render_cached(&plan.view, cache)
+            .with_context(|| format!("rendering the digest of subscriber {}", s.id))?;
+        Ok(Some((plan, email)))
+    }
+
+    /// The digests of `batch`, in order, on up to `caches.len()` threads
+    /// (one block cache each, kept across batches).
+    fn build_batch(
+        &self,
+        batch: &[Subscriber],
+        histories: &[History],
+        caches: &mut [BlockCache],
+        deliver_previous: impl FnOnce() -> anyhow::Result<()>,
+    ) -> anyhow::Result<Vec<Built>> {
+        let threads = caches.len();
+        if let Some(cache) = caches.first_mut()
+            && (threads <= 1 || batch.len() < 2 * threads)
+        {
+            deliver_previous()?;
+            return Ok(batch
+                .iter()
+                .zip(histories)
+                .map(|(s, h)| self.build(s, h, cache))
+                .collect());
+        }
+        // Each thread takes the next subscriber not yet taken: on a machine
+        // shared with other work, a thread that gets less CPU builds fewer
+        // digests instead of holding the whole batch up.
+        let taken = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = caches
+                .iter_mut()
+                .map(|cache| {
+                    let taken = &taken;
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        loop {
+                            let i = taken.fetch_add(1, Ordering::Relaxed);
+                            let (Some(s), Some(h)) = (batch.get(i), histories.get(i)) else {
+                                return out;
+                            };
+                            out.push((i, self.build(s, h, cache)));
+                        }
+                    })
+                })
+                .collect();
+            // The calling thread writes the previous batch meanwhile; on an
+            // error the scope still waits for the builders before returning.
+            deliver_previous()?;
+            let mut built: Vec<Option<Built>> = batch.iter().map(|_| None).collect();
+            for handle in handles {
+                let done = handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a digest builder thread panicked"))?;
+                for (i, result) in done {
+                    built[i] = Some(result);
+                }
+            }
+            Ok(built
+                .into_iter()
+                .map(|b| b.unwrap_or_else(|| Err(anyhow::anyhow!("a digest was not built"))))
+                .collect())
+        })
+    }
+}
+
 /// Builds and renders the digest of each of `subscribers` at `now`, calling
 /// `each` for every non-empty one, in order, on the calling thread. The
 /// catalogue is read once; matching and rendering (the costly part) run on
-/// `std::thread::available_parallelism` threads.
+/// `std::thread::available_parallelism` threads, each call block is
+/// rendered once per thread ([`BlockCache`]), and `each` (the outbox writes,
+/// one transaction per digest) runs on the calling thread, as do the reads
+/// of histories, while the next batch is being built.
 pub fn build_digests<F>(
     store: &Store,
     renderer: &Renderer,
@@ -555,45 +322,18 @@ pub fn build_digests<F>(
 where
     F: FnMut(&Subscriber, &Plan, &RenderedEmail) -> anyhow::Result<()>,
 {
-    let catalogue = Catalogue::load(store, now)?;
+    let mut catalogue = Catalogue::load(store, now)?;
+    catalogue.index_keywords(subscribers);
+    let builder = Builder {
+        catalogue: &catalogue,
+        renderer,
+        config,
+        now,
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
+    let mut caches: Vec<BlockCache> = (0..threads).map(|_| BlockCache::new()).collect();
     let mut stats = BuildStats::default();
-    for batch in subscribers.chunks(BATCH) {
-        let histories = batch
-            .iter()
-            .map(|s| History::load(store.conn(), s.id))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let build_one = |(s, history): (&Subscriber, &History)| -> Built {
-            let matcher = Matcher::new(s);
-            let Some(plan) = plan(&catalogue, s, &matcher, history, config, now) else {
-                return Ok(None);
-            };
-            let email = renderer
-                .render(&plan.view)
-                .with_context(|| format!("rendering the digest of subscriber {}", s.id))?;
-            Ok(Some((plan, email)))
-        };
-        let built: Vec<Built> = if threads <= 1 || batch.len() < 2 * threads {
-            batch.iter().zip(&histories).map(build_one).collect()
-        } else {
-            let per = batch.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = batch
-                    .chunks(per)
-                    .zip(histories.chunks(per))
-                    .map(|(subs, hist)| {
-                        let build_one = &build_one;
-                        scope.spawn(move || {
-                            subs.iter().zip(hist).map(build_one).collect::<Vec<Built>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("a digest builder thread panicked"))
-                    .collect()
-            })
-        };
+    let mut deliver = |batch: &[Subscriber], built: Vec<Built>| -> anyhow::Result<()> {
         for (s, result) in batch.iter().zip(built) {
             stats.subscribers += 1;
             let Some((plan, email)) = result? else {
@@ -605,6 +345,38 @@ where
             stats.bytes += email.html.len() + email.text.len();
             each(s, &plan, &email)?;
         }
+        Ok(())
+    };
+    let load = |batch: &[Subscriber]| -> anyhow::Result<Vec<History>> {
+        let ids: Vec<i64> = batch.iter().map(|s| s.id).collect();
+        History::load_many(store.conn(), &ids)
+    };
+    // While batch N is built, the calling thread writes batch N-1 and reads
+    // the histories of batch N+1. A subscriber listed twice in a row could
+    // thus be planned from a history read before their first digest was
+    // written: the outbox key of the day refuses that second digest.
+    let mut batches = subscribers.chunks(BATCH);
+    let mut next = match batches.next() {
+        Some(batch) => Some((batch, load(batch)?)),
+        None => None,
+    };
+    let mut previous: Option<(&[Subscriber], Vec<Built>)> = None;
+    while let Some((batch, histories)) = next.take() {
+        let following = batches.next();
+        let done = previous.take();
+        let built = builder.build_batch(batch, &histories, &mut caches, || {
+            if let Some((b, results)) = done {
+                deliver(b, results)?;
+            }
+            if let Some(f) = following {
+                next = Some((f, load(f)?));
+            }
+            Ok(())
+        })?;
+        previous = Some((batch, built));
+    }
+    if let Some((b, results)) = previous {
+        deliver(b, results)?;
     }
     Ok(stats)
 }

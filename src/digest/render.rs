@@ -21,6 +21,12 @@
 //!   subject is built here, never by a template, and is always one line, so
 //!   a scraped title cannot inject a mail header.
 //!
+//! - **Call blocks** (`call.html.j2`, `call.txt.j2`) depend on the call and
+//!   its section only: [`Renderer::render_cached`] renders each once per run
+//!   and the envelopes (`digest.html.j2`, `digest.txt.j2`) print them
+//!   (`call.html`, `call.text`) around the subscriber's own parts (see
+//!   `render/context.rs`).
+//!
 //! Templates live in `templates/email/` and are embedded in the binary
 //! ([`Renderer::new`]); [`Renderer::with_dir`] lets an operator override any
 //! of them, or add partials, from a directory.
@@ -30,13 +36,13 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
-use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use super::french::{date_long, date_short, deadline_phrase, kind_label, perimeter_label, plural};
+use super::french::{date_short, plural};
 use super::text::{one_line, shorten, wrap};
 use crate::domain::{CallKind, Perimeter};
+pub use context::BlockCache;
 
 /// Longest summary shown for a call, in characters, "…" included.
 pub const SUMMARY_MAX_CHARS: usize = 300;
@@ -64,6 +70,14 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "macros.html.j2",
         include_str!("../../templates/email/macros.html.j2"),
+    ),
+    (
+        context::CALL_HTML_TEMPLATE,
+        include_str!("../../templates/email/call.html.j2"),
+    ),
+    (
+        context::CALL_TEXT_TEMPLATE,
+        include_str!("../../templates/email/call.txt.j2"),
     ),
 ];
 
@@ -106,7 +120,7 @@ impl SectionKind {
 }
 
 /// One call as the digest shows it. Text fields are scraped and untrusted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallView {
     pub id: i64,
     pub title: String,
@@ -210,9 +224,20 @@ impl Renderer {
     /// unsubscribe, site) is not an http(s) URL: an email without a working
     /// unsubscribe link must not leave.
     pub fn render(&self, digest: &DigestView) -> anyhow::Result<RenderedEmail> {
+        self.render_cached(digest, &mut BlockCache::new())
+    }
+
+    /// [`Renderer::render`], taking the call blocks already rendered from
+    /// `cache` and adding the new ones: the same bytes, rendered once per
+    /// call instead of once per digest. Keep one cache for the digests of
+    /// one run (it grows with the distinct calls they carry).
+    pub fn render_cached(
+        &self,
+        digest: &DigestView,
+        cache: &mut BlockCache,
+    ) -> anyhow::Result<RenderedEmail> {
         let subject = subject(digest);
-        let context = EmailContext::build(digest, &subject)?;
-        let value = Value::from(Serde(&context));
+        let value = context::email_context(&self.env, digest, &subject, cache)?;
         let html = self
             .env
             .get_template(HTML_TEMPLATE)?
@@ -398,124 +423,7 @@ pub fn subject(digest: &DigestView) -> String {
     one_line(&subject)
 }
 
-/// What the templates see. Every string is ready to print.
-#[derive(Debug, Serialize)]
-struct EmailContext<'a> {
-    subject: &'a str,
-    subscriber_name: String,
-    /// "3 nouveaux appels correspondent à votre profil." and the like.
-    intro: String,
-    total: usize,
-    sections: Vec<SectionContext>,
-    manage_url: String,
-    unsubscribe_url: String,
-    site_url: String,
-    /// "lundi 15 mars 2027".
-    sent_on: String,
-}
-
-#[derive(Debug, Serialize)]
-struct SectionContext {
-    kind: SectionKind,
-    title: String,
-    count: usize,
-    calls: Vec<CallContext>,
-}
-
-#[derive(Debug, Serialize)]
-struct CallContext {
-    id: i64,
-    title: String,
-    funder: Option<String>,
-    kind_label: &'static str,
-    /// "Date limite" or, for an extension, "Nouvelle date limite".
-    deadline_label: &'static str,
-    /// "avant le lundi 15 mars 2027 à 12 h", or `None`.
-    deadline: Option<String>,
-    previous_deadline: Option<String>,
-    perimeter: String,
-    summary: String,
-    vigie_url: Option<String>,
-    funder_url: Option<String>,
-}
-
-impl<'a> EmailContext<'a> {
-    fn build(digest: &DigestView, subject: &'a str) -> anyhow::Result<EmailContext<'a>> {
-        let sections: Vec<SectionContext> = ordered_sections(digest)
-            .into_iter()
-            .map(|(kind, calls)| SectionContext {
-                kind,
-                title: kind.heading(digest.closing_soon_days),
-                count: calls.len(),
-                calls: calls
-                    .into_iter()
-                    .map(|c| CallContext::build(c, kind))
-                    .collect(),
-            })
-            .collect();
-        let total = sections
-            .iter()
-            .flat_map(|s| &s.calls)
-            .map(|c| c.id)
-            .collect::<HashSet<_>>()
-            .len();
-        let intro = if total == 0 {
-            "Aucun appel ne correspond à votre profil cette fois-ci.".to_string()
-        } else {
-            format!(
-                "{total} {} à votre profil.",
-                plural(total, "appel correspond", "appels correspondent")
-            )
-        };
-        Ok(EmailContext {
-            subject,
-            subscriber_name: one_line(&digest.subscriber_name),
-            intro,
-            total,
-            sections,
-            manage_url: own_url(&digest.manage_url, "preferences link")?,
-            unsubscribe_url: own_url(&digest.unsubscribe_url, "unsubscribe link")?,
-            site_url: own_url(&digest.site_url, "site link")?,
-            sent_on: date_long(&digest.generated_at),
-        })
-    }
-}
-
-impl CallContext {
-    fn build(call: &CallView, kind: SectionKind) -> CallContext {
-        let extended = kind == SectionKind::DeadlineExtended;
-        let funder = call
-            .funder
-            .as_deref()
-            .map(one_line)
-            .filter(|f| !f.is_empty());
-        let title = match one_line(&call.title) {
-            t if t.is_empty() => "Appel sans titre".to_string(),
-            t => t,
-        };
-        CallContext {
-            id: call.id,
-            title,
-            funder,
-            kind_label: kind_label(call.kind),
-            deadline_label: if extended {
-                "Nouvelle date limite"
-            } else {
-                "Date limite"
-            },
-            deadline: call.deadline.as_ref().map(deadline_phrase),
-            previous_deadline: if extended {
-                call.previous_deadline.as_ref().map(deadline_phrase)
-            } else {
-                None
-            },
-            perimeter: perimeter_label(&call.perimeter),
-            summary: shorten(&one_line(&call.summary), SUMMARY_MAX_CHARS),
-            vigie_url: safe_url(&call.vigie_url),
-            funder_url: call.funder_url.as_deref().and_then(safe_url),
-        }
-    }
-}
+mod context;
 
 #[cfg(test)]
 mod tests;

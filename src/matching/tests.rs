@@ -387,3 +387,47 @@ fn scale_35000_subscribers_by_5000_calls() {
     eprintln!("35,000 × 5,000: {total} matches in {elapsed:?}");
     assert!(total > 0);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// The bit sets computed once per run give the rule's own answer, for
+    /// keywords indexed or not, and whatever the other rules say.
+    #[test]
+    fn keyword_hits_agree_with_looking_keywords_up(
+        texts in proptest::collection::vec("(tiers|lieu|lieux|numérique|numeriques|eau|potable|vélo|-| ){0,12}", 1..40),
+        keywords in proptest::collection::vec("(tiers lieu\\*?|numeri\\*|numérique|eau potable|vélo\\*?|\\*| )", 0..4),
+        indexed in proptest::collection::vec("(tiers lieu\\*?|numeri\\*|numérique|eau potable|vélo\\*?)", 0..4),
+        themed in proptest::bool::ANY,
+    ) {
+        let calls: Vec<CallFacts> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| call(|d| {
+                d.text = t.clone();
+                if i % 3 == 0 {
+                    d.themes = vec![];
+                }
+            }))
+            .collect();
+        let s = subscriber(|p| {
+            p.keywords = keywords.clone();
+            if themed {
+                p.themes = vec![Theme::Numerique];
+            }
+        });
+        let m = Matcher::new(&s);
+        let hits = KeywordHits::new(&calls, indexed.iter().map(String::as_str));
+        let over = m.over(&calls, &hits);
+        for (i, c) in calls.iter().enumerate() {
+            proptest::prop_assert_eq!(over.fits(i), m.fits(c), "call {:?}", c.folded_text);
+        }
+        proptest::prop_assert!(!over.fits(calls.len()));
+        // Hits computed from other calls are not used.
+        let other = KeywordHits::new(&calls[..calls.len() - 1], keywords.iter().map(String::as_str));
+        let over = m.over(&calls, &other);
+        for (i, c) in calls.iter().enumerate() {
+            proptest::prop_assert_eq!(over.fits(i), m.fits(c));
+        }
+    }
+}

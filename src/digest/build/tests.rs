@@ -304,3 +304,163 @@ fn the_cap_keeps_the_soonest_deadlines_and_leaves_the_rest_for_later() {
     assert_eq!(send(utc(2035, 2, 21, 8, 0)), Some(vec![3]));
     assert_eq!(send(utc(2035, 2, 22, 8, 0)), None);
 }
+
+#[test]
+fn a_full_digest_still_announces_an_extension_of_a_later_call() {
+    // The cap is reached by new calls before the extended one comes in
+    // deadline order: it must still be found, and go first.
+    let store = store_with_calls(&[("france", "2035-09-30T12:00:00+02:00")]);
+    let s = add(&store, &subscriber(Frequency::Daily, None));
+    let config = DigestConfig {
+        max_calls: 2,
+        ..DigestConfig::default()
+    };
+    let renderer = Renderer::new().unwrap();
+    let send = |now| {
+        let catalogue = Catalogue::load(&store, now).unwrap();
+        let history = History::load(store.conn(), s.id).unwrap();
+        let p = plan(&catalogue, &s, &Matcher::new(&s), &history, &config, now)?;
+        let email = renderer.render(&p.view).unwrap();
+        enqueue_digest(&store, &s, &p, &email, &MailConfig::default(), &config, now)
+            .unwrap()
+            .unwrap();
+        Some(p)
+    };
+    let p = send(utc(2035, 2, 20, 8, 0)).unwrap();
+    assert_eq!(p.call_ids(SectionKind::New), vec![1]);
+    for deadline in [
+        "2035-05-31T12:00:00+02:00",
+        "2035-04-30T12:00:00+02:00",
+        "2035-06-30T12:00:00+02:00",
+    ] {
+        store
+            .conn()
+            .execute(
+                "INSERT INTO calls (title, kind, perimeter, deadline, deadline_ts, deadlines,
+                     recurrence, first_seen, updated, last_seen)
+                 VALUES ('Appel', 'aap', 'france', ?1, ?2, json_array(?1), 'oneoff',
+                     '2035-01-01T00:00:00+00:00', '2035-01-01T00:00:00+00:00',
+                     '2035-01-01T00:00:00+00:00')",
+                rusqlite::params![
+                    deadline,
+                    DateTime::parse_from_rfc3339(deadline).unwrap().timestamp()
+                ],
+            )
+            .unwrap();
+    }
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE calls SET deadlines = json_array('2035-10-31T12:00:00+01:00'),
+                 deadline = '2035-10-31T12:00:00+01:00', deadline_ts = 2077444800
+             WHERE id = 1;
+             INSERT INTO call_events (call_id, kind, old, new, at)
+             VALUES (1, 'deadline_extended', '2035-09-30T12:00:00+02:00',
+                     '2035-10-31T12:00:00+01:00', '2035-02-20T09:00:00+00:00');",
+        )
+        .unwrap();
+    let p = send(utc(2035, 2, 21, 8, 0)).unwrap();
+    assert_eq!(p.call_ids(SectionKind::DeadlineExtended), vec![1]);
+    assert_eq!(
+        p.call_ids(SectionKind::New),
+        vec![3],
+        "the soonest new call"
+    );
+    let p = send(utc(2035, 2, 22, 8, 0)).unwrap();
+    assert_eq!(p.call_ids(SectionKind::New), vec![2, 4]);
+}
+
+#[test]
+fn building_many_digests_at_once_gives_what_each_alone_gives() {
+    // Enough subscribers for several threads and two batches, so that the
+    // block caches and the overlap of building and writing are exercised.
+    let store = store_with_calls(&[
+        ("france", "2035-06-30T12:00:00+02:00"),
+        ("region:11", "2035-05-31T12:00:00+02:00"),
+        ("department:95", "2035-07-31T12:00:00+02:00"),
+        ("commune:95127", "2035-04-30T12:00:00+02:00"),
+        ("department:13", "2035-04-30T12:00:00+02:00"),
+    ]);
+    let territories = [
+        "commune:95127",
+        "department:95",
+        "commune:13055",
+        "epci:249500109",
+    ];
+    let subscribers: Vec<Subscriber> = (0..1100)
+        .map(|i| {
+            let mut s = subscriber(Frequency::Daily, None);
+            s.profile.email = EmailAddress::parse(&format!("mairie{i}@cergy.fr")).unwrap();
+            s.profile.name = format!("Commune n° {i}");
+            s.profile.territory = territories[i % territories.len()].parse().unwrap();
+            if i % 3 == 0 {
+                s.profile.audience = Audience::Epci;
+            }
+            add(&store, &s)
+        })
+        .collect();
+    let now = utc(2035, 2, 20, 8, 0);
+    let renderer = Renderer::new().unwrap();
+    let mut seen = 0;
+    let stats = build_digests(
+        &store,
+        &renderer,
+        &subscribers,
+        &DigestConfig::default(),
+        now,
+        |s, p, email| {
+            let alone = plan_now(&store, s, now).unwrap();
+            assert_eq!(p.items, alone.items, "subscriber {}", s.id);
+            assert_eq!(email, &renderer.render(&alone.view).unwrap());
+            assert_eq!(subscribers[seen].id, s.id, "in order");
+            seen += 1;
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        stats.built,
+        subscribers.len(),
+        "every subscriber gets calls"
+    );
+    assert_eq!(seen, subscribers.len());
+}
+
+#[test]
+fn histories_read_together_are_those_read_one_by_one() {
+    let store = store_with_calls(&[
+        ("france", "2035-03-12T12:00:00+01:00"),
+        ("france", "2035-06-30T12:00:00+02:00"),
+    ]);
+    let a = add(&store, &subscriber(Frequency::Daily, None));
+    let mut b = subscriber(Frequency::Daily, None);
+    b.profile.email = EmailAddress::parse("autre@cergy.fr").unwrap();
+    let b = add(&store, &b);
+    let (renderer, mail, config) = (
+        Renderer::new().unwrap(),
+        MailConfig::default(),
+        DigestConfig::default(),
+    );
+    let send = |s: &Subscriber, now| {
+        let p = plan_now(&store, s, now).unwrap();
+        let email = renderer.render(&p.view).unwrap();
+        enqueue_digest(&store, s, &p, &email, &mail, &config, now)
+            .unwrap()
+            .unwrap();
+    };
+    send(&a, utc(2035, 2, 20, 8, 0));
+    send(&a, utc(2035, 3, 2, 8, 0)); // a reminder for call 1
+    send(&b, utc(2035, 3, 2, 8, 0));
+    let ids = [a.id, b.id, a.id, 999];
+    let together = History::load_many(store.conn(), &ids).unwrap();
+    assert_eq!(together.len(), ids.len());
+    for (id, h) in ids.iter().zip(&together) {
+        let alone = History::load(store.conn(), *id).unwrap();
+        assert_eq!(h.new, alone.new, "subscriber {id}");
+        assert_eq!(h.closing, alone.closing, "subscriber {id}");
+        assert_eq!(h.events, alone.events, "subscriber {id}");
+    }
+    assert_eq!(together[0].closing.len(), 1);
+    assert!(together[1].closing.is_empty() && together[1].new.len() == 2);
+    assert!(together[3].new.is_empty());
+}

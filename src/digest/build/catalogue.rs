@@ -1,0 +1,254 @@
+//! The calls a digest run can carry, read once ([`Catalogue`]), and what
+//! earlier digests carried to one subscriber ([`History`]). Part of
+//! [`super`] (building digests); [`super::plan`] reads both.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::Connection;
+
+use crate::domain::{Perimeter, Status};
+use crate::matching::{CallFacts, CallsMatcher, KeywordHits, Matcher};
+use crate::store::{CallFilter, CallRecord, Store};
+use crate::subscribers::Subscriber;
+use crate::territory;
+
+/// A deadline extension of a call, from `call_events`.
+#[derive(Debug, Clone)]
+pub(super) struct Extension {
+    pub(super) event_id: i64,
+    pub(super) old: Option<DateTime<FixedOffset>>,
+}
+
+/// The calls digests can carry, read once per run: approved, open or
+/// upcoming, with their matching facts and deadline extensions.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub(super) calls: Vec<CallRecord>,
+    pub(super) facts: Vec<CallFacts>,
+    /// Indices into `calls` by perimeter, ascending: a subscriber only
+    /// checks the calls of the perimeters containing their territory
+    /// (~1,600 of 5,000 for a commune) instead of every call.
+    by_perimeter: HashMap<Perimeter, Vec<u32>>,
+    /// Extensions by (surviving) call id, oldest first.
+    extensions: HashMap<i64, Vec<Extension>>,
+    /// Which calls hold the keywords of the subscribers of the run (empty
+    /// until [`Catalogue::index_keywords`]).
+    keyword_hits: KeywordHits,
+}
+
+impl Catalogue {
+    pub fn load(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Catalogue> {
+        let filter = CallFilter {
+            open: true,
+            review: vec!["approved".to_string()],
+            ..CallFilter::default()
+        };
+        let mut calls = store.list_calls(&filter, now)?;
+        calls.retain(|c| c.status != Status::Closed);
+        let facts: Vec<CallFacts> = calls.iter().map(CallFacts::from_record).collect();
+        let ids: HashSet<i64> = calls.iter().map(|c| c.id).collect();
+        let mut extensions: HashMap<i64, Vec<Extension>> = HashMap::new();
+        let mut stmt = store.conn().prepare(
+            "SELECT e.id, coalesce(c.merged_into, e.call_id), e.old
+             FROM call_events e JOIN calls c ON c.id = e.call_id
+             WHERE e.kind = 'deadline_extended' ORDER BY e.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (event_id, call_id, old) = row?;
+            if !ids.contains(&call_id) {
+                continue;
+            }
+            let old = old.and_then(|o| DateTime::parse_from_rfc3339(&o).ok());
+            extensions
+                .entry(call_id)
+                .or_default()
+                .push(Extension { event_id, old });
+        }
+        let mut by_perimeter: HashMap<Perimeter, Vec<u32>> = HashMap::new();
+        for (i, c) in calls.iter().enumerate() {
+            by_perimeter
+                .entry(c.perimeter.clone())
+                .or_default()
+                .push(u32::try_from(i).context("more than 4 billion calls")?);
+        }
+        Ok(Catalogue {
+            calls,
+            facts,
+            by_perimeter,
+            extensions,
+            keyword_hits: KeywordHits::default(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Looks up every distinct keyword of `subscribers` in every call, once,
+    /// so that matching them reads one bit per call (optional: without it,
+    /// keywords are looked up per subscriber, with the same result).
+    pub fn index_keywords(&mut self, subscribers: &[Subscriber]) {
+        self.keyword_hits = KeywordHits::new(
+            &self.facts,
+            subscribers
+                .iter()
+                .flat_map(|s| &s.profile.keywords)
+                .map(String::as_str),
+        );
+    }
+
+    /// `matcher` over these calls, with the keyword hits when indexed.
+    pub(super) fn matcher<'a>(&'a self, matcher: &'a Matcher) -> CallsMatcher<'a> {
+        matcher.over(&self.facts, &self.keyword_hits)
+    }
+
+    /// The indices of the calls whose perimeter contains `territory`, in
+    /// catalogue (deadline) order. A merge of the per-perimeter lists (each
+    /// ascending) that yields as it goes: a caller that has enough calls
+    /// stops early, without sorting the ~1,600 candidates of a commune.
+    pub(super) fn candidates(&self, territory: &Perimeter) -> Candidates<'_> {
+        Candidates {
+            lists: territory::ancestors(territory)
+                .iter()
+                .filter_map(|p| self.by_perimeter.get(p))
+                .map(Vec::as_slice)
+                .filter(|l| !l.is_empty())
+                .collect(),
+        }
+    }
+
+    pub(super) fn extensions_of(&self, call_id: i64) -> &[Extension] {
+        self.extensions.get(&call_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The extensions of a call recorded after its `new` email was built
+    /// (event id above `baseline`) and not yet announced.
+    pub(super) fn unannounced<'a>(
+        &'a self,
+        call_id: i64,
+        baseline: Option<i64>,
+        history: &'a History,
+    ) -> impl Iterator<Item = &'a Extension> {
+        self.extensions_of(call_id).iter().filter(move |e| {
+            baseline.is_none_or(|b| e.event_id > b) && !history.events.contains(&e.event_id)
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    pub fn calls(&self) -> &[CallRecord] {
+        &self.calls
+    }
+
+    pub fn facts(&self) -> &[CallFacts] {
+        &self.facts
+    }
+}
+
+/// Call indices from a few ascending lists, in ascending order (a k-way
+/// merge; k is the number of perimeters above a territory, at most ~8).
+pub(super) struct Candidates<'a> {
+    lists: Vec<&'a [u32]>,
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let (at, _) = self
+            .lists
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, list)| list.first())?;
+        let (first, rest) = self.lists[at].split_first()?;
+        if rest.is_empty() {
+            self.lists.swap_remove(at);
+        } else {
+            self.lists[at] = rest;
+        }
+        Some(*first as usize)
+    }
+}
+
+/// What earlier digests carried to one subscriber (`digest_items`), with
+/// merged calls followed to the call that survived.
+#[derive(Debug, Default, Clone)]
+pub struct History {
+    /// Calls sent as new, with the latest extension event their email
+    /// already reflected.
+    pub new: HashMap<i64, Option<i64>>,
+    /// Calls already reminded as closing soon.
+    pub closing: HashSet<i64>,
+    /// Deadline events already announced.
+    pub events: HashSet<i64>,
+}
+
+impl History {
+    pub fn load(conn: &Connection, subscriber_id: i64) -> anyhow::Result<History> {
+        let mut histories = History::load_many(conn, &[subscriber_id])?;
+        Ok(histories.pop().unwrap_or_default())
+    }
+
+    /// The histories of `subscriber_ids`, in the same order, in one query: a
+    /// digest run reads them by batches of hundreds, and one statement per
+    /// subscriber cost more than the rows it returned.
+    pub fn load_many(conn: &Connection, subscriber_ids: &[i64]) -> anyhow::Result<Vec<History>> {
+        let mut out = vec![History::default(); subscriber_ids.len()];
+        let mut at: HashMap<i64, Vec<usize>> = HashMap::with_capacity(subscriber_ids.len());
+        for (i, id) in subscriber_ids.iter().enumerate() {
+            at.entry(*id).or_default().push(i);
+        }
+        let ids = format!(
+            "[{}]",
+            at.keys().map(i64::to_string).collect::<Vec<_>>().join(",")
+        );
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.subscriber_id, coalesce(c.merged_into, d.call_id), d.section,
+                    d.event_id, d.baseline_event_id
+             FROM digest_items d JOIN calls c ON c.id = d.call_id
+             WHERE d.subscriber_id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let mut rows = stmt.query([ids])?;
+        while let Some(r) = rows.next()? {
+            let subscriber: i64 = r.get(0)?;
+            let call: i64 = r.get(1)?;
+            let section: String = r.get(2)?;
+            let event: Option<i64> = r.get(3)?;
+            let baseline: Option<i64> = r.get(4)?;
+            for &i in at.get(&subscriber).map_or(&[][..], Vec::as_slice) {
+                out[i].add(call, &section, event, baseline);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One `digest_items` row (its call followed to the surviving one).
+    fn add(&mut self, call: i64, section: &str, event: Option<i64>, baseline: Option<i64>) {
+        match section {
+            "new" => {
+                // Two rows for one call (after a merge): the later baseline.
+                let entry = self.new.entry(call).or_insert(baseline);
+                *entry = (*entry).max(baseline);
+            }
+            "closing_soon" => {
+                self.closing.insert(call);
+            }
+            _ => {
+                if let Some(e) = event {
+                    self.events.insert(e);
+                }
+            }
+        }
+    }
+}
