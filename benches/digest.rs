@@ -10,12 +10,11 @@
 //!    work of a `vigie digest run` first day. Targets: < 15 s, peak RSS
 //!    < 512 MiB (VmHWM).
 //! 3. Delivery: `DIGEST_SEND` (default 2,000) of those digests enqueued with
-//!    their `digest_items`, then drained through lettre's pooled SMTP into
-//!    the local aiosmtpd sink (`tests/smtp_sink.py`, a child process).
-//!    Target: ≥ 200 messages/s. The rate grows with `DIGEST_POOL` (default
-//!    16): each send waits up to 40 ms for a delayed ACK (Nagle holds lettre's
-//!    separate end-of-data write, see `src/deliver/mod.rs`), so a connection
-//!    carries at most ~25 messages/s whatever their size.
+//!    their `digest_items`, then drained over SMTP (`deliver::drain_outbox`,
+//!    one connection per slot) into the local aiosmtpd sink
+//!    (`tests/smtp_sink.py`, a child process). Target: ≥ 200 messages/s.
+//!    `DIGEST_POOL` (default 4, the `mail.pool_size` default) sets the
+//!    number of connections.
 //!
 //! 4. With `DIGEST_FULL_RUN=1`: the whole `vigie digest run` before SMTP
 //!    ([`enqueue_due_digests`]: every due subscriber's digest built, rendered
@@ -278,7 +277,7 @@ fn main() -> anyhow::Result<()> {
     let n_subscribers = env("DIGEST_SUBSCRIBERS", 35_000);
     let n_calls = env("DIGEST_CALLS", 5_000);
     let n_send = env("DIGEST_SEND", 2_000);
-    let pool = env("DIGEST_POOL", 16);
+    let pool = env("DIGEST_POOL", 4);
     let mut rng = Rng(0x005e_edd1_6e57);
     let now = Utc.with_ymd_and_hms(2035, 3, 5, 7, 0, 0).unwrap();
     let dir = tempfile::tempdir()?;
