@@ -14,7 +14,9 @@
 //!    one connection per slot) into the local aiosmtpd sink
 //!    (`tests/smtp_sink.py`, a child process). Target: ≥ 200 messages/s.
 //!    `DIGEST_POOL` (default 4, the `mail.pool_size` default) sets the
-//!    number of connections.
+//!    number of connections, `DIGEST_SINK_WORKERS` (default 2) the sink's
+//!    processes: one Python process saturates near 150–200 messages/s, a
+//!    limit of the sink, not of Vigie.
 //!
 //! 4. With `DIGEST_FULL_RUN=1`: the whole `vigie digest run` before SMTP
 //!    ([`enqueue_due_digests`]: every due subscriber's digest built, rendered
@@ -26,7 +28,7 @@
 //! each email; 5 approximates an ordinary day's digest.
 //!
 //! Run: `cargo bench --bench digest` (environment: `DIGEST_SUBSCRIBERS`,
-//! `DIGEST_CALLS`, `DIGEST_SEND`, `DIGEST_POOL`, `DIGEST_MAX_CALLS`,
+//! `DIGEST_CALLS`, `DIGEST_SEND`, `DIGEST_POOL`, `DIGEST_SINK_WORKERS`, `DIGEST_MAX_CALLS`,
 //! `DIGEST_FULL_RUN`).
 
 mod common;
@@ -278,6 +280,7 @@ fn main() -> anyhow::Result<()> {
     let n_calls = env("DIGEST_CALLS", 5_000);
     let n_send = env("DIGEST_SEND", 2_000);
     let pool = env("DIGEST_POOL", 4);
+    let sink_workers = env("DIGEST_SINK_WORKERS", 2);
     let mut rng = Rng(0x005e_edd1_6e57);
     let now = Utc.with_ymd_and_hms(2035, 3, 5, 7, 0, 0).unwrap();
     let dir = tempfile::tempdir()?;
@@ -365,6 +368,7 @@ fn main() -> anyhow::Result<()> {
     let mut child = Command::new("python3")
         .arg(&script)
         .arg(&sink_dir)
+        .args(["--workers", &sink_workers.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
@@ -481,7 +485,7 @@ fn main() -> anyhow::Result<()> {
     println!(
         "{:<46} {:>12.2} s {:>14}",
         format!(
-            "SMTP drain, pool {pool}: sent {} / received {received}",
+            "SMTP drain, pool {pool}, sink x{sink_workers}: sent {} / received {received}",
             report.sent
         ),
         sending.as_secs_f64(),
