@@ -8,9 +8,10 @@
 //! `DEDUP_SOURCES`, `DEDUP_NEW`). Prints the timings, the number of calls
 //! found against the number generated, and the peak RSS of the process.
 
+#[allow(dead_code)]
 mod common;
 
-use common::{env, peak_rss_mib};
+use common::{env, peak_rss_mib, process_cpu, rss_mib};
 
 use std::time::Instant;
 
@@ -161,32 +162,6 @@ fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) ->
     }
 }
 
-/// CPU time (user + system) this process used so far, in seconds: on a
-/// machine shared with other builds, wall time alone overstates the cost.
-/// Reads `/proc/self/stat` (ticks of 1/100 s); NaN off Linux.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces), from field 3.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-    match (ticks(11), ticks(12)) {
-        (Some(user), Some(system)) => (user + system) / 100.0,
-        _ => f64::NAN,
-    }
-}
-
-/// This process's current resident memory (VmRSS), in MiB; NaN off Linux.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn main() -> anyhow::Result<()> {
     let total = env("DEDUP_SIGHTINGS", 100_000);
     let sources = env("DEDUP_SOURCES", 300);
@@ -222,12 +197,12 @@ fn main() -> anyhow::Result<()> {
     }
     let now = Utc::now();
     let started = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = process_cpu();
     for (s, items) in per_source.iter().enumerate() {
         store.ingest(&format!("source-{s}"), items, now)?;
     }
     let full = started.elapsed();
-    let full_cpu = cpu_seconds() - cpu;
+    let full_cpu = process_cpu() - cpu;
     let found = store.count_calls()?;
 
     // New sightings: half new calls, half relays of existing ones.
@@ -241,22 +216,22 @@ fn main() -> anyhow::Result<()> {
         batch.push(item);
     }
     let started = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = process_cpu();
     let out = store.ingest("source-2", &batch, now)?;
     let incremental = started.elapsed();
-    let incremental_cpu = cpu_seconds() - cpu;
+    let incremental_cpu = process_cpu() - cpu;
     drop(store);
 
     // The in-memory candidate index, built from the table by a fresh open.
     let mut store = Store::open(&dir.path().join("bench.db"))?;
     let rss_before = rss_mib();
     let started = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = process_cpu();
     let indexed = store.load_resolution_index()?;
     let index_mib = rss_mib() - rss_before;
     let index_estimate = store.resolution_index_bytes().unwrap_or(0) as f64 / 1048576.0;
     let load = started.elapsed();
-    let load_cpu = cpu_seconds() - cpu;
+    let load_cpu = process_cpu() - cpu;
 
     println!(
         "dedup benchmark: {total} sightings ({originals} distinct calls) from {sources} sources"

@@ -31,9 +31,10 @@
 //! `DIGEST_CALLS`, `DIGEST_SEND`, `DIGEST_POOL`, `DIGEST_SINK_WORKERS`, `DIGEST_MAX_CALLS`,
 //! `DIGEST_FULL_RUN`).
 
+#[allow(dead_code)]
 mod common;
 
-use common::{env, peak_rss_mib};
+use common::{env, peak_rss_mib, process_cpu};
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -111,22 +112,6 @@ const AUDIENCES: &[Audience] = &[
     Audience::Region,
     Audience::Association,
 ];
-
-/// CPU time of this process so far (user + system, all threads), in
-/// seconds: on a shared machine, the part of a wall-clock figure that is
-/// this benchmark's own work. NaN off Linux.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (in parentheses, may hold spaces):
-    // utime and stime are the 12th and 13th, in clock ticks (100 per s).
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-    match (ticks(11), ticks(12)) {
-        (Some(user), Some(system)) => (user + system) / 100.0,
-        _ => f64::NAN,
-    }
-}
 
 struct Rng(u64);
 impl Rng {
@@ -303,7 +288,7 @@ fn main() -> anyhow::Result<()> {
 
     // 1. Matching only.
     let t = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = process_cpu();
     let mut catalogue = Catalogue::load(&store, now)?;
     catalogue.index_keywords(&subscribers);
     let mut fitting = 0usize;
@@ -326,16 +311,16 @@ fn main() -> anyhow::Result<()> {
     }
     drop(catalogue);
     let matching = t.elapsed();
-    let matching_cpu = cpu_seconds() - cpu;
+    let matching_cpu = process_cpu() - cpu;
 
     // 2. Matching + rendering of every digest.
     let t = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = process_cpu();
     let stats = build_digests(&store, &renderer, &subscribers, &config, now, |_, _, _| {
         Ok(())
     })?;
     let rendering = t.elapsed();
-    let rendering_cpu = cpu_seconds() - cpu;
+    let rendering_cpu = process_cpu() - cpu;
     let rss_render = peak_rss_mib();
 
     let sink_dir = dir.path().join("received");
@@ -356,9 +341,9 @@ fn main() -> anyhow::Result<()> {
             .execute("VACUUM INTO ?1", [copy.to_string_lossy()])?;
         let copy = Store::open(&copy)?;
         let t = Instant::now();
-        let cpu = cpu_seconds();
+        let cpu = process_cpu();
         let summary = enqueue_due_digests(&copy, &renderer, &config, &mail(25), now, false)?;
-        Some((summary, t.elapsed(), cpu_seconds() - cpu, peak_rss_mib()))
+        Some((summary, t.elapsed(), process_cpu() - cpu, peak_rss_mib()))
     } else {
         None
     };

@@ -63,15 +63,6 @@ fn thread_cpu() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
-/// CPU seconds (user + system) of this whole process, exited threads included.
-fn process_cpu() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut r) };
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    t(r.ru_utime) + t(r.ru_stime)
-}
-
 /// CPU seconds of this process's live threads whose name starts with `prefix`.
 fn threads_cpu(prefix: &str) -> f64 {
     // SAFETY: sysconf has no preconditions.
@@ -95,17 +86,6 @@ fn threads_cpu(prefix: &str) -> f64 {
         total += fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0);
     }
     total / hz
-}
-
-/// A `kB` line of `/proc/self/status` (`VmRSS:`, `VmHWM:`), in KiB.
-fn vm_kib(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 fn shape() -> farm::Shape {
@@ -141,7 +121,7 @@ fn cpu_one_thread(shape: &farm::Shape, passes: usize) -> Result<bool, String> {
     let addr: SocketAddr = "127.0.0.2:80".parse().map_err(|e| format!("{e}"))?;
     let (mut extract_s, mut normalize_s, mut pages, mut items, mut bytes) = (0.0, 0.0, 0, 0, 0);
     let machine = farm::machine_busy();
-    let (process, wall) = (process_cpu(), Instant::now());
+    let (process, wall) = (common::process_cpu(), Instant::now());
     for _ in 0..passes {
         for h in 0..shape.hosts {
             for s in 0..shape.sources_per_host {
@@ -179,7 +159,7 @@ fn cpu_one_thread(shape: &farm::Shape, passes: usize) -> Result<bool, String> {
             }
         }
     }
-    let others = (farm::machine_busy() - machine) - (process_cpu() - process);
+    let others = (farm::machine_busy() - machine) - (common::process_cpu() - process);
     let expected = passes * shape.total_pages();
     let ms = |s: f64| s * 1e3 / pages.max(1) as f64;
     println!(
@@ -240,9 +220,9 @@ fn pipeline_http(shape: &farm::Shape) -> Result<bool, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let rss_before = vm_kib("VmRSS:");
+    let rss_before = common::rss_mib();
     let machine = farm::machine_busy();
-    let (process, server_cpu) = (process_cpu(), threads_cpu("farm-server"));
+    let (process, server_cpu) = (common::process_cpu(), threads_cpu("farm-server"));
     let wall = Instant::now();
     let results: Vec<(u32, usize, bool)> = runtime.block_on(async {
         futures::stream::iter(sources)
@@ -266,17 +246,17 @@ fn pipeline_http(shape: &farm::Shape) -> Result<bool, String> {
     });
     let wall = wall.elapsed().as_secs_f64();
     let server = threads_cpu("farm-server") - server_cpu;
-    let cpu = process_cpu() - process - server;
+    let cpu = common::process_cpu() - process - server;
     let others = (farm::machine_busy() - machine) - (cpu + server);
     let pages: u32 = results.iter().map(|r| r.0).sum();
     let items: usize = results.iter().map(|r| r.1).sum();
     let failed = results.iter().filter(|r| !r.2).count();
     // The farm is generated (and resident) before the run: what the peak
     // grew by during the run is at most what the pipeline held at once.
-    let growth = (vm_kib("VmHWM:") - rss_before).max(0.0) / 1024.0;
+    let growth = (common::peak_rss_mib() - rss_before).max(0.0);
     println!(
         "pipeline, HTTP: peak RSS grew by at most {growth:.1} MiB during the run (over {:.1} MiB with the farm)",
-        rss_before / 1024.0
+        rss_before
     );
     println!(
         "pipeline, HTTP: {pages} pages, {items} items in {wall:.2} s = {:.0} pages/s; pipeline cpu {cpu:.2} s = {:.3} ms per page ({:.0} % of one core), server cpu {server:.2} s, others cpu {others:.2} s, {failed} sources failed",

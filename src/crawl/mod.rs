@@ -74,19 +74,28 @@ pub struct SourceReport {
 }
 
 impl SourceReport {
-    fn failed(source: String, error: String) -> SourceReport {
+    /// A report with nothing counted yet.
+    fn empty(source: String) -> SourceReport {
         SourceReport {
             source,
-            outcome: Outcome::Failed(error),
+            outcome: Outcome::Ok,
             pages: 0,
             items: 0,
             new: 0,
             updated: 0,
             unchanged: 0,
             merged: 0,
-            errors: 1,
+            errors: 0,
             warnings: Vec::new(),
             duration: Duration::ZERO,
+        }
+    }
+
+    fn failed(source: String, error: String) -> SourceReport {
+        SourceReport {
+            outcome: Outcome::Failed(error),
+            errors: 1,
+            ..SourceReport::empty(source)
         }
     }
 }
@@ -152,19 +161,7 @@ impl Crawler {
         let started = Instant::now();
         let started_at = Utc::now();
         let id = source.id.to_string();
-        let mut report = SourceReport {
-            source: id.clone(),
-            outcome: Outcome::Ok,
-            pages: 0,
-            items: 0,
-            new: 0,
-            updated: 0,
-            unchanged: 0,
-            merged: 0,
-            errors: 0,
-            warnings: Vec::new(),
-            duration: Duration::ZERO,
-        };
+        let mut report = SourceReport::empty(id.clone());
 
         let (sid, name, kind, url, priority) = (
             id.clone(),
