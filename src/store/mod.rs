@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rusqlite::Connection;
+use rusqlite::config::DbConfig;
 
 pub use calls::{CallFilter, CallRecord, ChangeRecord};
 pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
@@ -64,6 +65,10 @@ impl Store {
         // Ingest and merge use a few dozen distinct statements; the default
         // cache of 16 made them re-prepare on every item.
         conn.set_prepared_statement_cache_capacity(128);
+        // Plans must not depend on bound values: otherwise SQLite re-prepares
+        // a cached statement whenever a parameter it looked at changes
+        // (measured: the sightings-of-a-call query of every ingested item).
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrations::migrate(&mut conn)?;
         Ok(Store { conn, index: None })
     }
