@@ -32,7 +32,8 @@ struct RuleEntry {
 /// Compiled theme rules.
 #[derive(Debug, Clone)]
 pub struct ThemeRules {
-    rules: Vec<(Theme, Regex)>,
+    /// The theme of each pattern of `set`, by index.
+    themes: Vec<Theme>,
     /// All rules at once: one pass over the text finds every theme.
     set: regex::RegexSet,
 }
@@ -41,7 +42,8 @@ impl ThemeRules {
     /// Parses rules from TOML text; `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<ThemeRules> {
         let file: RulesFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
-        let mut rules = Vec::with_capacity(file.rule.len());
+        let mut themes = Vec::with_capacity(file.rule.len());
+        let mut patterns = Vec::with_capacity(file.rule.len());
         for (index, entry) in file.rule.into_iter().enumerate() {
             anyhow::ensure!(
                 !entry.keywords.is_empty(),
@@ -60,18 +62,23 @@ impl ThemeRules {
                     }
                 })
                 .collect();
-            let re =
-                Regex::new(&format!(r"\b(?:{})\b", alternatives.join("|"))).with_context(|| {
-                    format!(
-                        "{origin}: rule #{} has a keyword that cannot be compiled",
-                        index + 1
-                    )
-                })?;
-            rules.push((entry.theme, re));
+            // ASCII word boundaries and classes: the text is folded to ASCII
+            // first (see `fold`), and Unicode ones made the compiled set
+            // several MiB, a tenth of a crawl's memory.
+            let pattern = format!(r"(?-u)\b(?:{})\b", alternatives.join("|"));
+            // Compiled alone first, only to name the rule in the error.
+            Regex::new(&pattern).with_context(|| {
+                format!(
+                    "{origin}: rule #{} has a keyword that cannot be compiled",
+                    index + 1
+                )
+            })?;
+            themes.push(entry.theme);
+            patterns.push(pattern);
         }
-        let set = regex::RegexSet::new(rules.iter().map(|(_, re)| re.as_str()))
+        let set = regex::RegexSet::new(&patterns)
             .with_context(|| format!("{origin}: theme rules cannot be combined"))?;
-        Ok(ThemeRules { rules, set })
+        Ok(ThemeRules { themes, set })
     }
 
     /// The rules embedded in the binary.
@@ -102,7 +109,7 @@ impl ThemeRules {
             .set
             .matches(folded)
             .into_iter()
-            .map(|i| self.rules[i].0)
+            .map(|i| self.themes[i])
             .collect();
         found.sort();
         found.dedup();
