@@ -61,14 +61,13 @@
 //! English month names, and relative dates ("sous 30 jours").
 
 use std::ops::Range;
-use std::sync::LazyLock;
 
 use chrono::{
     DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta,
     TimeZone,
 };
 use chrono_tz::{Europe::Paris, Tz};
-use regex::{Captures, Regex};
+use regex::Captures;
 
 /// A calendar date with an optional time of day, as written on the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -229,151 +228,6 @@ fn deadline(text: &str, reference: NaiveDate, labelled: bool) -> DeadlineFound {
     }
     DeadlineFound::Dates(unique)
 }
-
-/// The input folded to lowercase ASCII, with the original byte range of the
-/// character every folded byte came from.
-struct Folded {
-    text: String,
-    starts: Vec<usize>,
-    ends: Vec<usize>,
-}
-
-impl Folded {
-    fn new(original: &str) -> Self {
-        let mut folded = Folded {
-            text: String::with_capacity(original.len()),
-            starts: Vec::with_capacity(original.len()),
-            ends: Vec::with_capacity(original.len()),
-        };
-        let mut buf = [0u8; 4];
-        for (at, c) in original.char_indices() {
-            let end = at + c.len_utf8();
-            let piece: &str = match c {
-                '\n' => "\n",
-                c if c.is_whitespace() || c.is_control() => " ",
-                c if c.is_ascii() => c.to_ascii_lowercase().encode_utf8(&mut buf),
-                '°' | 'º' => "o",
-                '\u{2010}'..='\u{2015}' | '\u{2212}' => "-",
-                c => match deunicode::deunicode_char(c) {
-                    // Digits made from symbols ("½" → "1/2") would forge dates.
-                    Some(s) if s.len() <= 4 && !s.bytes().any(|b| b.is_ascii_digit()) => s,
-                    _ => " ",
-                },
-            };
-            for b in piece.bytes() {
-                folded.text.push(char::from(b.to_ascii_lowercase()));
-                folded.starts.push(at);
-                folded.ends.push(end);
-            }
-        }
-        folded
-    }
-
-    /// The original byte range behind a non-empty folded range.
-    fn original_span(&self, r: Range<usize>) -> Range<usize> {
-        match (
-            self.starts.get(r.start),
-            r.end.checked_sub(1).and_then(|e| self.ends.get(e)),
-        ) {
-            (Some(&s), Some(&e)) if s <= e => s..e,
-            _ => 0..0,
-        }
-    }
-}
-
-const MONTHS: &str = "janvier|janv|jan|fevrier|fevr|fev|mars|avril|avr|mai|juin|juillet|juil|aout|septembre|sept|sep|octobre|oct|novembre|nov|decembre|dec";
-const ORDINAL: &str = r"(?:\s*(?:er|ere|re|o))?";
-const TIME: &str = r"(?:(?P<h>\d{1,2})\s*(?:heures?|h)(?:\s*(?P<m>\d{2}))?\b|(?P<h2>\d{1,2}):(?P<m2>\d{2})\b|(?P<noon>midi)\b|(?P<midnight>minuit)\b)";
-
-fn re(pattern: &str) -> Regex {
-    // The text they run on is folded to lowercase ASCII, so Unicode classes
-    // and word boundaries buy nothing there and cost memory (several MiB
-    // of compiled automata) and speed (a Unicode `\b` keeps the fast DFA
-    // out): the patterns are written with `\b \w \W \d` and compiled with
-    // their ASCII forms.
-    let ascii = pattern
-        .replace(r"\b", r"(?-u:\b)")
-        .replace(r"\w", "[a-z0-9_]")
-        .replace(r"\W", "[^a-z0-9_]")
-        .replace(r"\d", "[0-9]");
-    // The patterns are constants of this module; a typo fails every test.
-    Regex::new(&ascii).unwrap_or_else(|e| panic!("invalid built-in regex: {e}"))
-}
-
-/// One date expression: ISO, compact ISO, numeric day-first, or textual.
-static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    re(&format!(
-        r"\b(?:(?P<iy>\d{{4}})[-/](?P<im>\d{{1,2}})[-/](?P<id>\d{{1,2}})(?:[t ](?P<ih>\d{{1,2}}):(?P<imi>\d{{2}})(?::\d{{2}}(?:[.,]\d+)?)?(?P<iz>z|[+-]\d{{2}}(?::?\d{{2}})?)?)?\b|(?P<cy>\d{{4}})(?P<cm>\d{{2}})(?P<cd>\d{{2}})\b|(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(?:(?P<nd>\d{{1,2}})(?:[/.-](?P<nm>\d{{1,2}})[/.-](?P<ny>\d{{4}})|/(?P<nm2>\d{{1,2}})/(?P<ny2>\d{{2}}))\b|(?P<td>\d{{1,2}}){ORDINAL}\s*(?P<tm>{MONTHS})\b\.?(?:\s+(?P<ty>\d{{4}})\b)?))"
-    ))
-});
-
-/// A time right after a date: "à 12h", ", 17h30", "(midi)", " 12:00".
-static TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    re(&format!(
-        r"^\s*(?:[,(-]\s*)?(?:(?:a|avant|jusqu'?\s*a|des|vers)\s+)?{TIME}"
-    ))
-});
-
-/// A time right before a date: "avant 17h le", "jusqu'à midi, le".
-static TIME_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| re(&format!(r"\b{TIME}\s*,?\s*(?:le\s+|du\s+)?$")));
-
-/// "du 1er au" before "15 mars 2021": a bare opening day sharing month and year.
-static BARE_DAY: LazyLock<Regex> = LazyLock::new(|| {
-    re(&format!(
-        r"\b(?:du|entre(?:\s+le)?)\s+(?P<bare>(?P<d>\d{{1,2}}){ORDINAL})(?:\s+(?:au|et)\s+|\s*-+\s*)(?:le\s+)?$"
-    ))
-});
-
-static ENTRE: LazyLock<Regex> = LazyLock::new(|| re(r"\bentre\s+(?:le\s+)?$"));
-static RANGE_GAP: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^\s*(?:-+|au|a|jusqu'?\s*au?)\s*(?:le\s+)?$"));
-static ENTRE_GAP: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*et\s+(?:le\s+)?$"));
-static LIST_GAP: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^(?:\s|[,;/&]|\bet\b|\bou\b|\bpuis\b|\ble\b)*$"));
-static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| re(r"[.!?]\s+|\n\s*\n"));
-
-/// Words that give a date its role. Group names: `px` publication, `ev`
-/// event, `sx` superseding deadline, `tp` temporal preposition (deadline
-/// unless it follows an event cue), `sd` deadline, `op` opening, `wd` weak
-/// deadline (only counts when nothing stronger is in the window).
-static CUE: LazyLock<Regex> = LazyLock::new(|| {
-    re(concat!(
-        r"\b(?:",
-        r"(?P<px>publie\w*|publication|date de mise en ligne|mis\w* a jour|maj|mis\w* en ligne|en ligne depuis|modifie\w* le|date de modification|derniere modification|actualise\w* le|cree\w* le|date de creation|paru\w*|parution)",
-        r"|(?P<ev>webinaires?|webinars?|reunions?|jury|jurys|comites?|commissions?|selection|laureats?|resultats?|annonces?|notifications?|auditions?|ateliers?|seances?|conferences?|journees?|evenements?|travaux|realisations?|achevement|livraison|signature|versements?|rapports?|bilan|execution|instruction|information|presentation|rencontres?|forum|salon|demarrage|mise en oeuvre|achev\w*|depenses?)",
-        r"|(?P<sx>report\w*|prolong\w*|repouss\w*|decale\w*|nouvelle date limite)",
-        r"|(?P<tp>jusqu\W{0,2}\s*a(?:u|ux)?|avant|au plus tard)|(?P<sd>dates?\s+limites?|prochaine (?:session|releve|date|echeance)|limites?|clotur\w*|clos|close|date de fin|fin de (?:l'|la |le )?(?:appel|ami|aap|depot|candidature|campagne|session)\w*|fin des (?:candidatures|depots|inscriptions)|echeances?|deadline|fermeture|fixee?s? (?:au|a)|vagues?|releves?|dernier delai|delai de (?:depot|reponse|candidature)|se termine|prend fin|termine\w*|expire\w*|retour des|remise des|reception des|envoi des)",
-        r"|(?P<op>ouverture|ouvert\w* le|a partir du|a partir de|a compter du|a compter de|des le|depuis|lancement|lance\w* le|debut|date d'ouverture|commence\w*)",
-        r"|(?P<wd>depots?|deposer|depose\w*|candidat\w*|dossiers?|inscriptions?|reponses?|remise|envoi|soumission|soumettre|transmission)",
-        r")\b"
-    ))
-});
-
-/// A cue right after a date: "30 juin 2021 (date limite)", "31 mars 2021 est
-/// la date limite", or a calendar line "31 mars 2021 : clôture des dossiers".
-static CUE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    re(concat!(
-        r"^\s*(?:(?P<colon>:)|\(|(?:est|sera|constitue|marque)\s+(?:la|le)\s+)\s*(?:",
-        r"(?P<sd>dates? limites?|limite|clotur\w*|deadline|fin de (?:l'appel|depot|candidature)\w*|fin des (?:candidatures|depots|inscriptions)|depot des (?:dossiers|candidatures)|remise des|reception des)",
-        r"|(?P<px>date de publication|publie\w*|publication|mis\w* en ligne|mis\w* a jour)",
-        r"|(?P<op>ouverture|lancement|debut)",
-        r"|(?P<ev>jury|comites?|selection|webinaires?|reunions?|resultats?|laureats?|annonces?|auditions?|notifications?)",
-        r")\b"
-    ))
-});
-
-/// Wording of a permanent or rolling call.
-static ONGOING: LazyLock<Regex> = LazyLock::new(|| {
-    re(concat!(
-        r"\b(?:au fil de l'?\s*eau|sans (?:date|delai) (?:limite|de (?:cloture|fin|depot))|sans limite de (?:date|temps)",
-        r"|pas de (?:date|delai) (?:limite|de (?:cloture|fin))|aucune date (?:limite|de cloture)",
-        r"|date limite\s*:?\s*(?:aucune|neant)|en continu|en permanence|de (?:maniere|facon) permanente|a titre permanent",
-        r"|(?:aap|ami|appels?|dispositif|guichet|programme|procedure|candidatures?)\b[^.\n]{0,40}?\bpermanent\w*",
-        r"|(?:candidat\w*|depos\w*|dossiers?|demandes?)\b[^.\n]{0,40}?\b(?:a tout moment|tout au long de l'annee|toute l'annee)",
-        r")\b|^\s*permanent\w*\s*$"
-    ))
-});
 
 /// Widest look-back for a cue, in folded bytes.
 const CUE_WINDOW: usize = 160;
@@ -604,116 +458,13 @@ fn time_from(caps: &Captures) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(h, m, 0)
 }
 
-/// The role the words in `text[from..to]` give a date, per the module rules.
-fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, bool) {
-    let mut window = &text[from..to];
-    if let Some(cut) = SENTENCE_END.find_iter(window).last() {
-        window = &window[cut.end()..];
-    }
-    let mut strong = None;
-    let mut weak = None;
-    for caps in CUE.captures_iter(window) {
-        if caps.name("px").is_some() {
-            strong = Some((DateRole::Publication, false));
-        } else if caps.name("ev").is_some() {
-            strong = Some((DateRole::Event, false));
-        } else if caps.name("sx").is_some() {
-            strong = Some((DateRole::Deadline, true));
-        } else if caps.name("tp").is_some() {
-            // "avant le", "jusqu'au" say when, not what: after an event cue
-            // ("travaux achevés avant le") they keep the event.
-            if strong.is_none_or(|(role, _)| role != DateRole::Event) {
-                strong = Some((DateRole::Deadline, false));
-            }
-        } else if caps.name("sd").is_some() {
-            strong = Some((DateRole::Deadline, false));
-        } else if caps.name("op").is_some() {
-            strong = Some((DateRole::Opening, false));
-        } else if caps.name("wd").is_some() {
-            weak = Some((DateRole::Deadline, false));
-        }
-    }
-    match strong.or(weak) {
-        Some((role, supersedes)) => (Some(role), supersedes),
-        None => (None, false),
-    }
-}
+mod folded;
+mod patterns;
+mod roles;
 
-/// The text between two hits when it is short enough to join them.
-fn gap<'t>(text: &'t str, before: &Hit, after: &Hit) -> Option<&'t str> {
-    (after.start >= before.end && after.start - before.end <= JOIN_WINDOW)
-        .then(|| &text[before.end..after.start])
-}
-
-fn joined(text: &str, before: &Hit, after: &Hit) -> bool {
-    gap(text, before, after)
-        .is_some_and(|g| RANGE_GAP.is_match(g) || LIST_GAP.is_match(g) || ENTRE_GAP.is_match(g))
-}
-
-/// Fill missing years, right to left so that chains share the last year.
-fn resolve_years(text: &str, hits: &mut [Hit], reference: NaiveDate) {
-    for i in (0..hits.len()).rev() {
-        if hits[i].year.is_some() {
-            continue;
-        }
-        let (month, day) = (hits[i].month, hits[i].day);
-        let borrowed = hits.get(i + 1).and_then(|next| {
-            let year = next.year?;
-            joined(text, &hits[i], next).then(|| {
-                if (month, day) > (next.month, next.day) {
-                    year - 1
-                } else {
-                    year
-                }
-            })
-        });
-        hits[i].year = borrowed.or_else(|| infer_year(month, day, reference));
-    }
-}
-
-/// The first `day`/`month` on or after `reference - 60 days`.
-fn infer_year(month: u32, day: u32, reference: NaiveDate) -> Option<i32> {
-    let floor = reference
-        .checked_sub_signed(TimeDelta::days(60))
-        .unwrap_or(reference);
-    (floor.year()..=floor.year().saturating_add(8))
-        .filter_map(|y| NaiveDate::from_ymd_opt(y, month, day))
-        .find(|d| *d >= floor)
-        .map(|d| d.year())
-}
-
-/// Final roles: own cue, then ranges ("du X au Y") and lists ("X et Y").
-fn assign_roles(text: &str, hits: &mut [Hit]) {
-    for i in 0..hits.len() {
-        let own = hits[i].cue;
-        let mut role = own.unwrap_or(DateRole::Unknown);
-        if i > 0
-            && let Some(g) = gap(text, &hits[i - 1], &hits[i])
-        {
-            let prev = hits[i - 1].role;
-            let range = RANGE_GAP.is_match(g) || (hits[i - 1].after_entre && ENTRE_GAP.is_match(g));
-            if range {
-                match prev {
-                    DateRole::Publication | DateRole::Event => {
-                        if own.is_none() {
-                            role = prev;
-                        }
-                    }
-                    _ => {
-                        hits[i - 1].role = DateRole::Opening;
-                        if own.is_none_or(|r| r == DateRole::Deadline) {
-                            role = DateRole::Deadline;
-                        }
-                    }
-                }
-            } else if own.is_none() && LIST_GAP.is_match(g) {
-                role = prev;
-                hits[i].supersedes = hits[i - 1].supersedes;
-            }
-        }
-        hits[i].role = role;
-    }
-}
+use folded::Folded;
+use patterns::*;
+use roles::{assign_roles, own_cue, resolve_years};
 
 #[cfg(test)]
 mod tests;

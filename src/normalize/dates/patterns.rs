@@ -1,0 +1,100 @@
+//! The regular expressions of the date finder. They run on folded text
+//! (lowercase ASCII, see `folded`).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+pub(super) const MONTHS: &str = "janvier|janv|jan|fevrier|fevr|fev|mars|avril|avr|mai|juin|juillet|juil|aout|septembre|sept|sep|octobre|oct|novembre|nov|decembre|dec";
+pub(super) const ORDINAL: &str = r"(?:\s*(?:er|ere|re|o))?";
+pub(super) const TIME: &str = r"(?:(?P<h>\d{1,2})\s*(?:heures?|h)(?:\s*(?P<m>\d{2}))?\b|(?P<h2>\d{1,2}):(?P<m2>\d{2})\b|(?P<noon>midi)\b|(?P<midnight>minuit)\b)";
+
+fn re(pattern: &str) -> Regex {
+    // The text they run on is folded to lowercase ASCII, so Unicode classes
+    // and word boundaries buy nothing there and cost memory (several MiB
+    // of compiled automata) and speed (a Unicode `\b` keeps the fast DFA
+    // out): the patterns are written with `\b \w \W \d` and compiled with
+    // their ASCII forms.
+    let ascii = pattern
+        .replace(r"\b", r"(?-u:\b)")
+        .replace(r"\w", "[a-z0-9_]")
+        .replace(r"\W", "[^a-z0-9_]")
+        .replace(r"\d", "[0-9]");
+    // The patterns are constants of this module; a typo fails every test.
+    Regex::new(&ascii).unwrap_or_else(|e| panic!("invalid built-in regex: {e}"))
+}
+
+/// One date expression: ISO, compact ISO, numeric day-first, or textual.
+pub(super) static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(?:(?P<iy>\d{{4}})[-/](?P<im>\d{{1,2}})[-/](?P<id>\d{{1,2}})(?:[t ](?P<ih>\d{{1,2}}):(?P<imi>\d{{2}})(?::\d{{2}}(?:[.,]\d+)?)?(?P<iz>z|[+-]\d{{2}}(?::?\d{{2}})?)?)?\b|(?P<cy>\d{{4}})(?P<cm>\d{{2}})(?P<cd>\d{{2}})\b|(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(?:(?P<nd>\d{{1,2}})(?:[/.-](?P<nm>\d{{1,2}})[/.-](?P<ny>\d{{4}})|/(?P<nm2>\d{{1,2}})/(?P<ny2>\d{{2}}))\b|(?P<td>\d{{1,2}}){ORDINAL}\s*(?P<tm>{MONTHS})\b\.?(?:\s+(?P<ty>\d{{4}})\b)?))"
+    ))
+});
+
+/// A time right after a date: "à 12h", ", 17h30", "(midi)", " 12:00".
+pub(super) static TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"^\s*(?:[,(-]\s*)?(?:(?:a|avant|jusqu'?\s*a|des|vers)\s+)?{TIME}"
+    ))
+});
+
+/// A time right before a date: "avant 17h le", "jusqu'à midi, le".
+pub(super) static TIME_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!(r"\b{TIME}\s*,?\s*(?:le\s+|du\s+)?$")));
+
+/// "du 1er au" before "15 mars 2021": a bare opening day sharing month and year.
+pub(super) static BARE_DAY: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(?:du|entre(?:\s+le)?)\s+(?P<bare>(?P<d>\d{{1,2}}){ORDINAL})(?:\s+(?:au|et)\s+|\s*-+\s*)(?:le\s+)?$"
+    ))
+});
+
+pub(super) static ENTRE: LazyLock<Regex> = LazyLock::new(|| re(r"\bentre\s+(?:le\s+)?$"));
+pub(super) static RANGE_GAP: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^\s*(?:-+|au|a|jusqu'?\s*au?)\s*(?:le\s+)?$"));
+pub(super) static ENTRE_GAP: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*et\s+(?:le\s+)?$"));
+pub(super) static LIST_GAP: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:\s|[,;/&]|\bet\b|\bou\b|\bpuis\b|\ble\b)*$"));
+pub(super) static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| re(r"[.!?]\s+|\n\s*\n"));
+
+/// Words that give a date its role. Group names: `px` publication, `ev`
+/// event, `sx` superseding deadline, `tp` temporal preposition (deadline
+/// unless it follows an event cue), `sd` deadline, `op` opening, `wd` weak
+/// deadline (only counts when nothing stronger is in the window).
+pub(super) static CUE: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"\b(?:",
+        r"(?P<px>publie\w*|publication|date de mise en ligne|mis\w* a jour|maj|mis\w* en ligne|en ligne depuis|modifie\w* le|date de modification|derniere modification|actualise\w* le|cree\w* le|date de creation|paru\w*|parution)",
+        r"|(?P<ev>webinaires?|webinars?|reunions?|jury|jurys|comites?|commissions?|selection|laureats?|resultats?|annonces?|notifications?|auditions?|ateliers?|seances?|conferences?|journees?|evenements?|travaux|realisations?|achevement|livraison|signature|versements?|rapports?|bilan|execution|instruction|information|presentation|rencontres?|forum|salon|demarrage|mise en oeuvre|achev\w*|depenses?)",
+        r"|(?P<sx>report\w*|prolong\w*|repouss\w*|decale\w*|nouvelle date limite)",
+        r"|(?P<tp>jusqu\W{0,2}\s*a(?:u|ux)?|avant|au plus tard)|(?P<sd>dates?\s+limites?|prochaine (?:session|releve|date|echeance)|limites?|clotur\w*|clos|close|date de fin|fin de (?:l'|la |le )?(?:appel|ami|aap|depot|candidature|campagne|session)\w*|fin des (?:candidatures|depots|inscriptions)|echeances?|deadline|fermeture|fixee?s? (?:au|a)|vagues?|releves?|dernier delai|delai de (?:depot|reponse|candidature)|se termine|prend fin|termine\w*|expire\w*|retour des|remise des|reception des|envoi des)",
+        r"|(?P<op>ouverture|ouvert\w* le|a partir du|a partir de|a compter du|a compter de|des le|depuis|lancement|lance\w* le|debut|date d'ouverture|commence\w*)",
+        r"|(?P<wd>depots?|deposer|depose\w*|candidat\w*|dossiers?|inscriptions?|reponses?|remise|envoi|soumission|soumettre|transmission)",
+        r")\b"
+    ))
+});
+
+/// A cue right after a date: "30 juin 2021 (date limite)", "31 mars 2021 est
+/// la date limite", or a calendar line "31 mars 2021 : clôture des dossiers".
+pub(super) static CUE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"^\s*(?:(?P<colon>:)|\(|(?:est|sera|constitue|marque)\s+(?:la|le)\s+)\s*(?:",
+        r"(?P<sd>dates? limites?|limite|clotur\w*|deadline|fin de (?:l'appel|depot|candidature)\w*|fin des (?:candidatures|depots|inscriptions)|depot des (?:dossiers|candidatures)|remise des|reception des)",
+        r"|(?P<px>date de publication|publie\w*|publication|mis\w* en ligne|mis\w* a jour)",
+        r"|(?P<op>ouverture|lancement|debut)",
+        r"|(?P<ev>jury|comites?|selection|webinaires?|reunions?|resultats?|laureats?|annonces?|auditions?|notifications?)",
+        r")\b"
+    ))
+});
+
+/// Wording of a permanent or rolling call.
+pub(super) static ONGOING: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"\b(?:au fil de l'?\s*eau|sans (?:date|delai) (?:limite|de (?:cloture|fin|depot))|sans limite de (?:date|temps)",
+        r"|pas de (?:date|delai) (?:limite|de (?:cloture|fin))|aucune date (?:limite|de cloture)",
+        r"|date limite\s*:?\s*(?:aucune|neant)|en continu|en permanence|de (?:maniere|facon) permanente|a titre permanent",
+        r"|(?:aap|ami|appels?|dispositif|guichet|programme|procedure|candidatures?)\b[^.\n]{0,40}?\bpermanent\w*",
+        r"|(?:candidat\w*|depos\w*|dossiers?|demandes?)\b[^.\n]{0,40}?\b(?:a tout moment|tout au long de l'annee|toute l'annee)",
+        r")\b|^\s*permanent\w*\s*$"
+    ))
+});

@@ -1,0 +1,118 @@
+//! Which role each date plays (deadline, publication, opening, event),
+//! from the cue words around it, and the years left out of a date.
+
+use chrono::{Datelike, NaiveDate, TimeDelta};
+
+use super::patterns::*;
+use super::{DateRole, Hit, JOIN_WINDOW};
+
+/// The role the words in `text[from..to]` give a date, per the module rules.
+pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, bool) {
+    let mut window = &text[from..to];
+    if let Some(cut) = SENTENCE_END.find_iter(window).last() {
+        window = &window[cut.end()..];
+    }
+    let mut strong = None;
+    let mut weak = None;
+    for caps in CUE.captures_iter(window) {
+        if caps.name("px").is_some() {
+            strong = Some((DateRole::Publication, false));
+        } else if caps.name("ev").is_some() {
+            strong = Some((DateRole::Event, false));
+        } else if caps.name("sx").is_some() {
+            strong = Some((DateRole::Deadline, true));
+        } else if caps.name("tp").is_some() {
+            // "avant le", "jusqu'au" say when, not what: after an event cue
+            // ("travaux achevés avant le") they keep the event.
+            if strong.is_none_or(|(role, _)| role != DateRole::Event) {
+                strong = Some((DateRole::Deadline, false));
+            }
+        } else if caps.name("sd").is_some() {
+            strong = Some((DateRole::Deadline, false));
+        } else if caps.name("op").is_some() {
+            strong = Some((DateRole::Opening, false));
+        } else if caps.name("wd").is_some() {
+            weak = Some((DateRole::Deadline, false));
+        }
+    }
+    match strong.or(weak) {
+        Some((role, supersedes)) => (Some(role), supersedes),
+        None => (None, false),
+    }
+}
+
+/// The text between two hits when it is short enough to join them.
+pub(super) fn gap<'t>(text: &'t str, before: &Hit, after: &Hit) -> Option<&'t str> {
+    (after.start >= before.end && after.start - before.end <= JOIN_WINDOW)
+        .then(|| &text[before.end..after.start])
+}
+
+pub(super) fn joined(text: &str, before: &Hit, after: &Hit) -> bool {
+    gap(text, before, after)
+        .is_some_and(|g| RANGE_GAP.is_match(g) || LIST_GAP.is_match(g) || ENTRE_GAP.is_match(g))
+}
+
+/// Fill missing years, right to left so that chains share the last year.
+pub(super) fn resolve_years(text: &str, hits: &mut [Hit], reference: NaiveDate) {
+    for i in (0..hits.len()).rev() {
+        if hits[i].year.is_some() {
+            continue;
+        }
+        let (month, day) = (hits[i].month, hits[i].day);
+        let borrowed = hits.get(i + 1).and_then(|next| {
+            let year = next.year?;
+            joined(text, &hits[i], next).then(|| {
+                if (month, day) > (next.month, next.day) {
+                    year - 1
+                } else {
+                    year
+                }
+            })
+        });
+        hits[i].year = borrowed.or_else(|| infer_year(month, day, reference));
+    }
+}
+
+/// The first `day`/`month` on or after `reference - 60 days`.
+pub(super) fn infer_year(month: u32, day: u32, reference: NaiveDate) -> Option<i32> {
+    let floor = reference
+        .checked_sub_signed(TimeDelta::days(60))
+        .unwrap_or(reference);
+    (floor.year()..=floor.year().saturating_add(8))
+        .filter_map(|y| NaiveDate::from_ymd_opt(y, month, day))
+        .find(|d| *d >= floor)
+        .map(|d| d.year())
+}
+
+/// Final roles: own cue, then ranges ("du X au Y") and lists ("X et Y").
+pub(super) fn assign_roles(text: &str, hits: &mut [Hit]) {
+    for i in 0..hits.len() {
+        let own = hits[i].cue;
+        let mut role = own.unwrap_or(DateRole::Unknown);
+        if i > 0
+            && let Some(g) = gap(text, &hits[i - 1], &hits[i])
+        {
+            let prev = hits[i - 1].role;
+            let range = RANGE_GAP.is_match(g) || (hits[i - 1].after_entre && ENTRE_GAP.is_match(g));
+            if range {
+                match prev {
+                    DateRole::Publication | DateRole::Event => {
+                        if own.is_none() {
+                            role = prev;
+                        }
+                    }
+                    _ => {
+                        hits[i - 1].role = DateRole::Opening;
+                        if own.is_none_or(|r| r == DateRole::Deadline) {
+                            role = DateRole::Deadline;
+                        }
+                    }
+                }
+            } else if own.is_none() && LIST_GAP.is_match(g) {
+                role = prev;
+                hits[i].supersedes = hits[i - 1].supersedes;
+            }
+        }
+        hits[i].role = role;
+    }
+}
