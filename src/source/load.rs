@@ -292,4 +292,4 @@ fn expand_env(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Stri
 
 #[cfg(test)]
 #[path = "load_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -374,3 +374,7 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
         ),
     }
 }
+
+#[cfg(test)]
+#[path = "load_kind_tests.rs"]
+mod tests;

@@ -5,7 +5,7 @@ use super::*;
 use crate::domain::{Audience, CallKind, Theme};
 use crate::source::{KindSpec, PageRule};
 
-const HTML: &str = r#"id = "siaf-archives"
+pub(crate) const HTML: &str = r#"id = "siaf-archives"
 name = "SIAF — Archivage numérique"
 funder = "Service interministériel des Archives de France"
 kind = "html"
@@ -35,7 +35,7 @@ next_page = "a[rel=next] @href"
 deadline = ".date-limite"
 "#;
 
-const JSON: &str = r#"id = "aides-territoires"
+pub(crate) const JSON: &str = r#"id = "aides-territoires"
 name = "Aides-territoires"
 kind = "json"
 url = "https://aides-territoires.beta.gouv.fr/api/aids/"
@@ -66,7 +66,7 @@ fn load(text: &str) -> Result<SourceDef, SourceError> {
 
 /// Asserts the error names the file, the line and the field, and mentions `what`.
 #[track_caller]
-fn assert_err(text: &str, line: usize, field: &str, what: &str) -> String {
+pub(crate) fn assert_err(text: &str, line: usize, field: &str, what: &str) -> String {
     let err = load(text).expect_err("should fail");
     let msg = err.to_string();
     let first = msg.lines().next().unwrap();
@@ -83,7 +83,7 @@ fn assert_err(text: &str, line: usize, field: &str, what: &str) -> String {
     msg
 }
 
-fn line_of(text: &str, needle: &str) -> usize {
+pub(crate) fn line_of(text: &str, needle: &str) -> usize {
     text.lines().position(|l| l.contains(needle)).expect(needle) + 1
 }
 
@@ -260,74 +260,6 @@ fn kind_and_tables_must_agree() {
 }
 
 #[test]
-fn bad_css_selectors_are_reported_at_their_field() {
-    let text = HTML.replace("\".fr-card__title a\"", "\".fr-card__title[\"");
-    assert_err(
-        &text,
-        line_of(&text, "title = "),
-        "html.title",
-        "invalid CSS selector `.fr-card__title[`",
-    );
-    let text = HTML.replace("\"article.fr-card\"", "\"article..x\"");
-    assert_err(
-        &text,
-        line_of(&text, "item = "),
-        "html.item",
-        "invalid CSS selector",
-    );
-    let text = HTML.replace("\".date-limite\"", "\"##\"");
-    assert_err(
-        &text,
-        line_of(&text, "\"##\""),
-        "html.detail.deadline",
-        "invalid CSS selector `##`",
-    );
-}
-
-#[test]
-fn bad_field_selector_syntax_is_reported() {
-    let text = HTML.replace("\".fr-card__title a @href\"", "\".fr-card__title a@href\"");
-    assert_err(
-        &text,
-        line_of(&text, "link = "),
-        "html.link",
-        "put a space before `@`",
-    );
-    let text = HTML.replace("\".fr-card__title a @href\"", "\"a @\"");
-    assert_err(
-        &text,
-        line_of(&text, "link = "),
-        "html.link",
-        "expected an attribute name after `@`",
-    );
-    let text = HTML.replace("\"a[rel=next] @href\"", "\"@href\"");
-    assert_err(
-        &text,
-        line_of(&text, "next_page"),
-        "html.next_page",
-        "needs a CSS selector",
-    );
-}
-
-#[test]
-fn json_paths_must_not_be_empty() {
-    let text = JSON.replace("title = \"name\"", "title = \"\"");
-    assert_err(
-        &text,
-        line_of(&text, "title = "),
-        "json.fields.title",
-        "empty path",
-    );
-    let text = JSON.replace("\"data.results\"", "\"data..results\"");
-    assert_err(
-        &text,
-        line_of(&text, "items = "),
-        "json.items",
-        "empty segment",
-    );
-}
-
-#[test]
 fn unknown_codes_list_the_expected_values() {
     let text = HTML.replace("[\"commune\", \"epci\"]", "[\"commune\", \"communes\"]");
     assert_err(
@@ -390,66 +322,6 @@ fn map_labels_that_fold_together_must_agree() {
     assert!(
         err.contains("maps.audiences") && err.contains("the same as"),
         "{err}"
-    );
-}
-
-#[test]
-fn pagination_needs_a_rule() {
-    let text = JSON.replace("page_param = \"page\"\n", "");
-    assert_err(
-        &text,
-        line_of(&text, "[json.pagination]"),
-        "json.pagination",
-        "neither `next` nor `page_param`/`offset_param`",
-    );
-    let text = JSON.replace(
-        "page_param = \"page\"",
-        "page_param = \"page\"\nnext = \"links.next\"",
-    );
-    assert_err(
-        &text,
-        line_of(&text, "[json.pagination]"),
-        "json.pagination",
-        "more than one",
-    );
-    let text = JSON.replace(
-        "page_param = \"page\"\npage_size = 50",
-        "offset_param = \"offset\"",
-    );
-    assert_err(
-        &text,
-        line_of(&text, "offset_param"),
-        "json.pagination.offset_param",
-        "needs page_size",
-    );
-}
-
-#[test]
-fn max_pages_must_be_between_1_and_100() {
-    let text = JSON.replace("page_size = 50", "page_size = 50\nmax_pages = 0");
-    assert_err(
-        &text,
-        line_of(&text, "max_pages"),
-        "json.pagination.max_pages",
-        "max_pages is 0",
-    );
-    let text = HTML.replace("next_page = ", "max_pages = 101\nnext_page = ");
-    assert_err(
-        &text,
-        line_of(&text, "max_pages"),
-        "html.max_pages",
-        "expected a number from 1 to 100",
-    );
-}
-
-#[test]
-fn a_body_needs_post() {
-    let text = JSON.replace("method = \"POST\"\n", "");
-    assert_err(
-        &text,
-        line_of(&text, "body = "),
-        "json.body",
-        "only sent with method = \"POST\"",
     );
 }
 
