@@ -9,18 +9,23 @@ use super::*;
 use crate::domain::{Audience, CallKind, Perimeter, Recurrence, Theme};
 use crate::normalize::item::{ItemKey, NormalizedItem};
 
-fn paris(y: i32, m: u32, d: u32, h: u32) -> DateTime<FixedOffset> {
+pub(super) fn paris(y: i32, m: u32, d: u32, h: u32) -> DateTime<FixedOffset> {
     FixedOffset::east_opt(3600)
         .unwrap()
         .with_ymd_and_hms(y, m, d, h, 0, 0)
         .unwrap()
 }
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2034, 1, 10, 8, 0, 0).unwrap()
 }
 
-fn item(url: &str, title: &str, deadline: Option<DateTime<FixedOffset>>) -> NormalizedItem {
+/// A minimal item of a national call for projects (shared with `index_tests`).
+pub(super) fn item(
+    url: &str,
+    title: &str,
+    deadline: Option<DateTime<FixedOffset>>,
+) -> NormalizedItem {
     NormalizedItem {
         key: ItemKey::Url(url.to_string()),
         title: title.to_string(),

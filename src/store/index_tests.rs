@@ -2,40 +2,13 @@
 //! another process writes is seen, a rolled-back batch leaves no trace, and
 //! calls created in a batch are searchable once it commits.
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
-
+use super::dedup_tests::{self, now};
 use super::*;
-use crate::domain::{CallKind, Perimeter, Recurrence};
 use crate::normalize::item::{ItemKey, NormalizedItem};
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2034, 1, 10, 8, 0, 0).unwrap()
-}
-
-fn deadline() -> DateTime<FixedOffset> {
-    FixedOffset::east_opt(3600)
-        .unwrap()
-        .with_ymd_and_hms(2034, 3, 31, 12, 0, 0)
-        .unwrap()
-}
-
+/// The items of these tests all share one deadline.
 fn item(url: &str, title: &str) -> NormalizedItem {
-    NormalizedItem {
-        key: ItemKey::Url(url.to_string()),
-        title: title.to_string(),
-        url: Some(url.to_string()),
-        summary_html: String::new(),
-        summary_text: String::new(),
-        funder: None,
-        kind: CallKind::Aap,
-        audiences: vec![],
-        perimeter: Perimeter::France,
-        themes: vec![],
-        opens_on: None,
-        deadlines: vec![deadline()],
-        recurrence: Recurrence::Oneoff,
-        published: None,
-    }
+    dedup_tests::item(url, title, Some(dedup_tests::paris(2034, 3, 31, 12)))
 }
 
 fn open(path: &std::path::Path) -> Store {
