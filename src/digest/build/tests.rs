@@ -128,16 +128,34 @@ fn add(store: &Store, s: &Subscriber) -> Subscriber {
 }
 
 fn plan_now(store: &Store, s: &Subscriber, now: DateTime<Utc>) -> Option<Plan> {
+    plan_with(store, s, &DigestConfig::default(), now)
+}
+
+fn plan_with(
+    store: &Store,
+    s: &Subscriber,
+    config: &DigestConfig,
+    now: DateTime<Utc>,
+) -> Option<Plan> {
     let catalogue = Catalogue::load(store, now).unwrap();
     let history = History::load(store.conn(), s.id).unwrap();
-    plan(
-        &catalogue,
-        s,
-        &Matcher::new(s),
-        &history,
-        &DigestConfig::default(),
-        now,
-    )
+    plan(&catalogue, s, &Matcher::new(s), &history, config, now)
+}
+
+/// Plans, renders and records `s`'s digest as a run would; `None` when
+/// there is nothing to send.
+fn send_now(
+    store: &Store,
+    s: &Subscriber,
+    config: &DigestConfig,
+    now: DateTime<Utc>,
+) -> Option<Plan> {
+    let p = plan_with(store, s, config, now)?;
+    let email = Renderer::new().unwrap().render(&p.view).unwrap();
+    enqueue_digest(store, s, &p, &email, &MailConfig::default(), config, now)
+        .unwrap()
+        .unwrap();
+    Some(p)
 }
 
 fn outbox_rows(store: &Store) -> i64 {
@@ -289,17 +307,7 @@ fn the_cap_keeps_the_soonest_deadlines_and_leaves_the_rest_for_later() {
         max_calls: 2,
         ..DigestConfig::default()
     };
-    let renderer = Renderer::new().unwrap();
-    let send = |now| {
-        let catalogue = Catalogue::load(&store, now).unwrap();
-        let history = History::load(store.conn(), s.id).unwrap();
-        let p = plan(&catalogue, &s, &Matcher::new(&s), &history, &config, now)?;
-        let email = renderer.render(&p.view).unwrap();
-        enqueue_digest(&store, &s, &p, &email, &MailConfig::default(), &config, now)
-            .unwrap()
-            .unwrap();
-        Some(p.call_ids(SectionKind::New))
-    };
+    let send = |now| send_now(&store, &s, &config, now).map(|p| p.call_ids(SectionKind::New));
     assert_eq!(send(utc(2035, 2, 20, 8, 0)), Some(vec![2, 1]));
     assert_eq!(send(utc(2035, 2, 21, 8, 0)), Some(vec![3]));
     assert_eq!(send(utc(2035, 2, 22, 8, 0)), None);
@@ -315,17 +323,7 @@ fn a_full_digest_still_announces_an_extension_of_a_later_call() {
         max_calls: 2,
         ..DigestConfig::default()
     };
-    let renderer = Renderer::new().unwrap();
-    let send = |now| {
-        let catalogue = Catalogue::load(&store, now).unwrap();
-        let history = History::load(store.conn(), s.id).unwrap();
-        let p = plan(&catalogue, &s, &Matcher::new(&s), &history, &config, now)?;
-        let email = renderer.render(&p.view).unwrap();
-        enqueue_digest(&store, &s, &p, &email, &MailConfig::default(), &config, now)
-            .unwrap()
-            .unwrap();
-        Some(p)
-    };
+    let send = |now| send_now(&store, &s, &config, now);
     let p = send(utc(2035, 2, 20, 8, 0)).unwrap();
     assert_eq!(p.call_ids(SectionKind::New), vec![1]);
     for deadline in [
