@@ -5,7 +5,7 @@
 //! time a fresh `Store` takes to build its in-memory candidate index.
 //!
 //! Run: `cargo bench --bench dedup` (environment: `DEDUP_SIGHTINGS`,
-//! `DEDUP_SOURCES`, `DEDUP_NEW`). Prints the timings, the number of calls
+//! `DEDUP_SOURCES`, `DEDUP_NEW`, `DEDUP_BATCHES`). Prints the timings, the number of calls
 //! found against the number generated, and the peak RSS of the process.
 
 #[allow(dead_code)]
@@ -166,11 +166,12 @@ fn main() -> anyhow::Result<()> {
     let total = env("DEDUP_SIGHTINGS", 100_000);
     let sources = env("DEDUP_SOURCES", 300);
     let new = env("DEDUP_NEW", 1_000);
+    let batches = env("DEDUP_BATCHES", 5).max(1);
     let mut rng = Rng(42);
 
     // 80 % originals, 20 % relays of an original by another source.
     let originals = total * 4 / 5;
-    let calls: Vec<Call> = (0..originals + new)
+    let calls: Vec<Call> = (0..originals + new * batches)
         .map(|i| unique_call(i, &mut rng))
         .collect();
     let mut per_source: Vec<Vec<NormalizedItem>> = vec![Vec::new(); sources];
@@ -205,21 +206,43 @@ fn main() -> anyhow::Result<()> {
     let full_cpu = process_cpu() - cpu;
     let found = store.count_calls()?;
 
-    // New sightings: half new calls, half relays of existing ones.
-    let mut batch = Vec::new();
-    for n in 0..new {
-        let item = if n % 2 == 0 {
-            sighting(&calls[originals + n], 0, total + n, false, &mut rng)
-        } else {
-            sighting(&calls[rng.below(originals)], 1, total + n, true, &mut rng)
-        };
-        batch.push(item);
+    // Batches of new sightings, each resolved against everything stored
+    // before it: half new calls, half relays of existing ones. The first
+    // batch is the figure of record; the others show its spread.
+    let mut times = Vec::new();
+    let mut first = None;
+    for b in 0..batches {
+        let calls_offset = originals + b * new;
+        let mut batch = Vec::new();
+        for n in 0..new {
+            let item = if n % 2 == 0 {
+                sighting(
+                    &calls[calls_offset + n],
+                    0,
+                    total + b * new + n,
+                    false,
+                    &mut rng,
+                )
+            } else {
+                sighting(
+                    &calls[rng.below(originals)],
+                    1,
+                    total + b * new + n,
+                    true,
+                    &mut rng,
+                )
+            };
+            batch.push(item);
+        }
+        let started = Instant::now();
+        let cpu = process_cpu();
+        let out = store.ingest("source-2", &batch, now)?;
+        let elapsed = started.elapsed();
+        let used = process_cpu() - cpu;
+        times.push(elapsed.as_secs_f64() * 1000.0);
+        first.get_or_insert((elapsed, used, out));
     }
-    let started = Instant::now();
-    let cpu = process_cpu();
-    let out = store.ingest("source-2", &batch, now)?;
-    let incremental = started.elapsed();
-    let incremental_cpu = process_cpu() - cpu;
+    let (incremental, incremental_cpu, out) = first.expect("at least one batch");
     drop(store);
 
     // The in-memory candidate index, built from the table by a fresh open.
@@ -254,6 +277,13 @@ fn main() -> anyhow::Result<()> {
          estimated {index_estimate:.1} MiB)",
         load.as_secs_f64() * 1000.0,
         load_cpu * 1000.0
+    );
+    times.sort_by(f64::total_cmp);
+    println!(
+        "  {batches} batches of {new} new: median {:.1} ms, min {:.1} ms, max {:.1} ms",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1]
     );
     println!("  peak RSS:               {:>8.1} MiB", peak_rss_mib());
     Ok(())

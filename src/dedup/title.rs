@@ -4,6 +4,10 @@
 
 use std::collections::BTreeSet;
 
+mod words;
+
+use words::{is_boilerplate, is_function_word, is_generic_word, names_a_year, opens_a_suffix};
+
 /// A normalized title.
 ///
 /// `tokens` are the content words (folded to lowercase ASCII, light plural
@@ -33,179 +37,46 @@ impl TitleKey {
     }
 }
 
-/// French (and a few English) function words.
-const FUNCTION: &[&str] = &[
-    // function words
-    "a", "au", "aux", "avec", "ce", "ces", "cet", "cette", "chez", "d", "dans", "de", "des", "du",
-    "en", "entre", "et", "l", "la", "le", "les", "leur", "leurs", "ou", "par", "pour", "qu", "que",
-    "qui", "sa", "sans", "se", "ses", "son", "sur", "un", "une", "vers", "y", "the", "of", "and",
-    "for", "to", "in", "s", "n", "no", "numero", "dont", "est", "sont",
-];
-
-/// Call boilerplate: words every source adds or drops at will.
-const BOILERPLATE: &[&str] = &[
-    "appel",
-    "appels",
-    "projet",
-    "projets",
-    "aap",
-    "ami",
-    "aapr",
-    "manifestation",
-    "manifestations",
-    "interet",
-    "interets",
-    "candidature",
-    "candidatures",
-    "edition",
-    "editions",
-    "lancement",
-    "lance",
-    "relance",
-    "nouvel",
-    "nouveau",
-    "nouvelle",
-    "ouverture",
-    "ouvert",
-    "ouverte",
-    "offre",
-    "dispositif",
-    "cloture",
-    "date",
-    "limite",
-    "jusqu",
-    "depot",
-    "deposer",
-    "candidater",
-    "inscription",
-    "inscriptions",
-    "session",
-    "sessions",
-    "vague",
-    "vagues",
-    "lot",
-    "lots",
-    "volet",
-    "volets",
-    "tranche",
-    "tranches",
-    "releve",
-    "phase",
-    "tour",
-    "saison",
-    "axe",
-    "mesure",
-    "round",
-    "promotion",
-    "promo",
-    "national",
-    "nationale",
-    "nationaux",
-];
-
-/// Domain words so common across calls that sharing them says little; they
-/// count for half in similarity and come last for blocking.
-const GENERIC: &[&str] = &[
-    "numerique",
-    "territoire",
-    "collectivite",
-    "fond",
-    "fonds",
-    "france",
-    "programme",
-    "soutien",
-    "aide",
-    "aides",
-    "developpement",
-    "transition",
-    "service",
-    "public",
-    "publique",
-    "local",
-    "locale",
-    "locaux",
-    "innovation",
-    "transformation",
-    "action",
-    "region",
-    "regional",
-    "regionale",
-    "departement",
-    "commune",
-    "ecologique",
-    "financement",
-    "plan",
-    "investissement",
-    "accompagnement",
-    "2030",
-    "ministere",
-    "etat",
-    "banque",
-];
-
-/// Words that, before a year, make the year part of a programme's name
-/// ("France 2030", "Horizon 2020") rather than an edition year.
-const YEAR_NAMERS: &[&str] = &[
-    "france",
-    "horizon",
-    "agenda",
-    "strategie",
-    "objectif",
-    "vision",
-    "ambition",
-    "cap",
-    "plan",
-    "europe",
-];
-
-/// Words that open a trailing site or publisher suffix ("… - Ministère de la
-/// Culture", "… | Portail de l'État").
-const SUFFIX_OPENERS: &[&str] = &[
-    "ministere",
-    "ministre",
-    "prefecture",
-    "portail",
-    "site",
-    "gouvernement",
-    "gouv",
-    "secretariat",
-    "aides",
-    "aides-territoires",
-    "legifrance",
-    "service-public",
-];
-
 fn is_stop(w: &str) -> bool {
-    FUNCTION.contains(&w) || BOILERPLATE.contains(&w)
+    is_function_word(w) || is_boilerplate(w)
 }
 
 pub(crate) fn is_generic(token: &str) -> bool {
-    GENERIC.contains(&token)
+    is_generic_word(token)
 }
 
 /// Lowercase ASCII with every non-alphanumeric run turned into one space.
 /// `°`/`º` become spaces first so "n°2" reads "n 2".
 pub fn fold(text: &str) -> String {
-    let pre: String = text
-        .chars()
-        .map(|c| match c {
-            '°' | 'º' | '’' | '\'' | '«' | '»' => ' ',
-            c => c,
-        })
-        .collect();
-    let ascii = deunicode::deunicode(&pre).to_ascii_lowercase();
-    let mut out = String::with_capacity(ascii.len());
+    let mut out = String::with_capacity(text.len());
+    // Whether the last character written is a space (or nothing is written).
     let mut space = true;
-    for c in ascii.chars() {
+    let mut put = |c: u8| {
         if c.is_ascii_alphanumeric() {
-            out.push(c);
+            out.push(char::from(c.to_ascii_lowercase()));
             space = false;
         } else if !space {
             out.push(' ');
             space = true;
         }
+    };
+    for c in text.chars() {
+        // DEL goes through `deunicode`, which drops it.
+        if c < '\u{7f}' {
+            put(c as u8);
+        } else if matches!(c, '°' | 'º' | '’' | '«' | '»') {
+            put(b' ');
+        } else {
+            // Transliterated one character at a time: what `deunicode`
+            // does to a whole string, but for trailing spaces, which the
+            // folding collapses anyway. No transliteration: a separator.
+            match deunicode::deunicode_char(c) {
+                Some(ascii) => ascii.bytes().for_each(&mut put),
+                None => put(b' '),
+            }
+        }
     }
-    while out.ends_with(' ') {
+    if out.ends_with(' ') {
         out.pop();
     }
     out
@@ -220,7 +91,7 @@ fn strip_publisher_suffix(title: &str) -> &str {
         if let Some(i) = title.rfind(sep) {
             let tail = fold(&title[i + sep.len()..]);
             let first = tail.split(' ').next().unwrap_or("");
-            if SUFFIX_OPENERS.contains(&first) && i > 0 && i < cut {
+            if opens_a_suffix(first) && i > 0 && i < cut {
                 cut = i;
             }
         }
@@ -359,7 +230,7 @@ pub fn title_key(title: &str) -> TitleKey {
         let w = words[i];
         // Edition years, unless part of a programme name ("France 2030").
         if let Some(y) = parse_year(w) {
-            let named = i > 0 && YEAR_NAMERS.contains(&words[i - 1]);
+            let named = i > 0 && names_a_year(words[i - 1]);
             if !named {
                 years.insert(y);
                 consumed[i] = true;
@@ -421,7 +292,7 @@ pub fn title_key(title: &str) -> TitleKey {
     }
     let spelled = words
         .iter()
-        .filter(|w| !FUNCTION.contains(w))
+        .filter(|w| !is_function_word(w))
         .map(|w| stem(w))
         .collect();
     TitleKey {

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_outbox.sql"),
     include_str!("migrations/005_digests.sql"),
     include_str!("migrations/006_resolution_index.sql"),
+    include_str!("migrations/007_merged_into_index.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

@@ -52,3 +52,49 @@ fn blocking_prefers_specific_tokens() {
     let b = blocking_tokens("AAP Archivage numérique en territoires 2020");
     assert_eq!(b, ["archivage", "territoire", "numerique"]);
 }
+
+/// The folding as first written (three passes over whole strings), the
+/// reference that the one-pass `fold` must reproduce exactly.
+fn fold_reference(text: &str) -> String {
+    let pre: String = text
+        .chars()
+        .map(|c| match c {
+            '°' | 'º' | '’' | '\'' | '«' | '»' => ' ',
+            c => c,
+        })
+        .collect();
+    let ascii = deunicode::deunicode(&pre).to_ascii_lowercase();
+    let mut out = String::new();
+    let mut space = true;
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    while out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+#[test]
+fn fold_transliterates_and_collapses() {
+    assert_eq!(
+        fold("  Appel à projets « Numérique » n°2 — ŒUVRES d’art  "),
+        "appel a projets numerique n 2 oeuvres d art"
+    );
+    assert_eq!(fold("Ελλάδα 北京 ✓"), fold_reference("Ελλάδα 北京 ✓"));
+    assert_eq!(fold(""), "");
+}
+
+proptest::proptest! {
+    #[test]
+    fn fold_matches_the_reference(text in "\\PC{0,60}", extra in "[ «»°º’'a-zA-Zéèàçœ0-9\u{7f}\u{2028}-]{0,30}") {
+        let text = format!("{text}{extra}");
+        proptest::prop_assert_eq!(fold(&text), fold_reference(&text));
+    }
+}

@@ -23,33 +23,36 @@ fn top_shared_matches_a_full_count() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) as u32
     };
-    for _ in 0..2000 {
-        let k = 1 + (next() % 4) as usize;
-        let lists: Vec<Vec<u32>> = (0..k)
-            .map(|_| {
-                let mut l: Vec<u32> = (0..next() % 40).map(|_| next() % 60).collect();
-                l.sort_unstable();
-                l.dedup();
-                l
-            })
-            .collect();
-        let refs: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
-        let needed = 1 + (next() % 2) as usize;
-        let limit = 1 + (next() % 10) as usize;
-        let mut counts = std::collections::BTreeMap::new();
-        for l in &lists {
-            for &s in l {
-                *counts.entry(s).or_insert(0usize) += 1;
+    // Short dense lists, then long sparse ones (long skipped runs).
+    for (cases, len, range) in [(2000, 40, 60), (300, 600, 5000), (40, 4000, 30000)] {
+        for _ in 0..cases {
+            let k = 1 + (next() % 4) as usize;
+            let lists: Vec<Vec<u32>> = (0..k)
+                .map(|_| {
+                    let mut l: Vec<u32> = (0..next() % len).map(|_| next() % range).collect();
+                    l.sort_unstable();
+                    l.dedup();
+                    l
+                })
+                .collect();
+            let refs: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
+            let needed = 1 + (next() % 2) as usize;
+            let limit = 1 + (next() % 10) as usize;
+            let mut counts = std::collections::BTreeMap::new();
+            for l in &lists {
+                for &s in l {
+                    *counts.entry(s).or_insert(0usize) += 1;
+                }
             }
+            let mut all: Vec<(usize, u32)> = counts
+                .into_iter()
+                .filter(|(_, c)| *c >= needed)
+                .map(|(s, c)| (c, s))
+                .collect();
+            all.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+            all.truncate(limit);
+            let expected: Vec<u32> = all.into_iter().map(|(_, s)| s).collect();
+            assert_eq!(top_shared(&refs, needed, limit), expected);
         }
-        let mut all: Vec<(usize, u32)> = counts
-            .into_iter()
-            .filter(|(_, c)| *c >= needed)
-            .map(|(s, c)| (c, s))
-            .collect();
-        all.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-        all.truncate(limit);
-        let expected: Vec<u32> = all.into_iter().map(|(_, s)| s).collect();
-        assert_eq!(top_shared(&refs, needed, limit), expected);
     }
 }
