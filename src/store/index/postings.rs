@@ -114,7 +114,7 @@ pub(super) fn top_shared(lists: &[&[u32]], needed: usize, limit: usize) -> Vec<u
                     }
                 }
                 if readers.len() > 1 {
-                    found.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+                    found.sort_unstable_by_key(|&(slot, _)| std::cmp::Reverse(slot));
                 }
             }
             // Back to all zeros: the whole span when it is dense enough,
