@@ -8,6 +8,7 @@
 //! transaction, so a crash never leaves half a crawl behind.
 
 mod calls;
+mod checkpoint;
 mod curate;
 mod index;
 mod ingest;
@@ -34,6 +35,9 @@ pub struct Store {
     /// Resolution's candidate index, built on first use (see `index`);
     /// `None` until then, and again whenever it may be stale.
     index: Option<index::BlockingIndex>,
+    /// Declared after `conn`, so dropped after it: the connection holds
+    /// the checkpointer's channel, whose closing ends the thread.
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Store {
@@ -46,7 +50,11 @@ impl Store {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("opening the database {}", path.display()))?;
-        Self::setup(conn).with_context(|| format!("preparing the database {}", path.display()))
+        let mut store = Self::setup(conn)
+            .with_context(|| format!("preparing the database {}", path.display()))?;
+        store._checkpointer = checkpoint::Checkpointer::attach(&mut store.conn, path)
+            .with_context(|| format!("starting the checkpointer of {}", path.display()))?;
+        Ok(store)
     }
 
     /// An in-memory catalogue, for tests and benchmarks.
@@ -70,7 +78,11 @@ impl Store {
         // (measured: the sightings-of-a-call query of every ingested item).
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrations::migrate(&mut conn)?;
-        Ok(Store { conn, index: None })
+        Ok(Store {
+            conn,
+            index: None,
+            _checkpointer: None,
+        })
     }
 
     /// Builds resolution's in-memory candidate index now rather than at the
@@ -91,6 +103,15 @@ impl Store {
     /// bytes, once built.
     pub fn resolution_index_bytes(&self) -> Option<usize> {
         self.index.as_ref().map(index::BlockingIndex::approx_bytes)
+    }
+
+    /// Copies every committed page into the database file and empties the
+    /// WAL, waiting for readers if needed (a `TRUNCATE` checkpoint): after
+    /// a bulk load, so that what follows starts from a settled file.
+    pub fn checkpoint(&self) -> anyhow::Result<()> {
+        self.conn
+            .wal_checkpoint_v2(Some("main"), rusqlite::wal::CheckpointMode::TRUNCATE)?;
+        Ok(())
     }
 
     /// The underlying connection, for modules that own their own tables.

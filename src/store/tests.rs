@@ -268,3 +268,42 @@ fn a_database_from_a_newer_vigie_is_refused() {
     let err = Store::open(&path).err().unwrap();
     assert!(format!("{err:#}").contains("schema version 999"), "{err:#}");
 }
+
+#[test]
+fn committed_pages_reach_the_database_file_without_the_writer() {
+    // The writer's commits leave checkpoints to the store's checkpointer
+    // thread: pages committed past the WAL threshold end up in the main
+    // file while the writer does nothing more.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vigie.db");
+    let mut store = Store::open(&path).unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+    let mut items = Vec::new();
+    for n in 0..600 {
+        let mut it = item(&format!("c{n}"), &format!("Appel à projets numéro {n}"));
+        // About 8 KiB a call, so 600 calls are well past 1,000 WAL pages.
+        it.summary_text = format!("{n} ").repeat(2_000);
+        items.push(it);
+    }
+    store
+        .upsert_source("siaf", "SIAF", "html", "https://a.fr/", 0, false)
+        .unwrap();
+    store.ingest("siaf", &items, now()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut size = before;
+    while std::time::Instant::now() < deadline {
+        size = std::fs::metadata(&path).unwrap().len();
+        if size > before + 4 * 1024 * 1024 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        size > before + 4 * 1024 * 1024,
+        "the database file stayed at {size} bytes (was {before})"
+    );
+    // Closing joins the checkpointer; the data is all there on reopening.
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.count_calls().unwrap(), 600);
+}
