@@ -35,8 +35,7 @@ pub struct Store {
     /// Resolution's candidate index, built on first use (see `index`);
     /// `None` until then, and again whenever it may be stale.
     index: Option<index::BlockingIndex>,
-    /// Declared after `conn`, so dropped after it: the connection holds
-    /// the checkpointer's channel, whose closing ends the thread.
+    /// The thread that checkpoints `conn`'s WAL (file databases only).
     _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
