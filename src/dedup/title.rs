@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 mod words;
 
-use words::{is_boilerplate, is_function_word, is_generic_word, names_a_year, opens_a_suffix};
+pub(crate) use words::is_generic;
+use words::{is_boilerplate, is_function_word, names_a_year, opens_a_suffix};
 
 /// A normalized title.
 ///
@@ -39,10 +40,6 @@ impl TitleKey {
 
 fn is_stop(w: &str) -> bool {
     is_function_word(w) || is_boilerplate(w)
-}
-
-pub(crate) fn is_generic(token: &str) -> bool {
-    is_generic_word(token)
 }
 
 /// Lowercase ASCII with every non-alphanumeric run turned into one space.

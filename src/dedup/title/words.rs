@@ -126,7 +126,7 @@ pub(super) fn is_boilerplate(w: &str) -> bool {
 
 /// Domain words so common across calls that sharing them says little; they
 /// count for half in similarity and come last for blocking.
-pub(super) fn is_generic_word(w: &str) -> bool {
+pub(crate) fn is_generic(w: &str) -> bool {
     matches!(
         w,
         "numerique"

@@ -74,61 +74,19 @@ pub(super) fn top_shared(lists: &[&[u32]], needed: usize, limit: usize) -> Vec<u
                 .map(|(l, &e)| l[e - 1])
                 .max()
                 .map_or(0, |top| top as usize + 1);
-            let base = lo as usize;
-            if counters.len() < hi - base {
-                counters.resize(hi - base, 0);
-            }
             let starts: Vec<usize> = lists
                 .iter()
                 .zip(&ends)
                 .map(|(l, &e)| l[..e].partition_point(|&x| x < lo))
                 .collect();
-            let mut parts: Vec<&[u32]> = lists
+            let parts: Vec<&[u32]> = lists
                 .iter()
                 .zip(&ends)
                 .zip(&starts)
                 .map(|((l, &e), &s)| &l[s..e])
                 .filter(|p| !p.is_empty())
                 .collect();
-            let mut entries = 0;
-            for part in &parts {
-                entries += part.len();
-                for &x in *part {
-                    counters[x as usize - base] += 1;
-                }
-            }
-            // A slot in `floor` of the chunk's `m` non-empty parts is in any
-            // `m - floor + 1` of them: only the shortest ones are read back.
-            found.clear();
-            if parts.len() >= floor {
-                parts.sort_unstable_by_key(|p| p.len());
-                let readers = &parts[..parts.len() - floor + 1];
-                for part in readers {
-                    for &x in part.iter().rev() {
-                        let counter = &mut counters[x as usize - base];
-                        if usize::from(*counter) >= floor {
-                            found.push((x, usize::from(*counter)));
-                            // Read once, even when several readers hold it.
-                            *counter = 0;
-                        }
-                    }
-                }
-                if readers.len() > 1 {
-                    found.sort_unstable_by_key(|&(slot, _)| std::cmp::Reverse(slot));
-                }
-            }
-            // Back to all zeros: the whole span when it is dense enough,
-            // else entry by entry.
-            let span = hi - base;
-            if span <= 16 * entries {
-                counters[..span].fill(0);
-            } else {
-                for part in &parts {
-                    for &x in *part {
-                        counters[x as usize - base] = 0;
-                    }
-                }
-            }
+            count_chunk(counters, parts, lo, hi, floor, &mut found);
             ends.copy_from_slice(&starts);
             for &(slot, count) in &found {
                 if count >= floor && by_count[count].len() < limit {
@@ -144,4 +102,52 @@ pub(super) fn top_shared(lists: &[&[u32]], needed: usize, limit: usize) -> Vec<u
         }
     });
     by_count.into_iter().rev().flatten().take(limit).collect()
+}
+
+/// Counts the chunk `[lo, hi)` whose entries are `parts` (the non-empty
+/// parts of the lists in it) and puts in `found` its slots in at least
+/// `floor` parts, with their counts, newest first. Leaves `counters` all
+/// zero.
+fn count_chunk(
+    counters: &mut Vec<u8>,
+    mut parts: Vec<&[u32]>,
+    lo: u32,
+    hi: usize,
+    floor: usize,
+    found: &mut Vec<(u32, usize)>,
+) {
+    let base = lo as usize;
+    if counters.len() < hi - base {
+        counters.resize(hi - base, 0);
+    }
+    for part in &parts {
+        for &x in *part {
+            counters[x as usize - base] += 1;
+        }
+    }
+    found.clear();
+    // A slot in `floor` of the chunk's `m` parts is in any `m - floor + 1`
+    // of them: only the shortest ones are read back.
+    if parts.len() >= floor {
+        parts.sort_unstable_by_key(|p| p.len());
+        let readers = &parts[..parts.len() - floor + 1];
+        for part in readers {
+            for &x in part.iter().rev() {
+                let count = usize::from(counters[x as usize - base]);
+                if count >= floor {
+                    found.push((x, count));
+                    // Read once, even when several readers hold it.
+                    counters[x as usize - base] = 0;
+                }
+            }
+        }
+        if readers.len() > 1 {
+            found.sort_unstable_by_key(|&(slot, _)| std::cmp::Reverse(slot));
+        }
+    }
+    for part in &parts {
+        for &x in *part {
+            counters[x as usize - base] = 0;
+        }
+    }
 }
