@@ -2,7 +2,10 @@
 //! 100,000, ~20 % of them duplicates of a call already published by another
 //! source, across 300 sources) resolved by the real store into an on-disk
 //! SQLite file, then 1,000 new sightings resolved against it, then the
-//! time a fresh `Store` takes to build its in-memory candidate index.
+//! time a fresh `Store` takes to build its in-memory candidate index, and
+//! last the write floor: the same rows written by plain SQL inserts in one
+//! transaction into a fresh file, without any resolution (see
+//! [`write_floor`]).
 //!
 //! Run: `cargo bench --bench dedup` (environment: `DEDUP_SIGHTINGS`,
 //! `DEDUP_SOURCES`, `DEDUP_NEW`, `DEDUP_BATCHES`). Prints the timings, the number of calls
@@ -162,6 +165,107 @@ fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) ->
     }
 }
 
+/// The SQL floor of a full resolution: the rows the store writes for these
+/// sightings (one call per original, one sighting per item, the full-text
+/// rows), written with plain prepared inserts in one transaction into a
+/// fresh catalogue, with no resolution at all and the JSON serialized
+/// beforehand. Any implementation that stores the same rows pays at least
+/// this. Returns the wall time and the process CPU it took.
+fn write_floor(
+    dir: &std::path::Path,
+    per_source: &[Vec<NormalizedItem>],
+    call_of: &[Vec<usize>],
+) -> anyhow::Result<(std::time::Duration, f64)> {
+    let mut store = Store::open(&dir.join("floor.db"))?;
+    for s in 0..per_source.len() {
+        store.upsert_source(
+            &format!("source-{s}"),
+            "Source",
+            "html",
+            "https://example.fr/",
+            0,
+            false,
+        )?;
+    }
+    let rows: Vec<(String, &NormalizedItem, usize, String)> = per_source
+        .iter()
+        .zip(call_of)
+        .enumerate()
+        .flat_map(|(s, (items, calls))| {
+            items
+                .iter()
+                .zip(calls)
+                .map(move |(i, &c)| (format!("source-{s}"), i, c))
+        })
+        .map(|(s, i, c)| Ok((s, i, c, serde_json::to_string(i)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let mut call_ids = std::collections::HashMap::new();
+    let stamp = |d: &DateTime<FixedOffset>| d.to_rfc3339();
+    let now = vigie::store::ts(&Utc::now());
+    let started = Instant::now();
+    let cpu = process_cpu();
+    let conn = store.conn_mut();
+    let tx = conn.transaction()?;
+    tx.execute("UPDATE calls_fts_deferred SET above = 0 WHERE id = 1", [])?;
+    {
+        let mut call = tx.prepare(
+            "INSERT INTO calls (title, summary_html, summary_text, funder, kind, url, audiences, perimeter,
+               themes, opens_on, deadline, deadline_ts, deadlines, recurrence, first_seen, updated, last_seen)
+             VALUES (?1, ?2, ?3, NULL, 'aap', ?4, '[]', ?5, '[]', NULL, ?6, ?7, ?8, 'oneoff', ?9, ?9, ?9)",
+        )?;
+        let mut sighting = tx.prepare(
+            "INSERT INTO sightings (source_id, item_key, call_id, content_hash, data, first_seen, last_seen,
+               url, title, funder, deadline, perimeter, kind, resolution)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, NULL, ?9, ?10, 'aap', '{\"method\":\"new\"}')",
+        )?;
+        for (source, item, generated, data) in &rows {
+            let deadline = item.deadlines.last().map(stamp);
+            let perimeter = item.perimeter.to_string();
+            let call_id = match call_ids.get(generated) {
+                Some(&id) => id,
+                None => {
+                    call.execute(rusqlite::params![
+                        item.title,
+                        item.summary_html,
+                        item.summary_text,
+                        item.url,
+                        perimeter,
+                        deadline,
+                        item.deadlines.last().map(|d| d.timestamp()),
+                        format!("[\"{}\"]", deadline.as_deref().unwrap_or("")),
+                        now,
+                    ])?;
+                    call_ids.insert(*generated, tx.last_insert_rowid());
+                    tx.last_insert_rowid()
+                }
+            };
+            sighting.execute(rusqlite::params![
+                source,
+                item.key.to_db(),
+                call_id,
+                "0123456789abcdef0123456789abcdef",
+                data,
+                now,
+                item.url,
+                item.title,
+                deadline,
+                perimeter,
+            ])?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO calls_fts(rowid, title, summary_text, funder)
+         SELECT id, title, summary_text, coalesce(funder, '') FROM calls ORDER BY id",
+        [],
+    )?;
+    tx.execute(
+        "UPDATE calls_fts_deferred SET above = NULL WHERE id = 1",
+        [],
+    )?;
+    tx.commit()?;
+    Ok((started.elapsed(), process_cpu() - cpu))
+}
+
 fn main() -> anyhow::Result<()> {
     let total = env("DEDUP_SIGHTINGS", 100_000);
     let sources = env("DEDUP_SOURCES", 300);
@@ -175,13 +279,17 @@ fn main() -> anyhow::Result<()> {
         .map(|i| unique_call(i, &mut rng))
         .collect();
     let mut per_source: Vec<Vec<NormalizedItem>> = vec![Vec::new(); sources];
+    // For each item, the generated call it is a sighting of.
+    let mut call_of: Vec<Vec<usize>> = vec![Vec::new(); sources];
     for (i, call) in calls[..originals].iter().enumerate() {
         per_source[i % sources].push(sighting(call, i % sources, i, false, &mut rng));
+        call_of[i % sources].push(i);
     }
     for n in 0..total - originals {
         let i = rng.below(originals);
         let source = (i % sources + 1 + rng.below(sources - 1)) % sources;
         per_source[source].push(sighting(&calls[i], source, originals + n, true, &mut rng));
+        call_of[source].push(i);
     }
 
     let dir = tempfile::tempdir()?;
@@ -260,6 +368,10 @@ fn main() -> anyhow::Result<()> {
     let index_estimate = store.resolution_index_bytes().unwrap_or(0) as f64 / 1048576.0;
     let load = started.elapsed();
     let load_cpu = process_cpu() - cpu;
+    drop(store);
+    // Before the floor, which holds every item's JSON at once.
+    let peak = peak_rss_mib();
+    let (floor, floor_cpu) = write_floor(dir.path(), &per_source, &call_of)?;
 
     println!(
         "dedup benchmark: {total} sightings ({originals} distinct calls) from {sources} sources"
@@ -270,6 +382,11 @@ fn main() -> anyhow::Result<()> {
         total as f64 / full.as_secs_f64()
     );
     println!("  calls found:            {found} (expected {originals})");
+    println!(
+        "  write floor:            {:>8.2} s  (the same rows by plain inserts in one transaction, \
+         no resolution; CPU {floor_cpu:.2} s)",
+        floor.as_secs_f64()
+    );
     println!(
         "  settling checkpoint:    {:>8.1} ms  (the WAL left by the full resolution)",
         settle.as_secs_f64() * 1000.0
@@ -294,6 +411,6 @@ fn main() -> anyhow::Result<()> {
         times[0],
         times[times.len() - 1]
     );
-    println!("  peak RSS:               {:>8.1} MiB", peak_rss_mib());
+    println!("  peak RSS:               {peak:>8.1} MiB  (before the write floor)");
     Ok(())
 }
