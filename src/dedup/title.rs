@@ -2,6 +2,7 @@
 //! out the markers that distinguish editions (years, lots/volets, waves,
 //! ordinal editions) into fields of their own.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 mod words;
@@ -126,7 +127,7 @@ fn parse_ordinal(t: &str) -> Option<u32> {
     if let Some((_, n)) = words.iter().find(|(w, _)| *w == t) {
         return Some(*n);
     }
-    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    let digits = &t[..t.bytes().take_while(u8::is_ascii_digit).count()];
     if digits.is_empty() || digits.len() > 3 {
         return None;
     }
@@ -168,20 +169,21 @@ fn marker_family(t: &str) -> Option<&'static str> {
 
 /// Light stemming: drop a plural `s` (not `ss`), `aux` → `al`, `eaux`/`eux`
 /// lose the `x`, on words longer than 4 letters; applied until stable so
-/// that stemming a stem changes nothing.
-fn stem(t: &str) -> String {
-    let mut w = t.to_string();
+/// that stemming a stem changes nothing. Borrows when nothing changes (most
+/// words).
+fn stem(t: &str) -> Cow<'_, str> {
+    let mut w = Cow::Borrowed(t);
     loop {
         if w.len() <= 4 || w.bytes().all(|b| b.is_ascii_digit()) {
             return w;
         }
         let drop_last = (w.ends_with('s') && !w.ends_with("ss")) || w.ends_with("eaux");
         let next = if drop_last {
-            w[..w.len() - 1].to_string()
+            cut_last(w)
         } else if let Some(s) = w.strip_suffix("aux") {
-            format!("{s}al")
+            Cow::Owned(format!("{s}al"))
         } else if w.ends_with("ux") {
-            w[..w.len() - 1].to_string()
+            cut_last(w)
         } else {
             return w;
         };
@@ -189,36 +191,48 @@ fn stem(t: &str) -> String {
     }
 }
 
-/// The kinds a folded title states ("appel a projets" → aap, "ami" → ami).
-fn stated_kinds(folded: &str) -> Vec<String> {
-    let padded = format!(" {folded} ");
-    let mut kinds = Vec::new();
-    let aap = [
-        " aap ",
-        " appel a projets ",
-        " appel a projet ",
-        " appels a projets ",
-    ];
-    let ami = [
-        " ami ",
-        " appel a manifestation d interet ",
-        " appel a manifestations d interet ",
-    ];
-    if ami.iter().any(|p| padded.contains(p)) {
-        kinds.push("ami".to_string());
+/// `w` without its last byte (an ASCII letter here).
+fn cut_last(w: Cow<'_, str>) -> Cow<'_, str> {
+    match w {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[..b.len() - 1]),
+        Cow::Owned(mut o) => {
+            o.pop();
+            Cow::Owned(o)
+        }
     }
-    if aap.iter().any(|p| padded.contains(p)) {
+}
+
+/// The kinds a title states, from its folded words ("appel a projets" →
+/// aap, "ami" → ami), sorted.
+fn stated_kinds(words: &[&str]) -> Vec<String> {
+    let says = |phrase: &[&str]| words.windows(phrase.len()).any(|w| w == phrase);
+    let aap: [&[&str]; 4] = [
+        &["aap"],
+        &["appel", "a", "projets"],
+        &["appel", "a", "projet"],
+        &["appels", "a", "projets"],
+    ];
+    let ami: [&[&str]; 3] = [
+        &["ami"],
+        &["appel", "a", "manifestation", "d", "interet"],
+        &["appel", "a", "manifestations", "d", "interet"],
+    ];
+    // In sorted order.
+    let mut kinds = Vec::new();
+    if aap.iter().any(|p| says(p)) {
         kinds.push("aap".to_string());
     }
-    kinds.sort();
+    if ami.iter().any(|p| says(p)) {
+        kinds.push("ami".to_string());
+    }
     kinds
 }
 
 /// Normalizes a title into a [`TitleKey`].
 pub fn title_key(title: &str) -> TitleKey {
     let folded = fold(strip_publisher_suffix(title));
-    let kinds = stated_kinds(&folded);
     let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let kinds = stated_kinds(&words);
     let mut consumed = vec![false; words.len()];
     let mut years = BTreeSet::new();
     let mut lots = BTreeSet::new();
@@ -277,21 +291,17 @@ pub fn title_key(title: &str) -> TitleKey {
     }
 
     let mut tokens: Vec<String> = Vec::new();
+    let mut spelled: Vec<String> = Vec::with_capacity(words.len());
     for (i, w) in words.iter().enumerate() {
-        if consumed[i] || is_stop(w) {
+        if is_function_word(w) {
             continue;
         }
         let t = stem(w);
-        if is_stop(&t) {
-            continue;
+        if !consumed[i] && !is_boilerplate(w) && !is_stop(&t) {
+            tokens.push(t.clone().into_owned());
         }
-        tokens.push(t);
+        spelled.push(t.into_owned());
     }
-    let spelled = words
-        .iter()
-        .filter(|w| !is_function_word(w))
-        .map(|w| stem(w))
-        .collect();
     TitleKey {
         tokens,
         spelled,

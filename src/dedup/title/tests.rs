@@ -98,3 +98,55 @@ proptest::proptest! {
         proptest::prop_assert_eq!(fold(&text), fold_reference(&text));
     }
 }
+
+/// Stated kinds as first written: phrases searched in the padded folded
+/// title. Reading them from the word list must give the same answer.
+fn stated_kinds_reference(folded: &str) -> Vec<String> {
+    let padded = format!(" {folded} ");
+    let aap = [
+        " aap ",
+        " appel a projets ",
+        " appel a projet ",
+        " appels a projets ",
+    ];
+    let ami = [
+        " ami ",
+        " appel a manifestation d interet ",
+        " appel a manifestations d interet ",
+    ];
+    let mut kinds = Vec::new();
+    if ami.iter().any(|p| padded.contains(p)) {
+        kinds.push("ami".to_string());
+    }
+    if aap.iter().any(|p| padded.contains(p)) {
+        kinds.push("aap".to_string());
+    }
+    kinds.sort();
+    kinds
+}
+
+proptest::proptest! {
+    #[test]
+    fn stated_kinds_match_the_reference(
+        words in proptest::collection::vec(
+            "aap|ami|appels?|a|projets?|manifestations?|d|interet|x[a-z]{0,3}|2021",
+            0..12,
+        ),
+        noise in "[ «»'’A-Za-zéà-]{0,12}",
+    ) {
+        let title = format!("{}{noise}", words.join(" "));
+        let folded = fold(&title);
+        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        proptest::prop_assert_eq!(stated_kinds(&words), stated_kinds_reference(&folded));
+    }
+}
+
+#[test]
+fn stems_borrow_or_rewrite() {
+    assert_eq!(stem("territoires"), "territoire");
+    assert_eq!(stem("regionaux"), "regional");
+    assert_eq!(stem("reseaux"), "reseau");
+    assert_eq!(stem("classe"), "classe");
+    assert_eq!(stem("lieux"), "lieu");
+    assert!(matches!(stem("numerique"), Cow::Borrowed(_)));
+}

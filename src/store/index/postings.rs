@@ -24,8 +24,59 @@ thread_local! {
     static COUNTERS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Lists this short are not walked: each of their slots is looked up in
+/// the other lists instead (a few binary searches).
+const PROBED: usize = 32;
+
 /// The `limit` slots present in at least `needed` of the sorted `lists`,
 /// ranked by how many lists hold them, then newest (highest slot) first.
+///
+/// The slots of the short lists (a title's programme number, a rare word)
+/// are counted exactly by lookups; the long lists are then walked for the
+/// others (see [`walk`]), which now may stop as soon as enough slots share
+/// `needed` of the long lists alone, instead of reading back to the oldest
+/// slot of a short list. Same ranking as walking every list.
+pub(super) fn top_shared(lists: &[&[u32]], needed: usize, limit: usize) -> Vec<u32> {
+    let needed = needed.max(1);
+    let (short, long): (Vec<&[u32]>, Vec<&[u32]>) =
+        lists.iter().copied().partition(|l| l.len() <= PROBED);
+    if short.is_empty() || long.is_empty() {
+        return walk(lists, needed, limit)
+            .into_iter()
+            .map(|(slot, _)| slot)
+            .collect();
+    }
+    let mut probed: Vec<u32> = short.concat();
+    probed.sort_unstable();
+    probed.dedup();
+    let mut ranked: Vec<(usize, u32)> = probed
+        .iter()
+        .map(|&slot| {
+            let count = lists
+                .iter()
+                .filter(|l| l.binary_search(&slot).is_ok())
+                .count();
+            (count, slot)
+        })
+        .filter(|&(count, _)| count >= needed)
+        .collect();
+    // A slot in no short list is in as many lists as it is in long ones.
+    // `limit` of them suffice: each of the walk's slots ranks at least as
+    // high by its full count as by its count in the long lists, so a slot
+    // the walk did not return is outranked by `limit` others.
+    ranked.extend(
+        walk(&long, needed, limit)
+            .into_iter()
+            .filter(|(slot, _)| probed.binary_search(slot).is_err())
+            .map(|(slot, count)| (count, slot)),
+    );
+    ranked.sort_unstable_by(|a, b| b.cmp(a));
+    ranked.truncate(limit);
+    ranked.into_iter().map(|(_, slot)| slot).collect()
+}
+
+/// The `limit` slots present in at least `needed` of the sorted `lists`,
+/// with how many lists hold them, ranked like [`top_shared`].
 ///
 /// The lists are read together from their newest ends, one chunk of slots
 /// at a time: every list's entries in the chunk are counted exactly (a
@@ -35,7 +86,7 @@ thread_local! {
 /// lists as still have unread entries). Counting a chunk in a flat counter
 /// array costs a few nanoseconds per entry, where merging the lists entry
 /// by entry paid a mispredicted branch or two at each step.
-pub(super) fn top_shared(lists: &[&[u32]], needed: usize, limit: usize) -> Vec<u32> {
+fn walk(lists: &[&[u32]], needed: usize, limit: usize) -> Vec<(u32, usize)> {
     // Counts are bytes; the index asks about a handful of lists.
     assert!(lists.len() <= usize::from(u8::MAX), "too many lists");
     let needed = needed.max(1);
@@ -101,13 +152,20 @@ pub(super) fn top_shared(lists: &[&[u32]], needed: usize, limit: usize) -> Vec<u
             }
         }
     });
-    by_count.into_iter().rev().flatten().take(limit).collect()
+    by_count
+        .into_iter()
+        .enumerate()
+        .rev()
+        .flat_map(|(count, slots)| slots.into_iter().map(move |slot| (slot, count)))
+        .take(limit)
+        .collect()
 }
 
 /// Counts the chunk `[lo, hi)` whose entries are `parts` (the non-empty
 /// parts of the lists in it) and puts in `found` its slots in at least
 /// `floor` parts, with their counts, newest first. Leaves `counters` all
 /// zero.
+#[inline(never)]
 fn count_chunk(
     counters: &mut Vec<u8>,
     mut parts: Vec<&[u32]>,

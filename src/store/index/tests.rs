@@ -23,13 +23,25 @@ fn top_shared_matches_a_full_count() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) as u32
     };
-    // Short dense lists, then long sparse ones (long skipped runs).
-    for (cases, len, range) in [(2000, 40, 60), (300, 600, 5000), (40, 4000, 30000)] {
+    // Short dense lists, then long sparse ones (long skipped runs), then
+    // titles' usual shape: a list or two of a few entries (a programme
+    // number) beside long ones, which takes the lookup path.
+    for (cases, len, range, tiny) in [
+        (2000, 40, 60, false),
+        (300, 600, 5000, false),
+        (40, 4000, 30000, false),
+        (400, 4000, 30000, true),
+    ] {
         for _ in 0..cases {
             let k = 1 + (next() % 4) as usize;
             let lists: Vec<Vec<u32>> = (0..k)
-                .map(|_| {
-                    let mut l: Vec<u32> = (0..next() % len).map(|_| next() % range).collect();
+                .map(|i| {
+                    let n = if tiny && i < 2 {
+                        next() % 40
+                    } else {
+                        next() % len
+                    };
+                    let mut l: Vec<u32> = (0..n).map(|_| next() % range).collect();
                     l.sort_unstable();
                     l.dedup();
                     l
@@ -37,7 +49,7 @@ fn top_shared_matches_a_full_count() {
                 .collect();
             let refs: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
             let needed = 1 + (next() % 2) as usize;
-            let limit = 1 + (next() % 10) as usize;
+            let limit = 1 + (next() % 25) as usize;
             let mut counts = std::collections::BTreeMap::new();
             for l in &lists {
                 for &s in l {
