@@ -168,11 +168,11 @@ fn ingest_items(
     items: &[NormalizedItem],
     now: &str,
 ) -> anyhow::Result<IngestOutcome> {
-    let review: bool = tx
-        .prepare_cached("SELECT review FROM sources WHERE id = ?1")?
-        .query_row([source_id], |r| r.get(0))
+    let (review, priority): (bool, i64) = tx
+        .prepare_cached("SELECT review, priority FROM sources WHERE id = ?1")?
+        .query_row([source_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
-        .unwrap_or(false);
+        .unwrap_or((false, 0));
     let mut outcome = IngestOutcome::default();
     let mut seen = HashSet::new();
     for item in items {
@@ -226,9 +226,20 @@ fn ingest_items(
                         "dedup: a new sighting matched both",
                     )?;
                 }
+                let changed = match matches.len() {
+                    0 => false,
+                    1 => merge::refresh_after_join(
+                        tx,
+                        call_id,
+                        (sighting_id, item, priority),
+                        now,
+                        source_id,
+                    )?,
+                    _ => merge::refresh_call(tx, call_id, now, Some(source_id))?,
+                };
                 if matches.is_empty() {
                     outcome.new.push(call_id);
-                } else if merge::refresh_call(tx, call_id, now, Some(source_id))? {
+                } else if changed {
                     outcome.updated.push(call_id);
                 } else {
                     outcome.merged += 1;

@@ -109,6 +109,64 @@ pub fn refresh_call(
     Ok(changed)
 }
 
+/// [`refresh_call`] after sighting `sighting_id` (`item`, from a source of
+/// `priority`) joined `call_id`, for the usual case where it can change
+/// nothing: when it comes last in authority order, the merge of the call's
+/// sightings is the former merge with gaps filled from it (see
+/// [`merged_fields`], a left fold), so a call with no gap it fills and
+/// every one of its themes keeps its fields, and only `last_seen` moves.
+/// Anything else takes the full recomputation. Same result and same return
+/// value as [`refresh_call`].
+pub fn refresh_after_join(
+    tx: &Transaction,
+    call_id: i64,
+    joined: (i64, &NormalizedItem, i64),
+    now: &str,
+    source_id: &str,
+) -> anyhow::Result<bool> {
+    let (sighting_id, item, priority) = joined;
+    let row = tx
+        .prepare_cached(
+            "SELECT c.url IS NULL, c.funder IS NULL, c.summary_text = '', c.opens_on IS NULL,
+               c.deadlines = '[]', c.audiences = '[]', c.themes,
+               EXISTS (SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
+                 WHERE s.call_id = c.id AND s.id <> ?2
+                   AND (src.priority < ?3 OR (src.priority = ?3 AND s.first_seen > ?4)))
+             FROM calls c WHERE c.id = ?1",
+        )?
+        .query_row(params![call_id, sighting_id, priority, now], |r| {
+            Ok((
+                [
+                    r.get::<_, bool>(0)? && item.url.is_some(),
+                    r.get::<_, bool>(1)? && item.funder.is_some(),
+                    // An empty summary or no deadline: the fill rules touch
+                    // other fields too (html, recurrence); recompute.
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, bool>(3)? && item.opens_on.is_some(),
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, bool>(5)? && !item.audiences.is_empty(),
+                ],
+                r.get::<_, String>(6)?,
+                r.get::<_, bool>(7)?,
+            ))
+        })?;
+    let (fills, themes, outranks) = row;
+    let keeps_themes = || -> anyhow::Result<bool> {
+        let stored: Vec<crate::domain::Theme> = serde_json::from_str(&themes)?;
+        let mut union = stored.clone();
+        union.extend(item.themes.iter().copied());
+        union.sort();
+        union.dedup();
+        Ok(union == stored)
+    };
+    if outranks || fills.contains(&true) || !keeps_themes()? {
+        return refresh_call(tx, call_id, now, Some(source_id));
+    }
+    tx.prepare_cached("UPDATE calls SET last_seen = max(last_seen, ?2) WHERE id = ?1")?
+        .execute(params![call_id, now])?;
+    Ok(false)
+}
+
 fn parse(t: Option<&str>) -> Option<DateTime<FixedOffset>> {
     t.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
 }
