@@ -40,3 +40,6 @@ pub mod source;
 pub mod store;
 pub mod subscribers;
 pub mod territory;
+
+#[cfg(test)]
+mod loader_fuzz_tests;
