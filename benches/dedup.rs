@@ -165,6 +165,22 @@ fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) ->
     }
 }
 
+/// A fresh catalogue at `path` with the generated sources `source-0`…
+fn catalogue(path: &std::path::Path, sources: usize) -> anyhow::Result<Store> {
+    let store = Store::open(path)?;
+    for s in 0..sources {
+        store.upsert_source(
+            &format!("source-{s}"),
+            "Source",
+            "html",
+            "https://example.fr/",
+            0,
+            false,
+        )?;
+    }
+    Ok(store)
+}
+
 /// The SQL floor of a full resolution: the rows the store writes for these
 /// sightings (one call per original, one sighting per item, the full-text
 /// rows), written with plain prepared inserts in one transaction into a
@@ -176,17 +192,7 @@ fn write_floor(
     per_source: &[Vec<NormalizedItem>],
     call_of: &[Vec<usize>],
 ) -> anyhow::Result<(std::time::Duration, f64)> {
-    let mut store = Store::open(&dir.join("floor.db"))?;
-    for s in 0..per_source.len() {
-        store.upsert_source(
-            &format!("source-{s}"),
-            "Source",
-            "html",
-            "https://example.fr/",
-            0,
-            false,
-        )?;
-    }
+    let mut store = catalogue(&dir.join("floor.db"), per_source.len())?;
     let rows: Vec<(String, &NormalizedItem, usize, String)> = per_source
         .iter()
         .zip(call_of)
@@ -293,17 +299,7 @@ fn main() -> anyhow::Result<()> {
     }
 
     let dir = tempfile::tempdir()?;
-    let mut store = Store::open(&dir.path().join("bench.db"))?;
-    for s in 0..sources {
-        store.upsert_source(
-            &format!("source-{s}"),
-            "Source",
-            "html",
-            "https://example.fr/",
-            0,
-            false,
-        )?;
-    }
+    let mut store = catalogue(&dir.path().join("bench.db"), sources)?;
     let now = Utc::now();
     let started = Instant::now();
     let cpu = process_cpu();
