@@ -70,7 +70,7 @@ impl Config {
             merge(&mut table, layer);
             // Check now, so that an error names the file it comes from.
             Config::deserialize(table.clone())
-                .map_err(|e| anyhow::anyhow!("{origin}: {}", e.message()))?;
+                .map_err(|e| anyhow::anyhow!("{origin}: {}", with_suggestion(e.message())))?;
         }
         for (name, value) in env {
             let Some(path) = name.strip_prefix("VIGIE_") else {
@@ -84,10 +84,24 @@ impl Config {
                 bail!("environment variable {name}: there is no configuration section `{section}`");
             };
             t.insert(key, env_value(&value));
-            Config::deserialize(table.clone())
-                .map_err(|e| anyhow::anyhow!("environment variable {name}: {}", e.message()))?;
+            Config::deserialize(table.clone()).map_err(|e| {
+                anyhow::anyhow!(
+                    "environment variable {name}: {}",
+                    with_suggestion(e.message())
+                )
+            })?;
         }
         Config::deserialize(table).map_err(|e| anyhow::anyhow!("configuration: {}", e.message()))
+    }
+}
+
+/// A deserialization message, with "did you mean" for a misspelt key.
+fn with_suggestion(message: &str) -> String {
+    match crate::source::locate::closest_field(message) {
+        Some(known) if message.starts_with("unknown field") => {
+            format!("{message} (did you mean `{known}`?)")
+        }
+        _ => message.to_string(),
     }
 }
 
@@ -162,6 +176,7 @@ mod tests {
             err.contains("custom.toml") && err.contains("concurency"),
             "{err}"
         );
+        assert!(err.ends_with("(did you mean `concurrency`?)"), "{err}");
         let env = vec![("VIGIE_FETCH__TIMEOUT".to_string(), "3".to_string())];
         let err = Config::from_layers(None, env.into_iter())
             .unwrap_err()

@@ -183,6 +183,25 @@ fn unknown_keys_name_the_key_and_line() {
 }
 
 #[test]
+fn a_misspelt_key_gets_a_suggestion() {
+    let hint = |text: &str| load(text).expect_err("should fail").hint;
+    let text = HTML.replace("summary = ", "sumary = ");
+    assert_eq!(hint(&text).as_deref(), Some("did you mean `summary`?"));
+    let text = HTML.replace("[html.detail]\n", "[html.detail]\ndaedline = \"x\"\n");
+    assert_eq!(hint(&text).as_deref(), Some("did you mean `deadline`?"));
+    // Nothing close: the keys accepted are listed in the message instead.
+    let text = HTML.replace("summary = ", "colour = ");
+    let err = load(&text).expect_err("should fail");
+    assert!(err.message.contains("expected one of"), "{err}");
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.starts_with("check the spelling")),
+        "{err}"
+    );
+}
+
+#[test]
 fn missing_required_fields_are_named() {
     let text = HTML.replace("name = \"SIAF — Archivage numérique\"\n", "");
     assert_err(&text, 1, "name", "missing field `name`");

@@ -108,8 +108,12 @@ impl<'a> Doc<'a> {
             });
         }
         if e.message().starts_with("unknown field") {
-            err.hint =
-                Some("check the spelling against the keys this table accepts, listed above".into());
+            err.hint = Some(match closest_field(e.message()) {
+                Some(known) => format!("did you mean `{known}`?"),
+                None => {
+                    "check the spelling against the keys this table accepts, listed above".into()
+                }
+            });
         }
         err
     }
@@ -171,4 +175,17 @@ fn render_path<S: AsRef<str>>(segs: &[S]) -> String {
         }
     }
     out
+}
+
+/// In serde's "unknown field `x`, expected one of `a`, `b`…" message, the
+/// accepted key a typo of `x` most likely meant: within two edits
+/// (a transposition counts as one), and fewer than half of its letters.
+pub(crate) fn closest_field(message: &str) -> Option<&str> {
+    let mut quoted = message.split('`').skip(1).step_by(2);
+    let unknown = quoted.next()?;
+    quoted
+        .map(|known| (strsim::damerau_levenshtein(unknown, known), known))
+        .filter(|&(d, known)| d <= 2 && d * 2 < known.chars().count())
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, known)| known)
 }

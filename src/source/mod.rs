@@ -11,7 +11,7 @@ pub mod error;
 mod kind;
 pub mod load;
 mod load_kind;
-mod locate;
+pub(crate) mod locate;
 pub mod schema;
 
 use std::collections::HashMap;
