@@ -223,17 +223,26 @@ pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
     }
 }
 
+/// "1 page", "2 pages", "0 pages" (English, as the rest of the CLI).
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn print_previews(previews: &[Preview], format: Format) -> anyhow::Result<()> {
     if format != Format::Table {
         return print_json(previews);
     }
     for p in previews {
         println!(
-            "{} ({}): {} items from {} pages",
+            "{} ({}): {} from {}",
             p.source,
             p.file,
-            p.items.len(),
-            p.pages
+            counted(p.items.len(), "item"),
+            counted(p.pages as usize, "page")
         );
         let mut t = table(&[
             "title",

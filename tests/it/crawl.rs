@@ -552,7 +552,7 @@ fn sources_check_fetch_previews_what_would_be_stored() {
     let out = sc.vigie(&["sources", "check", "demo-html", "--fetch"]);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
-        table.contains("Données et territoires") && table.contains("3 items"),
+        table.contains("Données et territoires") && table.contains("3 items from 1 page\n"),
         "{table}"
     );
 
