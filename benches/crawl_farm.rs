@@ -514,6 +514,8 @@ fn launch(rusage_path: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // The allocator set up as the `vigie` binary sets it up.
+    vigie::alloc::configure();
     if let Ok(path) = std::env::var(LAUNCH_ENV) {
         return launch(&path);
     }

@@ -273,6 +273,8 @@ fn write_floor(
 }
 
 fn main() -> anyhow::Result<()> {
+    // The allocator set up as the `vigie` binary sets it up.
+    vigie::alloc::configure();
     let total = env("DEDUP_SIGHTINGS", 100_000);
     let sources = env("DEDUP_SOURCES", 300);
     let new = env("DEDUP_NEW", 1_000);

@@ -261,6 +261,8 @@ fn profiles(n: usize, rng: &mut Rng) -> Vec<Profile> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // The allocator set up as the `vigie` binary sets it up.
+    vigie::alloc::configure();
     let n_subscribers = env("DIGEST_SUBSCRIBERS", 35_000);
     let n_calls = env("DIGEST_CALLS", 5_000);
     let n_send = env("DIGEST_SEND", 2_000);

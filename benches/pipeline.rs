@@ -279,6 +279,8 @@ fn pipeline_http(shape: &farm::Shape) -> Result<bool, String> {
 }
 
 fn main() -> ExitCode {
+    // The allocator set up as the `vigie` binary sets it up.
+    vigie::alloc::configure();
     let shape = shape();
     let passes = common::env("PIPELINE_PASSES", 1).max(1);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();

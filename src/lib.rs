@@ -24,6 +24,7 @@
 //! - [`matching`]: which calls fit which subscriber.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
+pub mod alloc;
 pub mod cli;
 pub mod config;
 pub mod crawl;
