@@ -228,13 +228,15 @@ fn ingest_items(
                 }
                 let changed = match matches.len() {
                     0 => false,
-                    1 => merge::refresh_after_join(
-                        tx,
-                        call_id,
-                        (sighting_id, item, priority),
-                        now,
-                        source_id,
-                    )?,
+                    1 => {
+                        let joined = merge::Joined {
+                            sighting_id,
+                            item,
+                            source_id,
+                            priority,
+                        };
+                        merge::refresh_after_join(tx, call_id, &joined, now)?
+                    }
                     _ => merge::refresh_call(tx, call_id, now, Some(source_id))?,
                 };
                 if matches.is_empty() {

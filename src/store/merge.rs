@@ -109,22 +109,34 @@ pub fn refresh_call(
     Ok(changed)
 }
 
-/// [`refresh_call`] after sighting `sighting_id` (`item`, from a source of
-/// `priority`) joined `call_id`, for the usual case where it can change
-/// nothing: when it comes last in authority order, the merge of the call's
-/// sightings is the former merge with gaps filled from it (see
-/// [`merged_fields`], a left fold), so a call with no gap it fills and
-/// every one of its themes keeps its fields, and only `last_seen` moves.
-/// Anything else takes the full recomputation. Same result and same return
-/// value as [`refresh_call`].
+/// A sighting that was just stored and joined an existing call.
+pub struct Joined<'a> {
+    pub sighting_id: i64,
+    pub item: &'a NormalizedItem,
+    pub source_id: &'a str,
+    /// Its source's `priority`.
+    pub priority: i64,
+}
+
+/// [`refresh_call`] after `joined` joined `call_id`, for the usual case
+/// where it can change nothing: when it comes last in authority order, the
+/// merge of the call's sightings is the former merge with gaps filled from
+/// it (see [`merged_fields`], a left fold), so a call with no gap it fills
+/// and every one of its themes keeps its fields, and only `last_seen`
+/// moves. Anything else takes the full recomputation. Same result and same
+/// return value as [`refresh_call`].
 pub fn refresh_after_join(
     tx: &Transaction,
     call_id: i64,
-    joined: (i64, &NormalizedItem, i64),
+    joined: &Joined,
     now: &str,
-    source_id: &str,
 ) -> anyhow::Result<bool> {
-    let (sighting_id, item, priority) = joined;
+    let Joined {
+        sighting_id,
+        item,
+        source_id,
+        priority,
+    } = *joined;
     let row = tx
         .prepare_cached(
             "SELECT c.url IS NULL, c.funder IS NULL, c.summary_text = '', c.opens_on IS NULL,
