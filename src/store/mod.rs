@@ -142,3 +142,6 @@ mod dedup_tests;
 
 #[cfg(test)]
 mod index_tests;
+
+#[cfg(test)]
+mod merge_tests;
