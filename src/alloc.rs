@@ -3,8 +3,9 @@
 //!
 //! Parsing pages (html5ever builds a tree of small nodes and strings),
 //! serializing items and SQLite all allocate heavily; glibc's allocator was
-//! 10–15 % of a crawl's profile. With mimalloc the `crawl_farm` bench needs
-//! about a third less CPU per page (see BENCHMARKS.md). Out of the box,
+//! 10–15 % of a crawl's profile. With mimalloc, set up as below, the
+//! `crawl_farm` bench needed 4.9–5.5 ms of CPU per page against 5.5–6.5 in
+//! alternated runs (see BENCHMARKS.md). Out of the box,
 //! mimalloc keeps freed memory for a while and lets the kernel back its
 //! arenas with transparent huge pages, which took the crawl's peak RSS from
 //! 60 to 170–190 MiB; [`configure`] turns both off.
