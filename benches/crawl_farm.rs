@@ -173,6 +173,7 @@ total_concurrency = {total}
 min_spacing_ms = 0
 robots = true
 retries = 0
+allow_hosts = ["127.0.0.0/8"]
 "#,
         db = dir.join("farm.db").display(),
         sources = sources.display(),

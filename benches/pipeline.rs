@@ -208,6 +208,7 @@ fn pipeline_http(shape: &farm::Shape) -> Result<bool, String> {
         total_concurrency: common::env("FARM_TOTAL_CONCURRENCY", 32),
         min_spacing_ms: 0,
         retries: 0,
+        allow_hosts: vec!["127.0.0.0/8".into()],
         ..FetchConfig::default()
     };
     let crawler = Crawler {

@@ -36,6 +36,7 @@ pub mod extract;
 pub mod fetch;
 pub mod matching;
 pub mod normalize;
+pub mod redact;
 pub mod report;
 pub mod source;
 pub mod store;

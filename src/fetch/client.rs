@@ -1,8 +1,10 @@
 //! The fetcher: one HTTP request with every manner applied, in this order —
-//! robots.txt verdict, politeness slot (concurrency and spacing), request
-//! with conditional headers, status handling, capped body read, charset
-//! decoding — and the retry loop around it. [`Fetcher::fetch`] is the fetch
-//! stage's entry point; it returns a [`Page`] for extract.
+//! address guard, robots.txt verdict, politeness slot (concurrency and
+//! spacing), request with conditional headers, redirects (each hop through
+//! the same gates), status handling, capped body read, charset decoding —
+//! and the retry loop around it. [`Fetcher::fetch`] is the fetch stage's
+//! entry point; it returns a [`Page`] for extract. robots.txt requests are
+//! in [`super::robots_fetch`].
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -12,32 +14,40 @@ use futures::StreamExt as _;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use super::address::AllowList;
 use super::charset;
 use super::config::{FetchConfig, FetchOverrides};
-use super::error::{FetchError, error_chain};
+use super::error::{FetchError, error_chain, forbidden_in};
 use super::page::Page;
 use super::politeness::{HostKey, Politeness};
+use super::redirect::{Hop, is_redirect};
 use super::request::ACCEPT_LANGUAGE;
 pub use super::request::{
     ACCEPT_DOCUMENT, ACCEPT_FEED, ACCEPT_JSON, FetchOutcome, FetchRequest, Validators,
 };
+use super::resolve::GuardedResolver;
 use super::retry::{backoff, parse_retry_after};
-use super::robots::{MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse, RobotsRules};
+use super::robots::RobotsCache;
+use crate::redact;
 use crate::source::schema::HttpMethod;
 
 /// The HTTP client with manners. Cheap to clone; clones share the
 /// connection pool, the robots.txt cache and the politeness state.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(super) struct Inner {
+    /// Follows no redirect: [`Fetcher::attempt`] does, hop by hop.
     client: reqwest::Client,
-    config: FetchConfig,
-    politeness: Politeness,
-    robots: RobotsCache,
+    /// For robots.txt, which follows redirects itself (see `robots_fetch`).
+    pub(super) robots_client: reqwest::Client,
+    pub(super) config: FetchConfig,
+    pub(super) allow: Arc<AllowList>,
+    pub(super) politeness: Politeness,
+    pub(super) robots: RobotsCache,
 }
 
 /// A failed attempt, with the server's `Retry-After` if it gave one.
@@ -56,29 +66,53 @@ impl From<FetchError> for Failure {
 }
 
 /// The settings of one fetch, after the source's overrides.
-struct Effective {
-    min_spacing: Duration,
-    timeout_secs: u64,
+pub(super) struct Effective {
+    pub(super) min_spacing: Duration,
+    pub(super) timeout_secs: u64,
     max_body_bytes: u64,
+    robots: bool,
+}
+
+/// What one hop of a redirect chain gave.
+enum Step {
+    Done(FetchOutcome),
+    Redirect(Hop),
 }
 
 impl Fetcher {
     /// Builds a fetcher; fails if the configuration cannot work.
     pub fn new(config: FetchConfig) -> anyhow::Result<Fetcher> {
         config.validate()?;
-        let client = reqwest::Client::builder()
-            .user_agent(config.effective_user_agent())
-            .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
-            .timeout(Duration::from_secs(config.timeout_secs))
-            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
-            .gzip(true)
+        let allow = Arc::new(config.allow_list().map_err(anyhow::Error::msg)?);
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(config.effective_user_agent())
+                .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+                .timeout(Duration::from_secs(config.timeout_secs))
+                .gzip(true)
+                // Every connection goes to an address the guard checked: a
+                // proxy from the environment would resolve names itself.
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver::new(Arc::clone(&allow))))
+        };
+        let client = builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("could not build the HTTP client")?;
+        let robots_client = builder()
+            .redirect(super::robots_fetch::redirect_policy(
+                Arc::clone(&allow),
+                config.max_redirects,
+            ))
             .build()
             .context("could not build the HTTP client")?;
         Ok(Fetcher {
             inner: Arc::new(Inner {
                 client,
+                robots_client,
                 politeness: Politeness::new(config.total_concurrency, config.per_host_concurrency),
                 robots: RobotsCache::default(),
+                allow,
                 config,
             }),
         })
@@ -89,20 +123,16 @@ impl Fetcher {
         &self.inner.config
     }
 
-    /// Fetches `req` with all manners applied: robots.txt, politeness,
-    /// conditional GET, timeouts, body cap, bounded redirects, retries for
-    /// retryable failures (honouring `Retry-After`), charset decoding.
+    /// Fetches `req` with all manners applied: address guard, robots.txt,
+    /// politeness, conditional GET, timeouts, body cap, bounded redirects
+    /// (each hop guarded and checked against its host's robots.txt), retries
+    /// for retryable failures (honouring `Retry-After`), charset decoding.
     pub async fn fetch(&self, req: &FetchRequest) -> Result<FetchOutcome, FetchError> {
         let url = &req.page.url;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(FetchError::InvalidRequest {
-                url: url.clone(),
-                message: "only http and https URLs with a host can be fetched".to_string(),
-            });
-        }
+        self.check_destination(url)?;
         let headers = self.request_headers(req)?;
         let settings = self.effective(&req.overrides);
-        if req.overrides.robots.unwrap_or(self.inner.config.robots) {
+        if settings.robots {
             self.check_robots(url, &settings).await?;
         }
         let mut retry = 0;
@@ -122,6 +152,27 @@ impl Fetcher {
         }
     }
 
+    /// Refuses what may not be requested at all: a scheme other than http(s),
+    /// no host, or a host written as a non-public IP address. Host names are
+    /// checked when resolved (`fetch::resolve`); IP literals must be checked
+    /// here, because reqwest connects to them without resolving.
+    pub(super) fn check_destination(&self, url: &Url) -> Result<(), FetchError> {
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(FetchError::InvalidRequest {
+                url: url.clone(),
+                message: "only http and https URLs with a host can be fetched".to_string(),
+            });
+        }
+        self.inner
+            .allow
+            .check_url(url)
+            .map_err(|forbidden| FetchError::ForbiddenAddress {
+                url: url.clone(),
+                addr: forbidden.addr,
+                class: forbidden.class,
+            })
+    }
+
     fn effective(&self, overrides: &FetchOverrides) -> Effective {
         let config = &self.inner.config;
         Effective {
@@ -130,10 +181,13 @@ impl Fetcher {
             ),
             timeout_secs: overrides.timeout_secs.unwrap_or(config.timeout_secs).max(1),
             max_body_bytes: overrides.max_body_bytes.unwrap_or(config.max_body_bytes),
+            robots: overrides.robots.unwrap_or(config.robots),
         }
     }
 
-    /// Default headers, then the validators, then the source's headers.
+    /// Default headers, then the validators, then the source's headers. The
+    /// source's values are marked sensitive: they may hold a token read from
+    /// the environment, and a sensitive value is never shown by `Debug`.
     fn request_headers(&self, req: &FetchRequest) -> Result<HeaderMap, FetchError> {
         let invalid = |message: String| FetchError::InvalidRequest {
             url: req.page.url.clone(),
@@ -177,120 +231,67 @@ impl Fetcher {
                     "the source may not set {name}: the fetcher owns it"
                 )));
             }
-            let value = HeaderValue::from_str(value)
+            let mut value = HeaderValue::from_str(value)
                 .map_err(|_| invalid(format!("the value of header {name} is not valid")))?;
+            value.set_sensitive(true);
             headers.insert(name, value);
         }
         Ok(headers)
     }
 
-    /// Fails with `DisallowedByRobots` / `RobotsUnreachable` unless robots.txt
-    /// lets Vigie fetch `url`. Only the requested URL is checked, not the
-    /// targets of the redirects it leads to: reqwest follows those itself, and
-    /// a site redirecting us somewhere has asked us to go there.
-    async fn check_robots(&self, url: &Url, settings: &Effective) -> Result<(), FetchError> {
-        let host = HostKey::of(url);
-        let rules = self
-            .inner
-            .robots
-            .get_or_fetch(&host, || async {
-                let rules = RobotsRules::from_response(self.fetch_robots(url, settings).await);
-                if let Some(delay) = rules.crawl_delay() {
-                    self.inner.politeness.set_crawl_delay(&host, delay);
-                }
-                rules
-            })
-            .await;
-        if rules.allows(url.as_str()) {
-            return Ok(());
-        }
-        Err(match &*rules {
-            RobotsRules::Unreachable { reason } => FetchError::RobotsUnreachable {
-                url: url.clone(),
-                reason: reason.clone(),
-            },
-            _ => FetchError::DisallowedByRobots { url: url.clone() },
-        })
-    }
-
-    /// One request for robots.txt, through the host's politeness slot.
-    async fn fetch_robots(&self, url: &Url, settings: &Effective) -> RobotsResponse {
-        let robots_url = robots_url(url);
-        let _slot = self
-            .inner
-            .politeness
-            .acquire(&HostKey::of(url), settings.min_spacing)
-            .await;
-        tracing::debug!(url = %robots_url, "fetching robots.txt");
-        let timeout = Duration::from_secs(settings.timeout_secs);
-        let request = async {
-            let response = self
-                .inner
-                .client
-                .get(robots_url.clone())
-                .header(header::ACCEPT, "text/plain")
-                .timeout(timeout)
-                .send()
-                .await?;
-            let status = response.status().as_u16();
-            let mut body = Vec::new();
-            if response.status().is_success() {
-                let mut stream = response.bytes_stream();
-                while let Some(chunk) = stream.next().await {
-                    body.extend_from_slice(&chunk?);
-                    if body.len() >= MAX_ROBOTS_BYTES {
-                        body.truncate(MAX_ROBOTS_BYTES);
-                        break;
-                    }
-                }
-            }
-            Ok::<_, reqwest::Error>(RobotsResponse::Status { status, body })
-        };
-        match tokio::time::timeout(timeout, request).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) if error.is_redirect() => RobotsResponse::TooManyRedirects,
-            Ok(Err(error)) => RobotsResponse::Failed {
-                reason: error_chain(&error),
-            },
-            Err(_) => RobotsResponse::Failed {
-                reason: format!("no complete answer within {} s", settings.timeout_secs),
-            },
-        }
-    }
-
-    /// One attempt: politeness slot, request, status, body, decoding.
+    /// One attempt: the request and the redirects it leads to, each hop
+    /// through the address guard, robots.txt of its host (the first hop's
+    /// was checked by [`Fetcher::fetch`]) and its host's politeness slot.
     async fn attempt(
         &self,
         req: &FetchRequest,
         headers: &HeaderMap,
         settings: &Effective,
     ) -> Result<FetchOutcome, Failure> {
-        let url = &req.page.url;
-        let _slot = self
-            .inner
-            .politeness
-            .acquire(&HostKey::of(url), settings.min_spacing)
-            .await;
-        tracing::debug!(%url, "fetching");
-        let timeout = Duration::from_secs(settings.timeout_secs);
-        match tokio::time::timeout(timeout, self.send_and_read(req, headers, settings)).await {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout {
-                url: url.clone(),
-                after_secs: settings.timeout_secs,
+        let mut hop = Hop {
+            method: req.page.method,
+            url: req.page.url.clone(),
+            headers: headers.clone(),
+            body: req.page.body.clone(),
+        };
+        for redirects in 0..=self.inner.config.max_redirects {
+            if redirects > 0 {
+                self.check_destination(&hop.url)?;
+                if settings.robots {
+                    self.check_robots(&hop.url, settings).await?;
+                }
             }
-            .into()),
+            let _slot = self
+                .inner
+                .politeness
+                .acquire(&HostKey::of(&hop.url), settings.min_spacing)
+                .await;
+            tracing::debug!(url = %redact::url(&hop.url), "fetching");
+            let timeout = Duration::from_secs(settings.timeout_secs);
+            match tokio::time::timeout(timeout, self.send_hop(&hop, settings)).await {
+                Ok(Ok(Step::Done(outcome))) => return Ok(outcome),
+                Ok(Ok(Step::Redirect(next))) => hop = next,
+                Ok(Err(failure)) => return Err(failure),
+                Err(_) => {
+                    return Err(FetchError::Timeout {
+                        url: hop.url.clone(),
+                        after_secs: settings.timeout_secs,
+                    }
+                    .into());
+                }
+            }
         }
+        Err(FetchError::TooManyRedirects {
+            url: req.page.url.clone(),
+            limit: self.inner.config.max_redirects,
+        }
+        .into())
     }
 
-    async fn send_and_read(
-        &self,
-        req: &FetchRequest,
-        headers: &HeaderMap,
-        settings: &Effective,
-    ) -> Result<FetchOutcome, Failure> {
-        let url = &req.page.url;
-        let method = match req.page.method {
+    /// One request of the chain: a redirect to follow, or the final answer.
+    async fn send_hop(&self, hop: &Hop, settings: &Effective) -> Result<Step, Failure> {
+        let url = &hop.url;
+        let method = match hop.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
         };
@@ -298,9 +299,9 @@ impl Fetcher {
             .inner
             .client
             .request(method, url.clone())
-            .headers(headers.clone())
+            .headers(hop.headers.clone())
             .timeout(Duration::from_secs(settings.timeout_secs));
-        if let Some(body) = &req.page.body {
+        if let Some(body) = &hop.body {
             builder = builder.body(body.clone());
         }
         let response = builder
@@ -310,12 +311,16 @@ impl Fetcher {
 
         let status = response.status().as_u16();
         if status == 304 {
-            return Ok(FetchOutcome::NotModified);
+            return Ok(Step::Done(FetchOutcome::NotModified));
+        }
+        if is_redirect(status)
+            && let Some(location) = response.headers().get(header::LOCATION)
+        {
+            return Ok(Step::Redirect(hop.next(status, Some(location))?));
         }
         if !response.status().is_success() {
             return Err(self.status_failure(url, &response));
         }
-        let final_url = response.url().clone();
         let header_text = |name| {
             response
                 .headers()
@@ -328,8 +333,8 @@ impl Fetcher {
         let last_modified = header_text(header::LAST_MODIFIED);
         let bytes = read_body(response, url, settings).await?;
         let (text, encoding) = charset::decode(&bytes, content_type.as_deref());
-        Ok(FetchOutcome::Fetched(Page {
-            url: final_url,
+        Ok(Step::Done(FetchOutcome::Fetched(Page {
+            url: url.clone(),
             status,
             content_type,
             bytes: bytes.into(),
@@ -337,20 +342,21 @@ impl Fetcher {
             encoding,
             etag,
             last_modified,
-        }))
+        })))
     }
 
     fn send_error(&self, url: &Url, settings: &Effective, error: &reqwest::Error) -> Failure {
         let url = url.clone();
-        let error = if error.is_timeout() {
+        let error = if let Some(forbidden) = forbidden_in(error) {
+            FetchError::ForbiddenAddress {
+                url,
+                addr: forbidden.addr,
+                class: forbidden.class,
+            }
+        } else if error.is_timeout() {
             FetchError::Timeout {
                 url,
                 after_secs: settings.timeout_secs,
-            }
-        } else if error.is_redirect() {
-            FetchError::TooManyRedirects {
-                url,
-                limit: self.inner.config.max_redirects,
             }
         } else if error.is_connect() {
             FetchError::Connect {
@@ -465,15 +471,4 @@ async fn read_body(
         Some(expected) if (body.len() as u64) < expected => Err(truncated(body.len(), expected)),
         _ => Ok(body),
     }
-}
-
-/// `/robots.txt` at the root of `url`'s scheme, host and port.
-fn robots_url(url: &Url) -> Url {
-    let mut robots = url.clone();
-    robots.set_path("/robots.txt");
-    robots.set_query(None);
-    robots.set_fragment(None);
-    let _ = robots.set_username("");
-    let _ = robots.set_password(None);
-    robots
 }

@@ -5,6 +5,8 @@
 use anyhow::{bail, ensure};
 use serde::Deserialize;
 
+use super::address::AllowList;
+
 /// Fetch settings. Every field has a default, so an empty `[fetch]` section
 /// (or none at all) gives a polite, safe fetcher.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -43,6 +45,13 @@ pub struct FetchConfig {
     pub max_retry_after_secs: u64,
     /// Whether robots.txt is obeyed. Default true.
     pub robots: bool,
+    /// Non-public hosts Vigie may connect to anyway: IP addresses
+    /// (`127.0.0.1`, `::1`), CIDR networks (`10.20.0.0/16`) or host names
+    /// (`intranet.example`, whose resolved addresses are then all allowed).
+    /// Empty by default: only public addresses are reached, so that no
+    /// source or redirect can point Vigie at loopback, the private network
+    /// or the cloud metadata service (see `fetch::address`).
+    pub allow_hosts: Vec<String>,
 }
 
 impl Default for FetchConfig {
@@ -61,6 +70,7 @@ impl Default for FetchConfig {
             backoff_base_ms: 500,
             max_retry_after_secs: 120,
             robots: true,
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -77,6 +87,12 @@ impl FetchConfig {
         } else {
             self.user_agent.clone()
         }
+    }
+
+    /// `allow_hosts` parsed; an entry that is neither an address, a network
+    /// nor a host name is an error naming it.
+    pub fn allow_list(&self) -> Result<AllowList, String> {
+        AllowList::parse(&self.allow_hosts)
     }
 
     /// Checks that the settings can work, naming the field that cannot.
@@ -101,6 +117,7 @@ impl FetchConfig {
             self.max_body_bytes >= 1,
             "fetch.max_body_bytes must be at least 1"
         );
+        self.allow_list().map_err(anyhow::Error::msg)?;
         let user_agent = self.effective_user_agent();
         if reqwest::header::HeaderValue::from_str(&user_agent).is_err() {
             bail!(
@@ -156,6 +173,23 @@ mod tests {
         assert_eq!(config.min_spacing_ms, 250);
         assert!(!config.robots);
         assert_eq!(config.timeout_secs, FetchConfig::default().timeout_secs);
+    }
+
+    #[test]
+    fn allow_hosts_is_empty_by_default_and_checked() {
+        assert!(FetchConfig::default().allow_hosts.is_empty());
+        let config: FetchConfig =
+            toml::from_str("allow_hosts = [\"127.0.0.1\", \"10.0.0.0/8\", \"localhost\"]").unwrap();
+        config.validate().unwrap();
+        let bad = FetchConfig {
+            allow_hosts: vec!["10.0.0.0/40".into()],
+            ..FetchConfig::default()
+        };
+        let error = bad.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("fetch.allow_hosts") && error.contains("10.0.0.0/40"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -3,48 +3,56 @@
 //! The crawl orchestrator and the scheduler branch on these variants.
 
 use std::error::Error as StdError;
+use std::net::IpAddr;
 
 use url::Url;
+
+use super::address::{AddressClass, Forbidden};
 
 /// A fetch that did not produce a page. Each message is one line saying what
 /// happened and, where it helps, what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error(
-        "robots.txt of {} disallows {url} for Vigie; the page was not requested: drop it from the source or ask the site's owner",
-        url.host_str().unwrap_or("the site")
+        "robots.txt of {} disallows {} for Vigie; the page was not requested: drop it from the source or ask the site's owner", url.host_str().unwrap_or("the site"), crate::redact::url(url),
     )]
     DisallowedByRobots { url: Url },
 
     #[error(
-        "{}/robots.txt could not be fetched ({reason}), so per RFC 9309 the whole site counts as disallowed and {url} was not requested; the next run tries again",
-        url.origin().ascii_serialization()
+        "{}/robots.txt could not be fetched ({reason}), so per RFC 9309 the whole site counts as disallowed and {} was not requested; the next run tries again", url.origin().ascii_serialization(), crate::redact::url(url),
     )]
     RobotsUnreachable { url: Url, reason: String },
 
-    #[error("{url} answered HTTP {status}{}", status_hint(*status))]
+    #[error("{} answered HTTP {status}{}", crate::redact::url(url), status_hint(*status))]
     Status { url: Url, status: u16 },
 
     #[error(
-        "{url} did not answer completely within {after_secs} s; raise timeout_secs for this source if the site is just slow"
+        "{} did not answer completely within {after_secs} s; raise timeout_secs for this source if the site is just slow",
+        crate::redact::url(url)
     )]
     Timeout { url: Url, after_secs: u64 },
 
     #[error(
-        "the body of {url} is larger than the {limit}-byte cap; raise max_body_bytes for this source if the page is legitimately that big"
+        "the body of {} is larger than the {limit}-byte cap; raise max_body_bytes for this source if the page is legitimately that big",
+        crate::redact::url(url)
     )]
     BodyTooLarge { url: Url, limit: u64 },
 
     #[error(
-        "{url} redirected more than {limit} times (a redirect loop?); point the source at the final URL"
+        "{} redirected more than {limit} times (a redirect loop?); point the source at the final URL",
+        crate::redact::url(url)
     )]
     TooManyRedirects { url: Url, limit: usize },
 
-    #[error("could not connect to {url}: {message}; check the host name and that the site is up")]
+    #[error(
+        "could not connect to {}: {message}; check the host name and that the site is up",
+        crate::redact::url(url)
+    )]
     Connect { url: Url, message: String },
 
     #[error(
-        "the body of {url} stopped after {received} of the {expected} bytes announced by Content-Length (the server closed the connection early)"
+        "the body of {} stopped after {received} of the {expected} bytes announced by Content-Length (the server closed the connection early)",
+        crate::redact::url(url)
     )]
     Truncated {
         url: Url,
@@ -52,19 +60,33 @@ pub enum FetchError {
         expected: u64,
     },
 
-    #[error("reading the body of {url} failed: {message}")]
+    #[error("reading the body of {} failed: {message}", crate::redact::url(url))]
     Body { url: Url, message: String },
 
-    #[error("the request to {url} failed before a response arrived: {message}")]
+    #[error(
+        "the request to {} failed before a response arrived: {message}",
+        crate::redact::url(url)
+    )]
     Transport { url: Url, message: String },
 
     #[error(
-        "{url} asked to wait {secs} s before retrying (Retry-After), more than max_retry_after_secs = {max}; gave up until the next run"
+        "{} asked to wait {secs} s before retrying (Retry-After), more than max_retry_after_secs = {max}; gave up until the next run",
+        crate::redact::url(url)
     )]
     RetryAfterTooLong { url: Url, secs: u64, max: u64 },
 
-    #[error("cannot request {url}: {message}")]
+    #[error("cannot request {}: {message}", crate::redact::url(url))]
     InvalidRequest { url: Url, message: String },
+
+    #[error(
+        "refused to connect to {} at {addr}: a {class} address, and Vigie only reaches public addresses; fix the source (or the redirect that led here), or list the host in fetch.allow_hosts if it is meant to be reached",
+        crate::redact::url(url)
+    )]
+    ForbiddenAddress {
+        url: Url,
+        addr: IpAddr,
+        class: AddressClass,
+    },
 }
 
 impl FetchError {
@@ -76,7 +98,8 @@ impl FetchError {
     /// short, HTTP 5xx, 408 (Request Timeout) and 429 (Too Many Requests).
     /// Not retryable: other 4xx (the request itself is wrong), robots.txt
     /// refusals (the verdict is cached), a body over the cap, redirect loops,
-    /// a `Retry-After` beyond the configured maximum, invalid requests.
+    /// a `Retry-After` beyond the configured maximum, invalid requests, a
+    /// forbidden address.
     pub fn is_retryable(&self) -> bool {
         match self {
             FetchError::Timeout { .. }
@@ -90,7 +113,8 @@ impl FetchError {
             | FetchError::BodyTooLarge { .. }
             | FetchError::TooManyRedirects { .. }
             | FetchError::RetryAfterTooLong { .. }
-            | FetchError::InvalidRequest { .. } => false,
+            | FetchError::InvalidRequest { .. }
+            | FetchError::ForbiddenAddress { .. } => false,
         }
     }
 
@@ -108,7 +132,8 @@ impl FetchError {
             | FetchError::Body { url, .. }
             | FetchError::Transport { url, .. }
             | FetchError::RetryAfterTooLong { url, .. }
-            | FetchError::InvalidRequest { url, .. } => url,
+            | FetchError::InvalidRequest { url, .. }
+            | FetchError::ForbiddenAddress { url, .. } => url,
         }
     }
 }
@@ -142,7 +167,20 @@ pub(crate) fn error_chain(error: &dyn StdError) -> String {
         }
         source = cause.source();
     }
-    message
+    crate::redact::text(&message)
+}
+
+/// The address guard's refusal, if it is somewhere in `error`'s causes
+/// (reqwest wraps what the resolver returns).
+pub(crate) fn forbidden_in(error: &(dyn StdError + 'static)) -> Option<Forbidden> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(forbidden) = error.downcast_ref::<Forbidden>() {
+            return Some(*forbidden);
+        }
+        cause = error.source();
+    }
+    None
 }
 
 #[cfg(test)]

@@ -5,7 +5,11 @@
 //! decoded [`Page`] or [`FetchOutcome::NotModified`], or a [`FetchError`]
 //! whose [`FetchError::is_retryable`] tells the scheduler what to do.
 //!
-//! - [`client`]: the fetcher and its retry loop;
+//! - [`client`]: the fetcher, its redirect loop and its retry loop;
+//! - [`address`]: which addresses may be reached (the SSRF guard), and
+//!   [`resolve`]: the DNS resolver that applies it to host names;
+//! - `redirect`: the next hop of a redirect chain;
+//! - `robots_fetch`: robots.txt requests, for every hop's host;
 //! - [`request`]: what a caller asks for and gets back;
 //! - [`config`]: settings with named defaults, per-source overrides;
 //! - [`robots`]: robots.txt verdicts and their cache;
@@ -15,16 +19,21 @@
 //! - [`error`]: why a fetch failed;
 //! - [`page`]: the request and page types shared with extract.
 
+pub mod address;
 pub mod charset;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod page;
 pub mod politeness;
+mod redirect;
 pub mod request;
+pub mod resolve;
 pub mod retry;
 pub mod robots;
+mod robots_fetch;
 
+pub use address::{AddressClass, AllowList};
 pub use client::{
     ACCEPT_DOCUMENT, ACCEPT_FEED, ACCEPT_JSON, FetchOutcome, FetchRequest, Fetcher, Validators,
 };

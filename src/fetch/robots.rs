@@ -31,6 +31,7 @@ use std::time::Duration;
 use texting_robots::Robot;
 use tokio::time::Instant;
 
+use super::address::Forbidden;
 use super::politeness::HostKey;
 
 /// The user-agent token matched against `User-agent:` lines.
@@ -51,6 +52,9 @@ pub enum RobotsRules {
     Unreachable { reason: String },
     /// The parsed rules for Vigie.
     Rules(Robot),
+    /// robots.txt (or a redirect it led to) is at an address the guard
+    /// refuses: nothing on the host may be fetched.
+    Forbidden(Forbidden),
 }
 
 /// How the robots.txt request ended, as the client saw it.
@@ -62,6 +66,8 @@ pub enum RobotsResponse {
     TooManyRedirects,
     /// No HTTP answer (connection, timeout, body error).
     Failed { reason: String },
+    /// The address guard refused the connection.
+    Forbidden(Forbidden),
 }
 
 impl RobotsRules {
@@ -83,6 +89,7 @@ impl RobotsRules {
             },
             RobotsResponse::TooManyRedirects => RobotsRules::AllowAll,
             RobotsResponse::Failed { reason } => RobotsRules::Unreachable { reason },
+            RobotsResponse::Forbidden(forbidden) => RobotsRules::Forbidden(forbidden),
         }
     }
 
@@ -90,7 +97,7 @@ impl RobotsRules {
     pub fn allows(&self, url: &str) -> bool {
         match self {
             RobotsRules::AllowAll => true,
-            RobotsRules::Unreachable { .. } => false,
+            RobotsRules::Unreachable { .. } | RobotsRules::Forbidden(_) => false,
             RobotsRules::Rules(robot) => robot.allowed(url),
         }
     }
@@ -105,7 +112,7 @@ impl RobotsRules {
 
     fn ttl(&self) -> Duration {
         match self {
-            RobotsRules::Unreachable { .. } => UNREACHABLE_TTL,
+            RobotsRules::Unreachable { .. } | RobotsRules::Forbidden(_) => UNREACHABLE_TTL,
             _ => ROBOTS_TTL,
         }
     }

@@ -19,6 +19,9 @@ fn quick_config() -> FetchConfig {
         backoff_base_ms: 10,
         timeout_secs: 5,
         connect_timeout_secs: 2,
+        // Every fixture server listens on loopback, which the address guard
+        // refuses unless allow-listed.
+        allow_hosts: vec!["127.0.0.0/8".into()],
         ..FetchConfig::default()
     }
 }

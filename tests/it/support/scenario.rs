@@ -1,6 +1,7 @@
 //! A throw-away Vigie installation for tests that run the real `vigie`
 //! binary: a temporary folder with `sources/`, a `vigie.toml` that lifts
-//! politeness delays and shortens timeouts, and its own SQLite file.
+//! politeness delays, shortens timeouts and allow-lists 127.0.0.1 (where
+//! every fixture server listens), and its own SQLite file.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -19,7 +20,8 @@ impl Scenario {
             "[database]\npath = \"{db}\"\n\
              [crawl]\nsources_dir = \"{src}\"\nconcurrency = 16\n\
              [fetch]\nmin_spacing_ms = 0\nretries = 1\nbackoff_base_ms = 20\ntimeout_secs = 2\n\
-             connect_timeout_secs = 2\nmax_body_bytes = 300000\nmax_retry_after_secs = 3\n",
+             connect_timeout_secs = 2\nmax_body_bytes = 300000\nmax_retry_after_secs = 3\n\
+             allow_hosts = [\"127.0.0.1\"]\n",
             db = dir.path().join("vigie.db").display(),
             src = dir.path().join("sources").display(),
         );
