@@ -337,7 +337,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 def.path.display(),
                 def.id,
                 def.kind_name(),
-                def.url
+                crate::redact::url(&def.url)
             );
         }
         return Ok(if invalid {

@@ -167,7 +167,7 @@ impl Crawler {
             id.clone(),
             source.name.clone(),
             source.kind_name(),
-            source.url.to_string(),
+            crate::redact::url(&source.url).to_string(),
             source.priority,
         );
         let review = source.review;

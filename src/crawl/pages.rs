@@ -192,7 +192,7 @@ impl Crawler {
             if !visited.insert((page_request.url.to_string(), page_request.body.clone())) {
                 out.warnings.push(format!(
                     "pagination loops back to {}: stopped there",
-                    page_request.url
+                    crate::redact::url(&page_request.url)
                 ));
                 break;
             }

@@ -29,8 +29,10 @@ impl Extractor for FeedSpec {
         let feed = parse(page)?;
         let mut out = Extraction::default();
         if feed.entries.is_empty() {
-            out.warnings
-                .push(format!("feed {} has no entries", page.url));
+            out.warnings.push(format!(
+                "feed {} has no entries",
+                crate::redact::url(&page.url)
+            ));
         }
         let include: Vec<String> = self
             .include
@@ -75,7 +77,7 @@ fn parser() -> feed_rs::parser::Parser {
 fn parse(page: &Page) -> Result<Feed, ExtractError> {
     let shape = BodyShape::of(page);
     let not_a_feed = |message: String| ExtractError::NotAFeed {
-        url: page.url.to_string(),
+        url: crate::redact::url(&page.url).to_string(),
         message,
     };
     match shape {

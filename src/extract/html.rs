@@ -32,7 +32,7 @@ impl Extractor for CompiledHtml {
         let shape = BodyShape::of(page);
         if !matches!(shape, BodyShape::Html | BodyShape::Empty) {
             return Err(ExtractError::NotHtml {
-                url: page.url.to_string(),
+                url: crate::redact::url(&page.url).to_string(),
                 got: shape.describe(page),
             });
         }

@@ -65,7 +65,7 @@ impl Extractor for CompiledJson {
                     format!("expected JSON, got {}", shape.describe(page))
                 };
                 ExtractError::NotJson {
-                    url: page.url.to_string(),
+                    url: crate::redact::url(&page.url).to_string(),
                     message,
                 }
             })?;
@@ -104,7 +104,7 @@ impl Extractor for CompiledJson {
 impl CompiledJson {
     fn item_array<'a>(&self, root: &'a Value, page: &Page) -> Result<&'a Vec<Value>, ExtractError> {
         let not_found = |found: String| ExtractError::ItemsPathNotFound {
-            url: page.url.to_string(),
+            url: crate::redact::url(&page.url).to_string(),
             path: if self.items.raw.is_empty() {
                 "(root)".to_string()
             } else {

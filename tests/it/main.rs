@@ -7,6 +7,7 @@ mod deliver;
 mod digest;
 mod fetch;
 mod fetch_guard;
+mod redaction;
 mod sources;
 mod subscribers;
 mod support;
