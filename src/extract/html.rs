@@ -45,7 +45,7 @@ impl Extractor for CompiledHtml {
             let Some(title) = item.title.clone() else {
                 out.warnings.push(format!(
                     "item {matched} on {} has no title (html.title `{}` matched nothing): skipped",
-                    page.url,
+                    crate::redact::url(&page.url),
                     self.fields.title.as_ref().map_or("", |s| s.raw.as_str())
                 ));
                 continue;
@@ -53,7 +53,7 @@ impl Extractor for CompiledHtml {
             if item.link.is_none() {
                 out.warnings.push(format!(
                     "item `{title}` on {} has no link{}: kept without one",
-                    page.url,
+                    crate::redact::url(&page.url),
                     self.fields
                         .link
                         .as_ref()
@@ -68,7 +68,8 @@ impl Extractor for CompiledHtml {
         if matched == 0 {
             out.warnings.push(format!(
                 "html.item `{}` matched nothing on {}: the page layout may have changed",
-                self.item_raw, page.url
+                self.item_raw,
+                crate::redact::url(&page.url)
             ));
         }
         out.next = self.next_request(source, request, page, &doc, page_index, &mut out.warnings);
@@ -83,7 +84,7 @@ impl Extractor for CompiledHtml {
         if shape != BodyShape::Html {
             return vec![format!(
                 "detail page {} is not HTML (got {}): item kept as listed",
-                page.url,
+                crate::redact::url(&page.url),
                 shape.describe(page)
             )];
         }
@@ -93,7 +94,7 @@ impl Extractor for CompiledHtml {
         if found == RawItem::default() {
             warnings.push(format!(
                 "html.detail selectors matched nothing on {}: the page layout may have changed",
-                page.url
+                crate::redact::url(&page.url)
             ));
         }
         merge_detail(item, found);
@@ -121,21 +122,21 @@ impl CompiledHtml {
         let css = sel.css.as_ref()?;
         let link = doc.select(css).next()?;
         let href = link.attr(sel.attr.as_deref().unwrap_or("href"))?.trim();
-        let next = match page.url.join(href) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            _ => {
-                warnings.push(format!(
-                    "html.next_page `{}` gave `{href}` on {}, which is not a web link: pagination stopped",
-                    sel.raw, page.url
-                ));
-                return None;
-            }
+        let Some(next) = crate::normalize::url::web_link(Some(&page.url), href) else {
+            warnings.push(format!(
+                "html.next_page `{}` gave `{href}` on {}, which is not a public web link: pagination stopped",
+                sel.raw,
+                crate::redact::url(&page.url)
+            ));
+            return None;
         };
         let seen = [&page.url, &request.url, &source.url];
         if seen.iter().any(|u| same_page(u, &next)) {
             warnings.push(format!(
-                "html.next_page `{}` on {} points back to {next}, already visited: pagination stopped",
-                sel.raw, page.url
+                "html.next_page `{}` on {} points back to {}, already visited: pagination stopped",
+                sel.raw,
+                crate::redact::url(&page.url),
+                crate::redact::url(&next)
             ));
             return None;
         }

@@ -78,7 +78,7 @@ impl Extractor for CompiledJson {
                     "item {} of json.items `{}` on {} has no title (json.fields.title `{}`): skipped",
                     i + 1,
                     self.items.raw,
-                    page.url,
+                    crate::redact::url(&page.url),
                     self.fields.title.raw
                 )),
             }
@@ -86,7 +86,8 @@ impl Extractor for CompiledJson {
         if elements.is_empty() && page_index == 0 {
             out.warnings.push(format!(
                 "json.items `{}` is an empty array on {}",
-                self.items.raw, page.url
+                self.items.raw,
+                crate::redact::url(&page.url)
             ));
         }
         out.next = self.next_request(
@@ -186,22 +187,21 @@ impl CompiledJson {
         let url = match &p.rule {
             PageRule::Next(path) => {
                 let href = first_text(root, path)?;
-                let next = page
-                    .url
-                    .join(&href)
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https"));
+                let next = crate::normalize::url::web_link(Some(&page.url), &href);
                 let Some(next) = next else {
                     warnings.push(format!(
-                        "json.pagination.next `{}` gave `{href}` on {}, which is not a web link: pagination stopped",
-                        path.raw, page.url
+                        "json.pagination.next `{}` gave `{href}` on {}, which is not a public web link: pagination stopped",
+                        path.raw,
+                        crate::redact::url(&page.url)
                     ));
                     return None;
                 };
                 if next == page.url || next == request.url {
                     warnings.push(format!(
-                        "json.pagination.next `{}` on {} points back to {next}: pagination stopped",
-                        path.raw, page.url
+                        "json.pagination.next `{}` on {} points back to {}: pagination stopped",
+                        path.raw,
+                        crate::redact::url(&page.url),
+                        crate::redact::url(&next)
                     ));
                     return None;
                 }

@@ -2,8 +2,16 @@
 //! is recognised. Relative links are resolved, fragments and tracking
 //! parameters dropped; host case and default ports are normalized by the
 //! `url` crate's WHATWG parser.
+//!
+//! [`web_link`] is the one rule for every link read from a page (item links,
+//! detail pages, pagination): resolve against the page first, whatever the
+//! spelling (`//host/x`, `\\host\x`, `https:x`, `http://0x7f.1/`), then
+//! judge the result, so that a protocol-relative link gets exactly the
+//! scrutiny of an absolute one.
 
-use url::Url;
+use url::{Host, Url};
+
+use crate::fetch::address::classify;
 
 /// Query parameters that only track the visitor and never select content.
 fn is_tracking_param(name: &str) -> bool {
@@ -31,20 +39,44 @@ fn is_tracking_param(name: &str) -> bool {
         )
 }
 
-/// Resolves `link` against `base` and returns its canonical form, or `None`
-/// when it is not an http(s) URL (`mailto:`, `javascript:`, garbage).
-pub fn canonical_url(base: Option<&Url>, link: &str) -> Option<Url> {
+/// Resolves `link` against `base` (the page it was read on) and keeps it
+/// only if it is a web link Vigie may store and follow: http or https, with
+/// a host, and that host not a loopback, private, link-local or otherwise
+/// non-public address (any IP spelling, or a `localhost` name, RFC 6761)
+/// unless the page itself is on that host (then the fetcher's allow-list
+/// already let Vigie there). Every address is checked again by the fetcher
+/// when it connects; this rule keeps such links out of the catalogue and
+/// out of the emails.
+pub fn web_link(base: Option<&Url>, link: &str) -> Option<Url> {
     let link = link.trim();
     if link.is_empty() {
         return None;
     }
-    let mut url = match base {
+    let url = match base {
         Some(b) => b.join(link).ok()?,
         None => Url::parse(link).ok()?,
     };
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+    if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
+    let host = url.host()?;
+    let local = match &host {
+        Host::Ipv4(ip) => classify((*ip).into()).is_some(),
+        Host::Ipv6(ip) => classify((*ip).into()).is_some(),
+        Host::Domain(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+    };
+    let same_host = base.and_then(Url::host).is_some_and(|b| b == host);
+    (!local || same_host).then_some(url)
+}
+
+/// Resolves `link` against `base` and returns its canonical form, or `None`
+/// when [`web_link`] refuses it (`mailto:`, `javascript:`, garbage, a
+/// non-public address).
+pub fn canonical_url(base: Option<&Url>, link: &str) -> Option<Url> {
+    let mut url = web_link(base, link)?;
     url.set_fragment(None);
     let _ = url.set_username("");
     let _ = url.set_password(None);
@@ -112,7 +144,117 @@ mod tests {
         assert_eq!(canonical_url(None, "/relative/without/base"), None);
     }
 
+    #[test]
+    fn protocol_relative_links_get_the_rules_of_absolute_ones() {
+        let base = "https://www.archives.gouv.fr/appels/";
+        assert_eq!(
+            canon(base, "//www.culture.gouv.fr/aap?utm_source=x").as_deref(),
+            Some("https://www.culture.gouv.fr/aap")
+        );
+        assert_eq!(canon(base, "//evil/x").as_deref(), Some("https://evil/x"));
+        for hostile in [
+            "//127.0.0.1/x",
+            "//2130706433/x",
+            "//0x7f.1/x",
+            "\\\\127.0.0.1\\x",
+            "/\\169.254.169.254/latest/",
+            "//[::1]/x",
+            "//[::ffff:10.0.0.1]/x",
+            "//localhost:8080/x",
+            "//intranet.localhost/x",
+            "https:/\\192.168.1.1/x",
+            "http://169.254.169.254/",
+            "//user:pw@10.0.0.1/x",
+        ] {
+            assert_eq!(canon(base, hostile), None, "{hostile}");
+        }
+    }
+
+    #[test]
+    fn a_page_on_a_private_host_may_link_within_that_host() {
+        let base = "http://127.0.0.1:8080/liste";
+        assert_eq!(
+            canon(base, "//127.0.0.1:8080/aap").as_deref(),
+            Some("http://127.0.0.1:8080/aap")
+        );
+        assert_eq!(
+            canon(base, "/aap").as_deref(),
+            Some("http://127.0.0.1:8080/aap")
+        );
+        assert_eq!(canon(base, "//10.0.0.1/aap"), None);
+    }
+
+    /// Hosts that a link must never lead to from a public page.
+    const FORBIDDEN_HOSTS: &[&str] = &[
+        "127.0.0.1",
+        "127.1",
+        "2130706433",
+        "0x7f.0.0.1",
+        "0177.0.0.1",
+        "0",
+        "0.0.0.0",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "[::1]",
+        "[::]",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:a9fe:a9fe]",
+        "[fe80::1]",
+        "[fd00::1]",
+        "[64:ff9b::7f00:1]",
+        "[2002:7f00:1::]",
+        "localhost",
+        "LocalHost.",
+        "x.localhost",
+    ];
+
     proptest! {
+        #[test]
+        fn hostile_links_never_lead_to_a_forbidden_host(
+            prefix in prop::sample::select(vec![
+                "//", "\\\\", "/\\", "\\/", "///", "http://", "https://", "http:",
+                "http:\\\\", " //", "\t//", "HTTP://", "//user:pw@", "//@",
+            ]),
+            host in prop::sample::select(FORBIDDEN_HOSTS.to_vec()),
+            port in prop::option::of(1u16..),
+            path in "(/[a-z0-9%.]{0,6}){0,3}",
+        ) {
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let link = format!("{prefix}{host}{port}{path}");
+            let base = Url::parse("https://www.example.gouv.fr/appels/").unwrap();
+            prop_assert_eq!(canonical_url(Some(&base), &link), None, "{}", link);
+        }
+
+        #[test]
+        fn a_protocol_relative_link_equals_its_absolute_spelling(
+            host in "[a-z]{1,8}(\\.[a-z]{2,3})?",
+            path in "(/[a-z0-9]{0,6}){0,3}",
+        ) {
+            let base = Url::parse("https://www.example.gouv.fr/appels/").unwrap();
+            prop_assert_eq!(
+                canonical_url(Some(&base), &format!("//{host}{path}")),
+                canonical_url(Some(&base), &format!("https://{host}{path}"))
+            );
+        }
+
+        #[test]
+        fn any_accepted_link_is_a_public_web_url(link in "\\PC{0,60}") {
+            let base = Url::parse("https://www.example.gouv.fr/a/b").unwrap();
+            if let Some(u) = canonical_url(Some(&base), &link) {
+                prop_assert!(matches!(u.scheme(), "http" | "https"));
+                let public = match u.host() {
+                    Some(Host::Ipv4(ip)) => classify(ip.into()).is_none(),
+                    Some(Host::Ipv6(ip)) => classify(ip.into()).is_none(),
+                    Some(Host::Domain(d)) => !d.trim_end_matches('.').ends_with("localhost"),
+                    None => false,
+                };
+                prop_assert!(public, "{} from {:?}", u, link);
+            }
+        }
+
         #[test]
         fn canonical_form_is_stable(link in "\\PC{0,80}") {
             let base = Url::parse("https://base.example.fr/a/b").unwrap();
