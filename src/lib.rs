@@ -22,6 +22,7 @@
 //! - [`subscribers`]: the collectivities that receive digests, their
 //!   profile and double opt-in state.
 //! - [`matching`]: which calls fit which subscriber.
+//! - [`redact`]: credentials masked in everything printed or logged.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
 pub mod alloc;

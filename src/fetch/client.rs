@@ -332,14 +332,22 @@ impl Fetcher {
         let etag = header_text(header::ETAG);
         let last_modified = header_text(header::LAST_MODIFIED);
         let bytes = read_body(response, url, settings).await?;
-        let (text, encoding) = charset::decode(&bytes, content_type.as_deref());
+        let decoded = charset::decode_body(&bytes, content_type.as_deref());
+        if let Some(garbled) = decoded.garbled {
+            tracing::warn!(
+                url = %redact::url(url),
+                invalid = garbled.invalid,
+                valid = garbled.valid,
+                "page declared UTF-8 but holds invalid sequences among valid text: kept as UTF-8, invalid bytes replaced by U+FFFD"
+            );
+        }
         Ok(Step::Done(FetchOutcome::Fetched(Page {
             url: url.clone(),
             status,
             content_type,
             bytes: bytes.into(),
-            text,
-            encoding,
+            text: decoded.text,
+            encoding: decoded.encoding.name(),
             etag,
             last_modified,
         })))
