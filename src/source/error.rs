@@ -53,14 +53,12 @@ impl fmt::Display for SourceError {
         if let Some(field) = &self.field {
             write!(f, "{field}: ")?;
         }
-        // Keep the message on one line whatever a dependency put in it.
+        // Keep the message on one line whatever a dependency put in it, and
+        // mask the credentials of any URL quoted in it (a TOML error quotes
+        // the offending line).
+        let message = crate::redact::text(&self.message);
         let mut first = true;
-        for part in self
-            .message
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-        {
+        for part in message.lines().map(str::trim).filter(|l| !l.is_empty()) {
             if !first {
                 f.write_str(" ")?;
             }

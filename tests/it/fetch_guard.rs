@@ -254,3 +254,49 @@ async fn a_post_redirected_with_303_becomes_a_get_and_307_keeps_it() {
         ("POST", &b"{\"q\":1}"[..])
     );
 }
+
+#[test]
+fn a_source_pointing_at_a_private_address_is_refused_by_the_cli() {
+    let sc = crate::support::Scenario::new();
+    sc.source(
+        "interne",
+        r#"id = "interne"
+name = "Interne"
+kind = "feed"
+url = "http://0xa9.254.169.254/latest/meta-data/"
+schedule = "0 6 * * *"
+"#,
+    );
+
+    let out = sc.vigie(&["crawl"]);
+
+    assert!(!out.status.success());
+    let text = crate::support::all_output(&out);
+    assert!(
+        text.contains("refused to connect to http://169.254.169.254/latest/meta-data/")
+            && text.contains("link-local")
+            && text.contains("fetch.allow_hosts"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_page_declaring_utf8_in_windows_1252_is_read_without_replacement_characters() {
+    let server = FixtureServer::start();
+    let mut body = b"<html><head><meta charset=\"utf-8\"></head><body><p>".to_vec();
+    // "Appel à projets : dépôt avant l’été, 5 000 €" in windows-1252.
+    body.extend_from_slice(
+        b"Appel \xE0 projets : d\xE9p\xF4t avant l\x92\xE9t\xE9, 5 000 \x80</p></body></html>",
+    );
+    server.route("/aap", Response::ok("text/html; charset=UTF-8", body));
+
+    let page = fetched(fetch(&["127.0.0.1"], &server.url("/aap")).await);
+
+    assert!(
+        page.text
+            .contains("Appel à projets : dépôt avant l’été, 5 000 €"),
+        "{}",
+        page.text
+    );
+    assert_eq!(page.encoding, "windows-1252");
+}

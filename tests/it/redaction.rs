@@ -125,3 +125,22 @@ fn credentials_and_secret_headers_appear_in_no_output() {
         .unwrap();
     assert!(!stored.contains("secret"), "{stored}");
 }
+
+#[test]
+fn an_invalid_source_url_is_reported_without_its_password() {
+    let sc = Scenario::new();
+    sc.source(
+        "casse",
+        &source("casse", "ftp://agent:secret-pw@127.0.0.1/aap"),
+    );
+
+    let out = sc.vigie_with_env(&["sources", "check"], &[(TOKEN_VAR, "x")]);
+
+    assert!(!out.status.success());
+    let text = all_output(&out);
+    assert!(
+        text.contains("casse.toml") && text.contains("ftp://***@127.0.0.1/aap"),
+        "{text}"
+    );
+    assert_no_secret("sources check", &out);
+}
