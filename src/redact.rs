@@ -5,10 +5,11 @@
 //! - [`url`]: a URL with its user-info (`https://user:pw@host/`, which
 //!   reqwest sends as HTTP Basic credentials) shown as `https://***@host/`;
 //! - [`text`]: the same applied to every URL inside a free text (a message
-//!   built by a library, a stored error);
-//! - [`header_value`]: a source header's value, which may come from an
-//!   environment variable holding a token; every source header value is
-//!   treated as secret, since the files do not say which ones are.
+//!   built by a library, a stored error, a TOML error quoting a line).
+//!
+//! Source header values (which may come from an environment variable
+//! holding a token) are never formatted anywhere; the fetcher also marks
+//! them sensitive in the request, so that no `Debug` output shows them.
 //!
 //! URLs keep their type (`url::Url`) until printed; [`url`] is the printing.
 
@@ -79,11 +80,6 @@ pub fn text(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// A source header's value for printing: always masked.
-pub fn header_value(_value: &str) -> &'static str {
-    MASK
 }
 
 #[cfg(test)]
