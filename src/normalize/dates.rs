@@ -63,13 +63,15 @@
 //!   relatively ("comptes de l'exercice N-1", "clôture de l'exercice N+1")
 //!   take the [`DateRole::Condition`] role: like an event, "avant le" or
 //!   "jusqu'au" after such a cue keep it.
-//! - **A plausible window.** A deadline lies between 1 January of the year
-//!   before the reference and 31 December ten years after it: "31 mars
-//!   99999", "31 mars -2035" or a year 2090 deadline on a 2026 page are
-//!   typos or serial numbers, never a deadline, and a year that is there
-//!   but unreadable is never replaced by an inferred one. Such dates, and
-//!   impossible times ("25h00", "12h60": the date is kept, without a time),
-//!   are reported as [`DateWarning`]s by [`scan_deadline`].
+//! - **A plausible window.** A deadline is at most ten years after the
+//!   reference: "31 mars 99999", "31 mars -2035" or a year 2090 deadline
+//!   on a 2026 page are typos or serial numbers, never a deadline, and a
+//!   year that is there but unreadable is never replaced by an inferred
+//!   one. A deadline before last year is kept, with a warning: it closes
+//!   the call, and dropping it would show a long-closed call as open to
+//!   subscribers. These, and impossible times ("25h00", "12h60": the date
+//!   is kept, without a time), are reported as [`DateWarning`]s by
+//!   [`scan_deadline`].
 //!
 //! Not handled (on purpose): a month without a day ("mars 2022", "fin mars"),
 //! seasons ("printemps 2022"), day/month without a year in digits ("15/03"),
@@ -163,8 +165,13 @@ pub enum DateWarning {
     /// A date whose written year is unreadable or implausible ("31 mars
     /// 99999", "31 mars -2035"): no date was taken, and no year invented.
     ImplausibleYear { written: String },
-    /// A deadline outside the accepted window around the reference date.
-    OutOfWindow { written: String, date: NaiveDate },
+    /// A deadline more than ten years after the reference date: a typo or
+    /// a serial number, not taken.
+    TooFarAhead { written: String, date: NaiveDate },
+    /// A deadline before last year: kept (the call is closed, and showing
+    /// it as open to subscribers would be worse), but worth a look in case
+    /// the year is a typo.
+    LongPast { written: String, date: NaiveDate },
     /// A time of day that does not exist ("25h00", "12h60"): the date is
     /// kept without a time.
     ImpossibleTime { written: String },
@@ -177,9 +184,14 @@ impl std::fmt::Display for DateWarning {
                 f,
                 "date `{written}` has an implausible year: not taken as a deadline"
             ),
-            DateWarning::OutOfWindow { written, date } => write!(
+            DateWarning::TooFarAhead { written, date } => write!(
                 f,
-                "date `{written}` ({date}) is too far from the page's date to be a deadline                  (accepted: from last year to ten years ahead): not taken"
+                "date `{written}` ({date}) is more than ten years ahead: not taken as a deadline"
+            ),
+            DateWarning::LongPast { written, date } => write!(
+                f,
+                "deadline `{written}` ({date}) is before last year: kept (the call is closed); \
+                 check the year if the call is still open"
             ),
             DateWarning::ImpossibleTime { written } => write!(
                 f,
@@ -196,13 +208,17 @@ pub struct DeadlineScan {
     pub warnings: Vec<DateWarning>,
 }
 
-/// The first and last day a deadline may fall on, for a text read on
-/// `reference`: 1 January of the year before to 31 December ten years on.
-pub fn deadline_window(reference: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let year = reference.year();
-    let first = NaiveDate::from_ymd_opt(year.saturating_sub(1), 1, 1).unwrap_or(NaiveDate::MIN);
-    let last = NaiveDate::from_ymd_opt(year.saturating_add(10), 12, 31).unwrap_or(NaiveDate::MAX);
-    (first, last)
+/// The last day a deadline may fall on, for a text read on `reference`:
+/// 31 December ten years on. Written years before 1900 or from 2200 are
+/// never dates at all (see [`DateWarning::ImplausibleYear`]).
+pub fn latest_deadline(reference: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(reference.year().saturating_add(10), 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+/// 1 January of the year before `reference`: deadlines before it are kept
+/// with a [`DateWarning::LongPast`].
+fn long_past(reference: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(reference.year().saturating_sub(1), 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
 /// Every date expression in `text`, in order, with its role.
@@ -264,17 +280,25 @@ fn deadline(text: &str, reference: NaiveDate, labelled: bool) -> DeadlineScan {
     let (mut hits, mut warnings) = scan(&folded.text, reference);
     // Only what could be a deadline is held to the window: a publication
     // date of ten years ago is fine.
-    let (first, last) = deadline_window(reference);
+    let (past, last) = (long_past(reference), latest_deadline(reference));
     hits.retain(|h| {
         let candidate = h.role == DateRole::Deadline || (labelled && h.role == DateRole::Unknown);
-        let inside = (first..=last).contains(&h.date.date);
-        if candidate && !inside {
-            warnings.push(DateWarning::OutOfWindow {
-                written: written(text, &folded, h.start..h.end),
-                date: h.date.date,
+        let written = || written(text, &folded, h.start..h.end);
+        let date = h.date.date;
+        if candidate && date > last {
+            warnings.push(DateWarning::TooFarAhead {
+                written: written(),
+                date,
+            });
+            return false;
+        }
+        if candidate && date < past {
+            warnings.push(DateWarning::LongPast {
+                written: written(),
+                date,
             });
         }
-        inside || !candidate
+        true
     });
     for h in &hits {
         let candidate = h.role == DateRole::Deadline || (labelled && h.role == DateRole::Unknown);

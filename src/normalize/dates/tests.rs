@@ -145,7 +145,7 @@ fn far_years_and_impossible_times_are_warned_about_not_invented() {
     let scan = scan_deadline("Clôture le 31 mars 2040", r, false);
     assert_eq!(scan.found, DeadlineFound::None);
     assert!(
-        matches!(&scan.warnings[..], [DateWarning::OutOfWindow { date, .. }] if *date == day("2040-03-31")),
+        matches!(&scan.warnings[..], [DateWarning::TooFarAhead { date, .. }] if *date == day("2040-03-31")),
         "{:?}",
         scan.warnings
     );
@@ -169,6 +169,17 @@ fn far_years_and_impossible_times_are_warned_about_not_invented() {
     }
     let clean = scan_deadline("Date limite : 15 mars 2026 à 12h00", r, false);
     assert!(clean.warnings.is_empty(), "{:?}", clean.warnings);
+    // A deadline before last year closes the call: kept, with a warning.
+    let past = scan_deadline("Date limite : 15 mai 2024", r, false);
+    assert_eq!(
+        past.found,
+        DeadlineFound::Dates(vec![at("2024-05-15", None)])
+    );
+    assert!(
+        matches!(&past.warnings[..], [DateWarning::LongPast { .. }]),
+        "{:?}",
+        past.warnings
+    );
     // A publication date long ago is no deadline and needs no warning.
     let old = scan_deadline("Publié le 3 janvier 2015", r, false);
     assert_eq!(old.found, DeadlineFound::None);
@@ -291,9 +302,9 @@ fn window_text() -> impl Strategy<Value = String> {
 
 proptest! {
     #[test]
-    fn every_deadline_found_lies_in_the_window(text in window_text(), days in -40_000i64..40_000) {
+    fn no_deadline_found_is_too_far_ahead(text in window_text(), days in -40_000i64..40_000) {
         let reference = day("2026-01-15") + TimeDelta::days(days);
-        let (first, last) = deadline_window(reference);
+        let (first, last) = (day("1900-01-01"), latest_deadline(reference));
         for labelled in [false, true] {
             let scan = scan_deadline(&text, reference, labelled);
             if let DeadlineFound::Dates(dates) = &scan.found {
