@@ -168,7 +168,8 @@ pub struct CallsArgs {
     /// Only calls open to this audience (repeatable: any of them).
     #[arg(long, value_name = "AUDIENCE", value_parser = parse_code::<Audience>)]
     pub audience: Vec<Audience>,
-    /// Only calls with exactly this perimeter (`france`, `region:76`, `department:95`...).
+    /// Only calls with this perimeter among theirs (`france`, `region:76`, `department:95`...;
+    /// exact codes, not containment).
     #[arg(long, value_name = "PERIMETER", value_parser = parse_code::<Perimeter>)]
     pub perimeter: Vec<Perimeter>,
     /// Only calls in this review state (pending, approved, rejected; repeatable).
