@@ -156,7 +156,7 @@ fn sighting(call: &Call, source: usize, n: usize, relay: bool, rng: &mut Rng) ->
         funder: None,
         kind: CallKind::Aap,
         audiences: vec![],
-        perimeter: call.perimeter.clone(),
+        perimeter: call.perimeter.clone().into(),
         themes: vec![],
         opens_on: None,
         deadlines: vec![deadline],

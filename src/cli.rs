@@ -168,7 +168,8 @@ pub struct CallsArgs {
     /// Only calls open to this audience (repeatable: any of them).
     #[arg(long, value_name = "AUDIENCE", value_parser = parse_code::<Audience>)]
     pub audience: Vec<Audience>,
-    /// Only calls with exactly this perimeter (`france`, `region:76`, `department:95`...).
+    /// Only calls with this perimeter among theirs (`france`, `region:76`, `department:95`...;
+    /// exact codes, not containment).
     #[arg(long, value_name = "PERIMETER", value_parser = parse_code::<Perimeter>)]
     pub perimeter: Vec<Perimeter>,
     /// Only calls in this review state (pending, approved, rejected; repeatable).
@@ -195,6 +196,16 @@ pub enum CallsAction {
     },
     /// Merge call B into call A (a curator's decision, never undone by a crawl).
     Merge { a: i64, b: i64 },
+    /// Set where a call applies (one or several territories), replacing what its sources said;
+    /// later crawls keep it. E.g. `vigie calls perimeter 12 region:76 department:31`.
+    Perimeter {
+        /// The call's id.
+        id: i64,
+        /// `france`, `europe`, `region:CODE`, `department:CODE`, `epci:SIREN`, `commune:INSEE`
+        /// (several: the call applies in each).
+        #[arg(required = true, value_name = "PERIMETER", value_parser = parse_code::<Perimeter>)]
+        perimeters: Vec<Perimeter>,
+    },
     /// Move one sighting out of its call into a call of its own, and keep them apart.
     Split {
         /// The call.
@@ -399,6 +410,19 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
             println!("merged call {b} into call {survivor}");
             return Ok(ExitCode::SUCCESS);
         }
+        Some(CallsAction::Perimeter { id, perimeters }) => {
+            for p in &perimeters {
+                if let Err(e) = crate::territory::validate(p) {
+                    anyhow::bail!("{e}");
+                }
+            }
+            let set = crate::domain::PerimeterSet::new(perimeters)
+                .context("give at least one perimeter")?;
+            let shown = crate::domain::CallPerimeter::from(set.clone()).to_string();
+            let call = store.set_perimeter(id, set, now)?;
+            println!("call {call} now applies to {shown}; later crawls keep it");
+            return Ok(ExitCode::SUCCESS);
+        }
         Some(CallsAction::Split { id, sighting }) => {
             let new = store.split_call(id, sighting, now)?;
             println!("sighting {sighting} now forms call {new}; it will stay apart from call {id}");
@@ -420,6 +444,7 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
         themes: args.theme,
         audiences: args.audience,
         perimeters: args.perimeter,
+        unresolved_perimeter: false,
         text: args.text,
         review: args.review,
         limit: args.limit,
@@ -447,7 +472,33 @@ fn review(cmd: ReviewCommand) -> anyhow::Result<ExitCode> {
                 review: vec!["pending".into()],
                 ..Default::default()
             };
-            report::print_calls(&store.list_calls(&filter, now)?, format)?;
+            let pending = store.list_calls(&filter, now)?;
+            // Calls a curator must place before they reach anyone.
+            let unplaced = CallFilter {
+                unresolved_perimeter: true,
+                ..Default::default()
+            };
+            let unplaced = store.list_calls(&unplaced, now)?;
+            if format == Format::Table {
+                report::print_calls(&pending, format)?;
+                if !unplaced.is_empty() {
+                    println!(
+                        "\n{} call(s) wait for a perimeter and are kept out of digests: \
+                         set it with `vigie calls perimeter ID region:76 …`",
+                        unplaced.len()
+                    );
+                    report::print_calls(&unplaced, format)?;
+                }
+            } else {
+                // One document: the pending calls, then the unplaced others.
+                let mut all = pending;
+                for c in unplaced {
+                    if !all.iter().any(|p| p.id == c.id) {
+                        all.push(c);
+                    }
+                }
+                report::print_calls(&all, format)?;
+            }
         }
         ReviewCommand::Approve { id, common } => {
             let id = open_existing(&common.load()?)?.set_review(id, "approved", now)?;

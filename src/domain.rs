@@ -269,6 +269,11 @@ impl<'de> Deserialize<'de> for Perimeter {
     }
 }
 
+mod call_perimeter;
+pub use call_perimeter::{
+    CallPerimeter, InvalidCallPerimeter, MAX_LABEL_CHARS, PerimeterSet, UnresolvedLabel,
+};
+
 /// A source identifier: lowercase ASCII letters, digits and `-`, 2 to 64
 /// characters, so it is safe in file names, URLs and log lines.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -8,9 +8,11 @@
 //! 2. it is open or upcoming;
 //! 3. its audiences include the subscriber's type (no audience = everyone);
 //! 4. it shares a theme with the subscriber, when the subscriber chose themes;
-//! 5. its perimeter contains the subscriber's territory
-//!    ([`territory::contains`]: a commune of Val-d'Oise gets calls for `95`,
-//!    Île-de-France, France and Europe);
+//! 5. its perimeter contains the subscriber's territory: one of its
+//!    members is among the territory's ancestors (a commune of Val-d'Oise
+//!    gets calls for `95`, Île-de-France, France and Europe, and a call for
+//!    "Bretagne, Île-de-France"); a call whose perimeter is unresolved
+//!    waits for a curator and fits nobody;
 //! 6. its title, summary or funder holds one of the subscriber's keywords,
 //!    when the subscriber gave keywords.
 //!
@@ -31,7 +33,7 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{Audience, Perimeter, Status, Theme};
+use crate::domain::{Audience, CallPerimeter, Perimeter, Status, Theme};
 use crate::normalize::text::fold;
 use crate::store::CallRecord;
 use crate::subscribers::{Profile, Subscriber};
@@ -62,7 +64,7 @@ pub struct CallFacts {
     pub visible: bool,
     pub status: Status,
     pub audiences: Vec<Audience>,
-    pub perimeter: Perimeter,
+    pub perimeter: CallPerimeter,
     pub themes: Vec<Theme>,
     /// Title, summary and funder folded (ASCII, lowercase), as words
     /// separated by one space.
@@ -81,7 +83,7 @@ impl CallFacts {
         id: i64,
         status: Status,
         audiences: Vec<Audience>,
-        perimeter: Perimeter,
+        perimeter: impl Into<CallPerimeter>,
         themes: Vec<Theme>,
         text: &str,
     ) -> CallFacts {
@@ -97,7 +99,7 @@ impl CallFacts {
             audience_mask: audiences.iter().fold(0, |m, a| m | audience_bit(*a)),
             theme_mask: themes.iter().fold(0, |m, t| m | theme_bit(*t)),
             audiences,
-            perimeter,
+            perimeter: perimeter.into(),
             themes,
             folded_text,
             words: distinct,
@@ -211,6 +213,8 @@ pub mod reason {
     pub const AUDIENCE: &str = "not open to the subscriber's type of body";
     pub const THEME: &str = "no theme in common with the subscriber's themes";
     pub const PERIMETER: &str = "its perimeter does not contain the subscriber's territory";
+    pub const PERIMETER_UNRESOLVED: &str =
+        "its perimeter is not resolved yet (a curator sets it with `vigie calls perimeter`)";
     pub const KEYWORD: &str = "none of the subscriber's keywords";
 }
 
@@ -270,8 +274,13 @@ impl Matcher {
         if self.theme_mask != 0 && c.theme_mask & self.theme_mask == 0 {
             return Err(reason::THEME);
         }
-        if !self.ancestors.contains(&c.perimeter) {
-            return Err(reason::PERIMETER);
+        match &c.perimeter {
+            CallPerimeter::Unresolved(_) => return Err(reason::PERIMETER_UNRESOLVED),
+            CallPerimeter::Within(set) => {
+                if !set.members().iter().any(|p| self.ancestors.contains(p)) {
+                    return Err(reason::PERIMETER);
+                }
+            }
         }
         if !self.keywords.is_empty() && !self.keywords.iter().enumerate().any(|(n, k)| holds(n, k))
         {
@@ -388,5 +397,7 @@ pub fn why_not(call: &CallFacts, subscriber: &Subscriber) -> Option<&'static str
     Matcher::new(subscriber).check(call).err()
 }
 
+#[cfg(test)]
+mod perimeter_tests;
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,7 @@
 use chrono::{DateTime, Datelike, TimeZone, Timelike, Weekday};
 use chrono_tz::Europe::Paris;
 
-use crate::domain::{CallKind, Perimeter};
+use crate::domain::{CallKind, CallPerimeter, Perimeter};
 use crate::territory;
 
 const MONTHS: [&str; 12] = crate::domain::FRENCH_MONTHS;
@@ -135,6 +135,20 @@ pub fn perimeter_label(p: &Perimeter) -> String {
             Some(c) => format!("{} ({})", c.name, c.department),
             None => format!("Commune {insee}"),
         },
+    }
+}
+
+/// Where a call applies, in words: its territories' labels ("Région
+/// Bretagne et Région Normandie"; "A, B et C" for three). An unresolved
+/// perimeter never reaches a digest; should it, it reads as to be set.
+pub fn call_perimeter_label(p: &CallPerimeter) -> String {
+    let Some(members) = p.members() else {
+        return "Territoire à préciser".to_string();
+    };
+    let labels: Vec<String> = members.iter().map(perimeter_label).collect();
+    match labels.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} et {last}", rest.join(", ")),
+        _ => labels.concat(),
     }
 }
 
@@ -306,6 +320,21 @@ mod tests {
         let siren = cergy.epci.unwrap();
         let epci = Perimeter::Epci(siren.to_string());
         assert_eq!(perimeter_label(&epci), territory::epci(siren).unwrap().name);
+    }
+
+    #[test]
+    fn a_perimeter_set_reads_as_a_french_list() {
+        let label = |t: &str| call_perimeter_label(&t.parse().unwrap());
+        assert_eq!(label("region:11"), "Région Île-de-France");
+        // Members in code order, whatever order they were given in.
+        assert_eq!(
+            label("region:53,region:52"),
+            "Région Pays de la Loire et Région Bretagne"
+        );
+        assert_eq!(
+            label("department:95,department:78,department:31"),
+            "Haute-Garonne (31), Yvelines (78) et Val-d'Oise (95)"
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@ use serde::Serialize;
 
 use super::french::{date_short, plural};
 use super::text::{one_line, shorten, wrap};
-use crate::domain::{CallKind, Perimeter};
+use crate::domain::{CallKind, CallPerimeter};
 pub use context::BlockCache;
 
 /// Longest summary shown for a call, in characters, "…" included.
@@ -129,7 +129,7 @@ pub struct CallView {
     pub deadline: Option<DateTime<FixedOffset>>,
     /// The deadline before it was extended (section `DeadlineExtended`).
     pub previous_deadline: Option<DateTime<FixedOffset>>,
-    pub perimeter: Perimeter,
+    pub perimeter: CallPerimeter,
     /// Plain text; shortened to [`SUMMARY_MAX_CHARS`] at a word.
     pub summary: String,
     /// The call's page on Vigie.

@@ -270,7 +270,7 @@ fn call_facts_come_from_a_stored_call() {
         kind: crate::domain::CallKind::Aap,
         url: None,
         audiences: vec![Audience::Commune],
-        perimeter: Perimeter::France,
+        perimeter: Perimeter::France.into(),
         themes: vec![Theme::Archives],
         opens_on: None,
         deadline: None,

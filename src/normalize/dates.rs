@@ -56,6 +56,23 @@
 //!   found, wording such as "au fil de l'eau", "sans date limite", "en
 //!   continu" or "AAP permanent" makes the call [`DeadlineFound::Ongoing`].
 //!
+//! - **Conditions are not deadlines.** Dates that say what is eligible
+//!   ("les équipements achetés avant le 1er mars 2024 ne sont pas
+//!   éligibles", "travaux réalisés entre le 1er janvier et le 30 juin",
+//!   "dossiers reçus après le…") and dates tied to a financial year written
+//!   relatively ("comptes de l'exercice N-1", "clôture de l'exercice N+1")
+//!   take the [`DateRole::Condition`] role: like an event, "avant le" or
+//!   "jusqu'au" after such a cue keep it.
+//! - **A plausible window.** A deadline is at most ten years after the
+//!   reference: "31 mars 99999", "31 mars -2035" or a year 2090 deadline
+//!   on a 2026 page are typos or serial numbers, never a deadline, and a
+//!   year that is there but unreadable is never replaced by an inferred
+//!   one. A deadline before last year is kept, with a warning: it closes
+//!   the call, and dropping it would show a long-closed call as open to
+//!   subscribers. These, and impossible times ("25h00", "12h60": the date
+//!   is kept, without a time), are reported as [`DateWarning`]s by
+//!   [`scan_deadline`].
+//!
 //! Not handled (on purpose): a month without a day ("mars 2022", "fin mars"),
 //! seasons ("printemps 2022"), day/month without a year in digits ("15/03"),
 //! English month names, and relative dates ("sous 30 jours").
@@ -115,6 +132,9 @@ pub enum DateRole {
     Publication,
     /// A dated step that is not a cut-off: webinar, jury, results, works.
     Event,
+    /// A condition on what is eligible ("achetés avant le", "réalisés entre
+    /// le … et le", "reçus après le", "exercice N-1"): not a cut-off.
+    Condition,
     /// No cue.
     Unknown,
 }
@@ -139,6 +159,68 @@ pub enum DeadlineFound {
     None,
 }
 
+/// Something in a date text that was not taken, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateWarning {
+    /// A date whose written year is unreadable or implausible ("31 mars
+    /// 99999", "31 mars -2035"): no date was taken, and no year invented.
+    ImplausibleYear { written: String },
+    /// A deadline more than ten years after the reference date: a typo or
+    /// a serial number, not taken.
+    TooFarAhead { written: String, date: NaiveDate },
+    /// A deadline before last year: kept (the call is closed, and showing
+    /// it as open to subscribers would be worse), but worth a look in case
+    /// the year is a typo.
+    LongPast { written: String, date: NaiveDate },
+    /// A time of day that does not exist ("25h00", "12h60"): the date is
+    /// kept without a time.
+    ImpossibleTime { written: String },
+}
+
+impl std::fmt::Display for DateWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DateWarning::ImplausibleYear { written } => write!(
+                f,
+                "date `{written}` has an implausible year: not taken as a deadline"
+            ),
+            DateWarning::TooFarAhead { written, date } => write!(
+                f,
+                "date `{written}` ({date}) is more than ten years ahead: not taken as a deadline"
+            ),
+            DateWarning::LongPast { written, date } => write!(
+                f,
+                "deadline `{written}` ({date}) is before last year: kept (the call is closed); \
+                 check the year if the call is still open"
+            ),
+            DateWarning::ImpossibleTime { written } => write!(
+                f,
+                "impossible time in `{written}`: ignored, the deadline is the end of that day"
+            ),
+        }
+    }
+}
+
+/// What [`scan_deadline`] found, with what it had to leave out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineScan {
+    pub found: DeadlineFound,
+    pub warnings: Vec<DateWarning>,
+}
+
+/// The last day a deadline may fall on, for a text read on `reference`:
+/// 31 December ten years on. Written years before 1900 or from 2200 are
+/// never dates at all (see [`DateWarning::ImplausibleYear`]).
+pub fn latest_deadline(reference: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(reference.year().saturating_add(10), 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+/// 1 January of the year before `reference`: deadlines before it are kept
+/// with a [`DateWarning::LongPast`].
+fn long_past(reference: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(reference.year().saturating_sub(1), 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
 /// Every date expression in `text`, in order, with its role.
 ///
 /// `reference` is the day the text was read (crawl or publication date); a
@@ -146,6 +228,7 @@ pub enum DeadlineFound {
 pub fn find_dates(text: &str, reference: NaiveDate) -> Vec<FoundDate> {
     let folded = Folded::new(text);
     scan(&folded.text, reference)
+        .0
         .into_iter()
         .map(|hit| FoundDate {
             date: hit.date,
@@ -161,7 +244,7 @@ pub fn find_dates(text: &str, reference: NaiveDate) -> Vec<FoundDate> {
 /// no date or several (a range is not one date).
 pub fn parse_date(text: &str, reference: NaiveDate) -> Option<FrenchDate> {
     let folded = Folded::new(text);
-    let hits = scan(&folded.text, reference);
+    let (hits, _) = scan(&folded.text, reference);
     match hits.as_slice() {
         [only] => Some(only.date),
         _ => None,
@@ -174,7 +257,7 @@ pub fn parse_date(text: &str, reference: NaiveDate) -> Option<FrenchDate> {
 /// any cue is not taken as a deadline here; use [`find_deadline_in_field`] for
 /// a field the source labelled as the deadline.
 pub fn find_deadline(text: &str, reference: NaiveDate) -> DeadlineFound {
-    deadline(text, reference, false)
+    deadline(text, reference, false).found
 }
 
 /// Same as [`find_deadline`], for a text that came from a field the source
@@ -182,12 +265,64 @@ pub fn find_deadline(text: &str, reference: NaiveDate) -> DeadlineFound {
 /// dates without any cue count, while publication-, opening- and event-cued
 /// dates still do not.
 pub fn find_deadline_in_field(text: &str, reference: NaiveDate) -> DeadlineFound {
-    deadline(text, reference, true)
+    deadline(text, reference, true).found
 }
 
-fn deadline(text: &str, reference: NaiveDate, labelled: bool) -> DeadlineFound {
+/// [`find_deadline`] (or, when `labelled`, [`find_deadline_in_field`]),
+/// with the warnings about what it left out: implausible years, deadlines
+/// outside [`deadline_window`], impossible times.
+pub fn scan_deadline(text: &str, reference: NaiveDate, labelled: bool) -> DeadlineScan {
+    deadline(text, reference, labelled)
+}
+
+fn deadline(text: &str, reference: NaiveDate, labelled: bool) -> DeadlineScan {
     let folded = Folded::new(text);
-    let hits = scan(&folded.text, reference);
+    let (mut hits, mut warnings) = scan(&folded.text, reference);
+    // Only what could be a deadline is held to the window: a publication
+    // date of ten years ago is fine.
+    let (past, last) = (long_past(reference), latest_deadline(reference));
+    hits.retain(|h| {
+        let candidate = h.role == DateRole::Deadline || (labelled && h.role == DateRole::Unknown);
+        let written = || written(text, &folded, h.start..h.end);
+        let date = h.date.date;
+        if candidate && date > last {
+            warnings.push(DateWarning::TooFarAhead {
+                written: written(),
+                date,
+            });
+            return false;
+        }
+        if candidate && date < past {
+            warnings.push(DateWarning::LongPast {
+                written: written(),
+                date,
+            });
+        }
+        true
+    });
+    for h in &hits {
+        let candidate = h.role == DateRole::Deadline || (labelled && h.role == DateRole::Unknown);
+        if h.bad_time && candidate {
+            warnings.push(DateWarning::ImpossibleTime {
+                written: written(text, &folded, h.start..h.end),
+            });
+        }
+    }
+    let found = choose_deadline(&folded.text, &hits, labelled);
+    DeadlineScan { found, warnings }
+}
+
+/// The original text of a folded span, on one line.
+fn written(text: &str, folded: &Folded, span: Range<usize>) -> String {
+    let r = folded.original_span(span);
+    text.get(r)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn choose_deadline(folded: &str, hits: &[Hit], labelled: bool) -> DeadlineFound {
     // A "reporté au" / "prolongé jusqu'au" deadline replaces those before it.
     let from = hits
         .iter()
@@ -199,7 +334,7 @@ fn deadline(text: &str, reference: NaiveDate, labelled: bool) -> DeadlineFound {
         .map(|h| h.date)
         .collect();
     if dates.is_empty() {
-        if ONGOING.is_match(&folded.text) {
+        if ONGOING.is_match(folded) {
             return DeadlineFound::Ongoing;
         }
         if labelled {
@@ -249,6 +384,11 @@ struct Hit {
     after_entre: bool,
     /// Followed by ": <cue>", as in a calendar line.
     calendar: bool,
+    /// A year was written but is unreadable or implausible: it is not
+    /// inferred, and the hit gives no date.
+    bad_year: bool,
+    /// A time was written but does not exist ("25h", "12h60").
+    bad_time: bool,
     date: FrenchDate,
     role: DateRole,
 }
@@ -266,6 +406,8 @@ impl Hit {
             supersedes: false,
             after_entre: false,
             calendar: false,
+            bad_year: false,
+            bad_time: false,
             date: FrenchDate {
                 date: NaiveDate::MIN,
                 time: None,
@@ -275,19 +417,28 @@ impl Hit {
     }
 }
 
-fn scan(text: &str, reference: NaiveDate) -> Vec<Hit> {
+/// The hits of `text` with their dates and roles, and the warnings about
+/// dates written with an implausible year (which give no hit).
+fn scan(text: &str, reference: NaiveDate) -> (Vec<Hit>, Vec<DateWarning>) {
     let mut hits = collect(text);
     resolve_years(text, &mut hits, reference);
+    let mut warnings = Vec::new();
     let mut hits: Vec<Hit> = hits
         .into_iter()
         .filter_map(|mut h| {
+            if h.bad_year {
+                warnings.push(DateWarning::ImplausibleYear {
+                    written: text[h.start..h.end].to_string(),
+                });
+                return None;
+            }
             let date = NaiveDate::from_ymd_opt(h.year?, h.month, h.day)?;
             h.date = FrenchDate { date, time: h.time };
             Some(h)
         })
         .collect();
     assign_roles(text, &mut hits);
-    hits
+    (hits, warnings)
 }
 
 /// Every date expression with its time and own cue; years may be missing.
@@ -307,6 +458,7 @@ fn collect(text: &str) -> Vec<Hit> {
             && let Some(t) = TIME_AFTER.captures(after)
         {
             hit.time = time_from(&t);
+            hit.bad_time = hit.time.is_none();
             hit.end += t.get(0).map_or(0, |m| m.end());
         }
         let mut window_start = prev_end.max(hit.start.saturating_sub(CUE_WINDOW));
@@ -327,9 +479,11 @@ fn collect(text: &str) -> Vec<Hit> {
         }
         let window = &text[window_start..hit.start];
         if hit.time.is_none()
+            && !hit.bad_time
             && let Some(t) = TIME_BEFORE.captures(window)
         {
             hit.time = time_from(&t);
+            hit.bad_time = hit.time.is_none();
         }
         hit.after_entre = ENTRE.is_match(window);
         let after = CUE_AFTER
@@ -387,16 +541,26 @@ fn hit_from(caps: &Captures, start: usize, end: usize) -> Option<Hit> {
     }
     let day = n("td")?;
     let month = month_number(caps.name("tm")?.as_str())?;
-    let year = match caps.name("ty") {
-        Some(m) => Some(m.as_str().parse().ok()?),
-        None => None,
+    let Some(written) = caps.name("ty") else {
+        return plausible(Hit::new(start, end, day, month, None));
     };
-    plausible(Hit::new(start, end, day, month, year))
+    // A year is there: read it, or say it is wrong; never infer one.
+    let year = written
+        .as_str()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| PLAUSIBLE_YEARS.contains(y));
+    let mut hit = Hit::new(start, end, day, month, year);
+    hit.bad_year = year.is_none();
+    ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(hit)
 }
+
+/// Years a written date may have; others are typos or serial numbers.
+const PLAUSIBLE_YEARS: Range<i32> = 1900..2200;
 
 /// Years outside 1900..2200 are serial numbers, not dates.
 fn plausible(hit: Hit) -> Option<Hit> {
-    let in_range = hit.year.is_none_or(|y| (1900..2200).contains(&y));
+    let in_range = hit.year.is_none_or(|y| PLAUSIBLE_YEARS.contains(&y));
     (in_range && (1..=12).contains(&hit.month) && (1..=31).contains(&hit.day)).then_some(hit)
 }
 

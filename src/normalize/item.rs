@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Audience, CallKind, Perimeter, Recurrence, Theme};
+use crate::domain::{Audience, CallKind, CallPerimeter, Recurrence, Theme};
 
 /// How an item is recognised from one crawl to the next within its source,
 /// in this order of preference: the source's own id/GUID, else the canonical
@@ -39,7 +39,8 @@ pub struct NormalizedItem {
     pub funder: Option<String>,
     pub kind: CallKind,
     pub audiences: Vec<Audience>,
-    pub perimeter: Perimeter,
+    /// One or several territories, or a label waiting for a curator.
+    pub perimeter: CallPerimeter,
     pub themes: Vec<Theme>,
     pub opens_on: Option<DateTime<FixedOffset>>,
     /// Every cut-off date, ascending, as Europe/Paris local time (several for multi-stage calls).

@@ -16,11 +16,13 @@ pub mod url;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sha2::{Digest, Sha256};
 
-use self::dates::{DeadlineFound, find_deadline, find_deadline_in_field, parse_date};
+use self::dates::{DeadlineFound, parse_date, scan_deadline};
 use self::item::{ItemKey, NormalizedItem};
 use self::text::{clean_summary, clean_title, fold, plain_text};
 use self::themes::ThemeRules;
-use crate::domain::{Audience, CallKind, Perimeter, Recurrence, Theme};
+use crate::domain::{
+    Audience, CallKind, CallPerimeter, Perimeter, PerimeterSet, Recurrence, Theme, UnresolvedLabel,
+};
 use crate::extract::RawItem;
 use crate::source::SourceDef;
 
@@ -53,7 +55,7 @@ pub fn normalize_item(
     ctx: &NormalizeContext,
 ) -> Result<Normalized, Skipped> {
     let mut warnings = Vec::new();
-    let title = clean_title(raw.title.as_deref().unwrap_or(""));
+    let (title, title_cut) = clean_title(raw.title.as_deref().unwrap_or(""));
     if title.is_empty() {
         return Err(Skipped::NoTitle(
             raw.link.clone().unwrap_or_else(|| "none".into()),
@@ -69,7 +71,24 @@ pub fn normalize_item(
         }
         url
     });
-    let (summary_html, summary_text) = clean_summary(raw.summary.as_deref().unwrap_or(""));
+    if title_cut {
+        warnings.push(format!(
+            "«{title}»: title longer than {} characters, cut at a word",
+            text::MAX_TITLE_CHARS
+        ));
+    }
+    let summary = clean_summary(raw.summary.as_deref().unwrap_or(""));
+    if summary.cut {
+        warnings.push(format!(
+            "«{title}»: summary longer than {} characters, cut at a word (ends with `…`)",
+            text::MAX_SUMMARY_CHARS
+        ));
+    }
+    let text::CleanSummary {
+        html: summary_html,
+        text: summary_text,
+        ..
+    } = summary;
     let funder = raw
         .funder
         .as_deref()
@@ -86,7 +105,9 @@ pub fn normalize_item(
     // The deadline field wins; the item's whole text is the fallback.
     let mut found = DeadlineFound::None;
     if let Some(text) = raw.deadline.as_deref().filter(|t| !t.trim().is_empty()) {
-        found = find_deadline_in_field(&plain_text(text), reference);
+        let scan = scan_deadline(&plain_text(text), reference, true);
+        found = scan.found;
+        warnings.extend(scan.warnings.iter().map(|w| format!("«{title}»: {w}")));
         if found == DeadlineFound::None {
             warnings.push(format!(
                 "«{title}»: deadline text not understood: `{}`",
@@ -96,7 +117,9 @@ pub fn normalize_item(
     }
     if found == DeadlineFound::None {
         let all = [raw.text.as_deref().unwrap_or(""), &summary_text].join(" ");
-        found = find_deadline(&plain_text(&all), reference);
+        let scan = scan_deadline(&plain_text(&all), reference, false);
+        found = scan.found;
+        warnings.extend(scan.warnings.iter().map(|w| format!("«{title}»: {w}")));
     }
     let (deadlines, ongoing) = match found {
         DeadlineFound::Dates(dates) => (
@@ -224,33 +247,60 @@ fn audiences_of(
     found
 }
 
+/// The call's perimeter: the source's map for the label, else its text
+/// form, else the territories it names in the reference data (one or a
+/// list). A label none of them resolves never falls back to the source's
+/// default (a call for "Région Occitanie" must not reach all of France): it
+/// stays unresolved, out of digests, until a curator sets it. Without a
+/// label, the source's default applies.
 fn perimeter_of(
     raw: &RawItem,
     source: &SourceDef,
     title: &str,
     warnings: &mut Vec<String>,
-) -> Perimeter {
+) -> CallPerimeter {
     let label = raw
         .perimeter
         .as_deref()
         .map(plain_text)
         .filter(|l| !l.is_empty());
-    let mapped = label.as_deref().and_then(|l| {
-        let p = source
-            .maps
-            .perimeter(l)
-            .or_else(|| l.parse().ok())
-            .or_else(|| crate::territory::from_label(l));
-        if p.is_none() {
-            warnings.push(format!(
-                "«{title}»: perimeter label `{l}` is not mapped: add it to [maps.perimeter]"
-            ));
-        }
-        p
-    });
-    mapped
-        .or_else(|| source.defaults.perimeter.clone())
-        .unwrap_or(Perimeter::France)
+    let Some(label) = label else {
+        return source
+            .defaults
+            .perimeter
+            .clone()
+            .unwrap_or(Perimeter::France)
+            .into();
+    };
+    let resolved = source
+        .maps
+        .perimeter(&label)
+        .map(PerimeterSet::one)
+        .or_else(|| {
+            label.parse::<CallPerimeter>().ok().and_then(|p| match p {
+                CallPerimeter::Within(set) => Some(set),
+                CallPerimeter::Unresolved(_) => None,
+            })
+        })
+        .or_else(|| crate::territory::from_label_list(&label));
+    if let Some(set) = resolved {
+        return set.into();
+    }
+    warnings.push(format!(
+        "«{title}»: perimeter label `{label}` is not a known territory: the call is kept out of \
+         digests until a curator sets its perimeter (`vigie calls perimeter ID region:76 …`) \
+         or the label is added to [maps.perimeter]"
+    ));
+    match UnresolvedLabel::new(&label) {
+        Some(l) => CallPerimeter::Unresolved(l),
+        // Nothing printable in the label: as if there were none.
+        None => source
+            .defaults
+            .perimeter
+            .clone()
+            .unwrap_or(Perimeter::France)
+            .into(),
+    }
 }
 
 fn themes_of(
@@ -304,3 +354,6 @@ fn recurrence_of(ongoing: bool, folded_text: &str) -> Recurrence {
         Recurrence::Oneoff
     }
 }
+
+#[cfg(test)]
+mod tests;

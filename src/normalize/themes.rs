@@ -3,6 +3,13 @@
 //! lowercase ASCII and matched on whole words (`*` at the end of a keyword
 //! matches any word starting with it). Curators edit the file; the copy
 //! embedded in the binary is used when it is absent.
+//!
+//! Each whole word of a keyword also matches its French singular and
+//! plural forms ([`inflections`]): `site internet` finds « Sites internet »,
+//! `collectivité` « collectivités », `territorial` « territoriaux »,
+//! `réseau` « réseaux », so the rules file lists each word once. Words of
+//! three letters or fewer (acronyms: `IA`, `THD`, `5G`) are left as
+//! written, and prefixes (`innov*`) already cover both.
 
 use std::path::Path;
 
@@ -54,13 +61,7 @@ impl ThemeRules {
             let alternatives: Vec<String> = entry
                 .keywords
                 .iter()
-                .map(|k| {
-                    let folded = fold(k.trim());
-                    match folded.strip_suffix('*') {
-                        Some(prefix) => format!(r"{}\w*", regex::escape(prefix)),
-                        None => regex::escape(&folded),
-                    }
-                })
+                .map(|k| keyword_pattern(&fold(k.trim())))
                 .collect();
             // ASCII word boundaries and classes: the text is folded to ASCII
             // first (see `fold`), and Unicode ones made the compiled set
@@ -117,6 +118,92 @@ impl ThemeRules {
     }
 }
 
+/// The regex of one folded keyword: each word as any of its
+/// [`inflections`], spaces, hyphens and apostrophes between words as any
+/// run of them, other text between words as written, a trailing `*` as a
+/// prefix.
+fn keyword_pattern(folded: &str) -> String {
+    let (body, prefix) = match folded.strip_suffix('*') {
+        Some(p) => (p, true),
+        None => (folded, false),
+    };
+    let mut out = String::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| {
+                c.is_ascii_alphanumeric() != rest.starts_with(|c: char| c.is_ascii_alphanumeric())
+            })
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(split);
+        let is_word = run.starts_with(|c: char| c.is_ascii_alphanumeric());
+        if is_word && !(prefix && tail.is_empty()) {
+            let forms: Vec<String> = inflections(run).iter().map(|f| regex::escape(f)).collect();
+            out.push_str(&format!("(?:{})", forms.join("|")));
+        } else if run.bytes().all(|b| matches!(b, b' ' | b'-' | b'\'')) {
+            // "site internet" finds "sites-internet", "tiers lieu" "tiers-lieux".
+            out.push_str(r"[ '\-]+");
+        } else {
+            out.push_str(&regex::escape(run));
+        }
+        rest = tail;
+    }
+    if prefix {
+        out.push_str(r"\w*");
+    }
+    out
+}
+
+/// A folded word and its French singular and plural forms, longest first:
+/// `-s`/`-x` (`collectivite` ↔ `collectivites`, `jeu` ↔ `jeux`), `-al` ↔
+/// `-aux` (`territorial` ↔ `territoriaux`), `-ail` ↔ `-aux` (`travail` ↔
+/// `travaux`), `-eau`/`-au`/`-eu` ↔ `-x` (`reseau` ↔ `reseaux`). Forms that
+/// are not French words are harmless (they never occur); the rules do not
+/// reach other words, since only endings change. Words of three characters
+/// or fewer, or with digits, are acronyms and stay as written.
+pub fn inflections(word: &str) -> Vec<String> {
+    if word.len() <= 3 || word.bytes().any(|b| b.is_ascii_digit()) {
+        return vec![word.to_string()];
+    }
+    // Singulars the word may be the plural of (the word itself included).
+    let mut singulars = vec![word.to_string()];
+    if let Some(stem) = word.strip_suffix("aux") {
+        singulars.push(format!("{stem}al"));
+        singulars.push(format!("{stem}ail"));
+    }
+    if let Some(stem) = word.strip_suffix('x')
+        && (stem.ends_with("au") || stem.ends_with("eu") || stem.ends_with("ou"))
+    {
+        singulars.push(stem.to_string());
+    }
+    if let Some(stem) = word.strip_suffix('s')
+        && !stem.ends_with('s')
+    {
+        singulars.push(stem.to_string());
+    }
+    let mut forms = Vec::new();
+    for s in singulars {
+        if s.ends_with(['s', 'x', 'z']) {
+            // Plural like its singular ("accès", "prix"): nothing to add.
+        } else if let Some(stem) = s.strip_suffix("al") {
+            forms.push(format!("{stem}aux"));
+            forms.push(format!("{s}s"));
+        } else if s.ends_with("au") || s.ends_with("eu") {
+            forms.push(format!("{s}x"));
+            forms.push(format!("{s}s"));
+        } else {
+            forms.push(format!("{s}s"));
+            if let Some(stem) = s.strip_suffix("ail") {
+                forms.push(format!("{stem}aux"));
+            }
+        }
+        forms.push(s);
+    }
+    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    forms.dedup();
+    forms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +247,69 @@ mod tests {
             rules.themes_for("La Via Domitia").is_empty(),
             "`ia` inside a word must not match"
         );
+    }
+
+    #[test]
+    fn keywords_match_singular_and_plural_forms() {
+        let rules = ThemeRules::parse(
+            concat!(
+                "[[rule]]\ntheme = \"numerique\"\nkeywords = [\"site internet\", \"réseau\"]\n",
+                "[[rule]]\ntheme = \"services_publics\"\nkeywords = [\"collectivité\", \"territorial\"]\n",
+                "[[rule]]\ntheme = \"culture\"\nkeywords = [\"festivals\", \"châteaux\", \"tiers lieu\"]\n",
+                "[[rule]]\ntheme = \"donnees\"\nkeywords = [\"IA\", \"travail\"]\n",
+            ),
+            "t",
+        )
+        .unwrap();
+        for (text, theme) in [
+            ("Refonte des Sites internet communaux", Theme::Numerique),
+            ("Un site internet pour la mairie", Theme::Numerique),
+            ("Les sites-internet", Theme::Numerique),
+            ("Réseaux de chaleur", Theme::Numerique),
+            ("Aide aux collectivités", Theme::ServicesPublics),
+            ("Les services territoriaux", Theme::ServicesPublics),
+            ("Un festival de musique", Theme::Culture),
+            ("Restauration d'un château", Theme::Culture),
+            ("Réseau des tiers-lieux", Theme::Culture),
+            ("Les travaux de voirie", Theme::Donnees),
+        ] {
+            assert!(
+                rules.themes_for(text).contains(&theme),
+                "{text}: {:?}",
+                rules.themes_for(text)
+            );
+        }
+        // Only endings change: neighbouring words do not match.
+        for text in [
+            "Le site de la commune",
+            "Situation internet",
+            "Une collectivisation",
+            "Un collectif d'habitants",
+            "Le territoire",
+            "Le réseautage des élus",
+            "Festivalier",
+            "Via Domitia",
+            "Les IAS",
+        ] {
+            assert!(
+                rules.themes_for(text).is_empty(),
+                "{text}: {:?}",
+                rules.themes_for(text)
+            );
+        }
+    }
+
+    #[test]
+    fn inflections_cover_the_french_plurals() {
+        let has = |w: &str, f: &str| inflections(w).iter().any(|x| x == f);
+        assert!(has("collectivite", "collectivites") && has("collectivites", "collectivite"));
+        assert!(has("territorial", "territoriaux") && has("territoriaux", "territorial"));
+        assert!(has("reseau", "reseaux") && has("reseaux", "reseau"));
+        assert!(has("lieux", "lieu") && has("lieu", "lieux"));
+        assert!(has("travail", "travaux") && has("travaux", "travail"));
+        assert_eq!(inflections("prix"), ["prix"]);
+        assert_eq!(inflections("ia"), ["ia"]);
+        assert_eq!(inflections("5g"), ["5g"]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use rusqlite::{Row, params_from_iter, types::Value};
 use serde::Serialize;
 
 use super::Store;
-use crate::domain::{Audience, CallKind, Perimeter, Recurrence, Status, Theme};
+use crate::domain::{Audience, CallKind, CallPerimeter, Perimeter, Recurrence, Status, Theme};
 
 /// Filters of `vigie calls` (and later of the API). Empty means "any".
 #[derive(Debug, Clone, Default)]
@@ -18,8 +18,11 @@ pub struct CallFilter {
     pub sources: Vec<String>,
     pub themes: Vec<Theme>,
     pub audiences: Vec<Audience>,
-    /// Calls whose perimeter is exactly one of these.
+    /// Calls whose perimeter has one of these as a member (`region:53`
+    /// finds a call for `region:52,region:53`).
     pub perimeters: Vec<Perimeter>,
+    /// Only calls whose perimeter waits for a curator (unresolved label).
+    pub unresolved_perimeter: bool,
     /// Full-text search over title, summary and funder, accent-insensitive;
     /// every word must match, as a prefix.
     pub text: Option<String>,
@@ -39,7 +42,7 @@ pub struct CallRecord {
     pub kind: CallKind,
     pub url: Option<String>,
     pub audiences: Vec<Audience>,
-    pub perimeter: Perimeter,
+    pub perimeter: CallPerimeter,
     pub themes: Vec<Theme>,
     pub opens_on: Option<DateTime<FixedOffset>>,
     /// The next cut-off still to come, else the last one.
@@ -235,16 +238,24 @@ impl Store {
             );
         }
         if !filter.perimeters.is_empty() {
-            let marks = vec!["?"; filter.perimeters.len()].join(",");
+            // A member of the comma-separated set (see `CallPerimeter`).
+            let any = vec![
+                "(',' || c.perimeter || ',') LIKE ('%,' || ? || ',%')";
+                filter.perimeters.len()
+            ]
+            .join(" OR ");
             push(
                 &mut sql,
-                &format!("c.perimeter IN ({marks})"),
+                &format!("({any})"),
                 filter
                     .perimeters
                     .iter()
                     .map(|p| Value::from(p.to_string()))
                     .collect(),
             );
+        }
+        if filter.unresolved_perimeter {
+            push(&mut sql, "c.perimeter LIKE 'unresolved:%'", Vec::new());
         }
         if !filter.review.is_empty() {
             let marks = vec!["?"; filter.review.len()].join(",");

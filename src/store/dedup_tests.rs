@@ -35,7 +35,7 @@ pub(super) fn item(
         funder: None,
         kind: CallKind::Aap,
         audiences: vec![],
-        perimeter: Perimeter::France,
+        perimeter: Perimeter::France.into(),
         themes: vec![],
         opens_on: None,
         deadlines: deadline.into_iter().collect(),

@@ -54,6 +54,9 @@ pub fn merged_fields(items: &[NormalizedItem]) -> Option<NormalizedItem> {
         if merged.audiences.is_empty() {
             merged.audiences.clone_from(&other.audiences);
         }
+        if !merged.perimeter.is_resolved() && other.perimeter.is_resolved() {
+            merged.perimeter.clone_from(&other.perimeter);
+        }
         merged.themes.extend(other.themes.iter().copied());
     }
     merged.themes.sort();
@@ -70,9 +73,12 @@ pub fn refresh_call(
     source_id: Option<&str>,
 ) -> anyhow::Result<bool> {
     let items = sightings_by_authority(tx, call_id)?;
-    let Some(merged) = merged_fields(&items) else {
+    let Some(mut merged) = merged_fields(&items) else {
         return Ok(false);
     };
+    if let Some(p) = super::perimeter::curator_perimeter(tx, call_id)? {
+        merged.perimeter = p;
+    }
     let cols = columns(&merged)?;
     let names: Vec<&str> = cols.values.iter().map(|(n, _)| *n).collect();
     let old: Vec<Option<String>> = tx
@@ -141,6 +147,7 @@ pub fn refresh_after_join(
         .prepare_cached(
             "SELECT c.url IS NULL, c.funder IS NULL, c.summary_text = '', c.opens_on IS NULL,
                c.deadlines = '[]', c.audiences = '[]', c.themes,
+               c.perimeter LIKE 'unresolved:%',
                EXISTS (SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
                  WHERE s.call_id = c.id AND s.id <> ?2
                    AND (src.priority < ?3 OR (src.priority = ?3 AND s.first_seen > ?4)))
@@ -157,9 +164,10 @@ pub fn refresh_after_join(
                     r.get::<_, bool>(3)? && item.opens_on.is_some(),
                     r.get::<_, bool>(4)?,
                     r.get::<_, bool>(5)? && !item.audiences.is_empty(),
+                    r.get::<_, bool>(7)? && item.perimeter.is_resolved(),
                 ],
                 r.get::<_, String>(6)?,
-                r.get::<_, bool>(7)?,
+                r.get::<_, bool>(8)?,
             ))
         })?;
     let (fills, themes, outranks) = row;

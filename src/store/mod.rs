@@ -14,6 +14,7 @@ mod index;
 mod ingest;
 mod merge;
 mod migrations;
+mod perimeter;
 pub mod resolve;
 mod sources;
 
@@ -145,3 +146,6 @@ mod index_tests;
 
 #[cfg(test)]
 mod merge_tests;
+
+#[cfg(test)]
+mod perimeter_tests;

@@ -23,7 +23,7 @@ fn item(key: &str, title: &str) -> NormalizedItem {
         funder: Some("SIAF".into()),
         kind: CallKind::Aap,
         audiences: vec![Audience::Commune, Audience::Epci],
-        perimeter: Perimeter::France,
+        perimeter: Perimeter::France.into(),
         themes: vec![Theme::Archives],
         opens_on: None,
         deadlines: vec![paris(2027, 3, 15, 12)],
@@ -158,7 +158,7 @@ fn filters_combine_and_status_is_derived_from_dates() {
     later.opens_on = Some(paris(2027, 6, 1, 0));
     later.deadlines = vec![paris(2027, 9, 1, 12)];
     let mut regional = item("reg", "Appel régional");
-    regional.perimeter = Perimeter::Region("11".into());
+    regional.perimeter = Perimeter::Region("11".into()).into();
     regional.themes = vec![Theme::Connectivite];
     regional.audiences = vec![Audience::Region];
     store

@@ -339,7 +339,11 @@ fn resolve(c: &str, hints: &Hints) -> Option<Perimeter> {
             });
         }
     }
-    None
+    // `la Région Occitanie`, `le Nord`, `les Hautes-Alpes`, `l'Aude`.
+    ["la ", "le ", "les ", "l "]
+        .iter()
+        .find_map(|a| c.strip_prefix(a))
+        .and_then(|rest| resolve(rest, hints))
 }
 
 /// The one perimeter named `c` that satisfies the hints, if exactly one.

@@ -10,7 +10,8 @@
 //! - [`validate`]: is this perimeter known? If not, say what and suggest.
 //! - [`ancestors`], [`contains`]: which perimeters contain which; `contains`
 //!   is the matching hot path (no allocation, one array index per commune).
-//! - [`from_label`]: a perimeter from a label as aggregators write it.
+//! - [`from_label`]: a perimeter from a label as aggregators write it;
+//!   [`from_label_list`]: the set of territories a label lists.
 //!
 //! Perimeters are expected in their canonical form (as
 //! [`Perimeter::from_str`](std::str::FromStr) builds them: `2A`, not `2a`).
@@ -402,9 +403,11 @@ pub fn epci(siren: &str) -> Option<&'static EpciInfo> {
 }
 
 mod label;
+mod labels;
 mod validate;
 
 pub use label::from_label;
+pub use labels::from_label_list;
 pub use validate::{UnknownTerritory, validate};
 
 /// Every perimeter that contains `p`, from `p` itself up to Europe:

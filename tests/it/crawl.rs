@@ -270,7 +270,8 @@ fn every_fault_is_reported_and_no_stored_data_is_lost() {
         .map(|(id, _, _)| *id)
         .chain(["healthy"])
         .collect();
-    let year_of = |id: &str| 2040 + ids.iter().position(|i| *i == id).unwrap() as i32;
+    // 2027..=2035: deadlines more than ten years ahead are not deadlines.
+    let year_of = |id: &str| 2027 + ids.iter().position(|i| *i == id).unwrap() as i32;
     let page_for = |id: &str| {
         let year = year_of(id).to_string();
         String::from_utf8(listing())

@@ -8,6 +8,7 @@ mod digest;
 mod fetch;
 mod fetch_guard;
 mod redaction;
+mod perimeter;
 mod sources;
 mod subscribers;
 mod support;

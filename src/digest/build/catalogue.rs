@@ -75,10 +75,12 @@ impl Catalogue {
         }
         let mut by_perimeter: HashMap<Perimeter, Vec<u32>> = HashMap::new();
         for (i, c) in calls.iter().enumerate() {
-            by_perimeter
-                .entry(c.perimeter.clone())
-                .or_default()
-                .push(u32::try_from(i).context("more than 4 billion calls")?);
+            let i = u32::try_from(i).context("more than 4 billion calls")?;
+            // Under each member of its set; an unresolved perimeter fits
+            // nobody, so it is under none.
+            for p in c.perimeter.members().unwrap_or_default() {
+                by_perimeter.entry(p.clone()).or_default().push(i);
+            }
         }
         Ok(Catalogue {
             calls,
@@ -123,6 +125,7 @@ impl Catalogue {
                 .map(Vec::as_slice)
                 .filter(|l| !l.is_empty())
                 .collect(),
+            last: None,
         }
     }
 
@@ -158,26 +161,34 @@ impl Catalogue {
 
 /// Call indices from a few ascending lists, in ascending order (a k-way
 /// merge; k is the number of perimeters above a territory, at most ~8).
+/// A call listed under several of them (a perimeter set with two members
+/// above the territory) comes out once.
 pub(super) struct Candidates<'a> {
     lists: Vec<&'a [u32]>,
+    last: Option<u32>,
 }
 
 impl Iterator for Candidates<'_> {
     type Item = usize;
 
     fn next(&mut self) -> Option<usize> {
-        let (at, _) = self
-            .lists
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, list)| list.first())?;
-        let (first, rest) = self.lists[at].split_first()?;
-        if rest.is_empty() {
-            self.lists.swap_remove(at);
-        } else {
-            self.lists[at] = rest;
+        loop {
+            let (at, _) = self
+                .lists
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, list)| list.first())?;
+            let (first, rest) = self.lists[at].split_first()?;
+            if rest.is_empty() {
+                self.lists.swap_remove(at);
+            } else {
+                self.lists[at] = rest;
+            }
+            if self.last != Some(*first) {
+                self.last = Some(*first);
+                return Some(*first as usize);
+            }
         }
-        Some(*first as usize)
     }
 }
 

@@ -18,7 +18,7 @@ use minijinja::{Environment, context};
 use serde::Serialize;
 
 use super::{CallView, DigestView, SUMMARY_MAX_CHARS, SectionKind, ordered_sections, own_url};
-use crate::digest::french::{date_long, deadline_phrase, kind_label, perimeter_label, plural};
+use crate::digest::french::{call_perimeter_label, date_long, deadline_phrase, kind_label, plural};
 use crate::digest::text::{one_line, shorten};
 
 /// The template of one call's HTML block.
@@ -199,7 +199,7 @@ impl CallContext {
             } else {
                 None
             },
-            perimeter: perimeter_label(&call.perimeter),
+            perimeter: call_perimeter_label(&call.perimeter),
             summary: shorten(&one_line(&call.summary), SUMMARY_MAX_CHARS),
             vigie_url: super::safe_url(&call.vigie_url),
             funder_url: call.funder_url.as_deref().and_then(super::safe_url),

@@ -15,7 +15,7 @@ fn call(id: i64, title: &str, deadline: Option<&str>) -> CallView {
         kind: CallKind::Aap,
         deadline: deadline.map(at),
         previous_deadline: None,
-        perimeter: Perimeter::France,
+        perimeter: crate::domain::Perimeter::France.into(),
         summary: "Soutien aux projets d'archivage numérique des collectivités.".to_string(),
         vigie_url: format!("https://vigie.example.fr/appels/{id}"),
         funder_url: Some(format!("https://archives.example.gouv.fr/aap/{id}")),

@@ -27,7 +27,7 @@ fn re(pattern: &str) -> Regex {
 /// One date expression: ISO, compact ISO, numeric day-first, or textual.
 pub(super) static DATE: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"\b(?:(?P<iy>\d{{4}})[-/](?P<im>\d{{1,2}})[-/](?P<id>\d{{1,2}})(?:[t ](?P<ih>\d{{1,2}}):(?P<imi>\d{{2}})(?::\d{{2}}(?:[.,]\d+)?)?(?P<iz>z|[+-]\d{{2}}(?::?\d{{2}})?)?)?\b|(?P<cy>\d{{4}})(?P<cm>\d{{2}})(?P<cd>\d{{2}})\b|(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(?:(?P<nd>\d{{1,2}})(?:[/.-](?P<nm>\d{{1,2}})[/.-](?P<ny>\d{{4}})|/(?P<nm2>\d{{1,2}})/(?P<ny2>\d{{2}}))\b|(?P<td>\d{{1,2}}){ORDINAL}\s*(?P<tm>{MONTHS})\b\.?(?:\s+(?P<ty>\d{{4}})\b)?))"
+        r"\b(?:(?P<iy>\d{{4}})[-/](?P<im>\d{{1,2}})[-/](?P<id>\d{{1,2}})(?:[t ](?P<ih>\d{{1,2}}):(?P<imi>\d{{2}})(?::\d{{2}}(?:[.,]\d+)?)?(?P<iz>z|[+-]\d{{2}}(?::?\d{{2}})?)?)?\b|(?P<cy>\d{{4}})(?P<cm>\d{{2}})(?P<cd>\d{{2}})\b|(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(?:(?P<nd>\d{{1,2}})(?:[/.-](?P<nm>\d{{1,2}})[/.-](?P<ny>\d{{4}})|/(?P<nm2>\d{{1,2}})/(?P<ny2>\d{{2}}))\b|(?P<td>\d{{1,2}}){ORDINAL}\s*(?P<tm>{MONTHS})\b\.?(?:\s+(?P<ty>-?\d{{3,}})\b)?))"
     ))
 });
 
@@ -58,7 +58,11 @@ pub(super) static LIST_GAP: LazyLock<Regex> =
 pub(super) static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| re(r"[.!?]\s+|\n\s*\n"));
 
 /// Words that give a date its role. Group names: `px` publication, `ev`
-/// event, `sx` superseding deadline, `tp` temporal preposition (deadline
+/// event, `cp` participle of an eligibility condition ("achetés",
+/// "réalisés": a condition unless it follows an application word, as in
+/// "dossiers reçus avant le"), `cn` other condition words ("après", "ne sont
+/// pas éligibles"), `ry` relative financial year ("exercice N-1": wins over
+/// every other cue), `sx` superseding deadline, `tp` temporal preposition (deadline
 /// unless it follows an event cue), `sd` deadline, `op` opening, `wd` weak
 /// deadline (only counts when nothing stronger is in the window).
 pub(super) static CUE: LazyLock<Regex> = LazyLock::new(|| {
@@ -66,6 +70,8 @@ pub(super) static CUE: LazyLock<Regex> = LazyLock::new(|| {
         r"\b(?:",
         r"(?P<px>publie\w*|publication|date de mise en ligne|mis\w* a jour|maj|mis\w* en ligne|en ligne depuis|modifie\w* le|date de modification|derniere modification|actualise\w* le|cree\w* le|date de creation|paru\w*|parution)",
         r"|(?P<ev>webinaires?|webinars?|reunions?|jury|jurys|comites?|commissions?|selection|laureats?|resultats?|annonces?|notifications?|auditions?|ateliers?|seances?|conferences?|journees?|evenements?|travaux|realisations?|achevement|livraison|signature|versements?|rapports?|bilan|execution|instruction|information|presentation|rencontres?|forum|salon|demarrage|mise en oeuvre|achev\w*|depenses?)",
+        r"|(?P<cp>(?:achete|facture|engage|realise|effectue|commence|demarre|paye|acquitte|recu|receptionne|signe)(?:e|es|s)|acquise?s?)",
+        r"|(?P<cn>(?:pas|non) eligibl\w*|ineligibl\w*|eligibilite des (?:depenses|travaux|achats|operations)|apres (?:le|la date d\w*)|(?:posterieur|anterieur)\w* (?:a|au|aux))|(?P<ry>exercices? (?:n|budgetaires?|comptables?|clos|\d{4})|(?:cloture|fin) de l'?\s*exercice|n\s*[+-]\s*\d|annee n)",
         r"|(?P<sx>report\w*|prolong\w*|repouss\w*|decale\w*|nouvelle date limite)",
         r"|(?P<tp>jusqu\W{0,2}\s*a(?:u|ux)?|avant|au plus tard)|(?P<sd>dates?\s+limites?|prochaine (?:session|releve|date|echeance)|limites?|clotur\w*|clos|close|date de fin|fin de (?:l'|la |le )?(?:appel|ami|aap|depot|candidature|campagne|session)\w*|fin des (?:candidatures|depots|inscriptions)|echeances?|deadline|fermeture|fixee?s? (?:au|a)|vagues?|releves?|dernier delai|delai de (?:depot|reponse|candidature)|se termine|prend fin|termine\w*|expire\w*|retour des|remise des|reception des|envoi des)",
         r"|(?P<op>ouverture|ouvert\w* le|a partir du|a partir de|a compter du|a compter de|des le|depuis|lancement|lance\w* le|debut|date d'ouverture|commence\w*)",

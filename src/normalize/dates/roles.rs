@@ -14,17 +14,34 @@ pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, 
     }
     let mut strong = None;
     let mut weak = None;
+    let mut seen_weak = false;
     for caps in CUE.captures_iter(window) {
+        if caps.name("ry").is_some() {
+            // A date in the clause of a relative financial year ("comptes
+            // de l'exercice N-1 clos au 31 décembre") is about that year,
+            // whatever other cue comes with it.
+            return (Some(DateRole::Condition), false);
+        }
         if caps.name("px").is_some() {
             strong = Some((DateRole::Publication, false));
         } else if caps.name("ev").is_some() {
             strong = Some((DateRole::Event, false));
+        } else if caps.name("cp").is_some() {
+            // "dossiers reçus avant le", "dépôts effectués avant le": the
+            // participle describes the application, whose cut-off it is.
+            if !seen_weak {
+                strong = Some((DateRole::Condition, false));
+            }
+        } else if caps.name("cn").is_some() {
+            strong = Some((DateRole::Condition, false));
         } else if caps.name("sx").is_some() {
             strong = Some((DateRole::Deadline, true));
         } else if caps.name("tp").is_some() {
-            // "avant le", "jusqu'au" say when, not what: after an event cue
-            // ("travaux achevés avant le") they keep the event.
-            if strong.is_none_or(|(role, _)| role != DateRole::Event) {
+            // "avant le", "jusqu'au" say when, not what: after an event or
+            // condition cue ("travaux achevés avant le", "équipements
+            // achetés avant le") they keep it.
+            if strong.is_none_or(|(role, _)| !matches!(role, DateRole::Event | DateRole::Condition))
+            {
                 strong = Some((DateRole::Deadline, false));
             }
         } else if caps.name("sd").is_some() {
@@ -33,6 +50,12 @@ pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, 
             strong = Some((DateRole::Opening, false));
         } else if caps.name("wd").is_some() {
             weak = Some((DateRole::Deadline, false));
+            seen_weak = true;
+            // "collectivités engagées dans la démarche, candidatures
+            // jusqu'au": the condition was about something else.
+            if strong.is_some_and(|(role, _)| role == DateRole::Condition) {
+                strong = None;
+            }
         }
     }
     match strong.or(weak) {
@@ -96,7 +119,7 @@ pub(super) fn assign_roles(text: &str, hits: &mut [Hit]) {
             let range = RANGE_GAP.is_match(g) || (hits[i - 1].after_entre && ENTRE_GAP.is_match(g));
             if range {
                 match prev {
-                    DateRole::Publication | DateRole::Event => {
+                    DateRole::Publication | DateRole::Event | DateRole::Condition => {
                         if own.is_none() {
                             role = prev;
                         }

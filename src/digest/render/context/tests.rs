@@ -22,7 +22,7 @@ fn call(id: i64, title: &str, deadline: Option<&str>) -> CallView {
         kind: CallKind::Aap,
         deadline: deadline.map(at),
         previous_deadline: None,
-        perimeter: Perimeter::Department("95".into()),
+        perimeter: Perimeter::Department("95".into()).into(),
         summary: "Soutien aux tiers-lieux & à l'inclusion numérique <des> communes. ".repeat(8),
         vigie_url: format!("https://vigie.example.fr/appels/{id}"),
         funder_url: Some(format!("https://anct.example.gouv.fr/aap/{id}?a=1&b=\"2\"")),
@@ -54,7 +54,7 @@ fn varied() -> Vec<DigestView> {
     bare.vigie_url = "javascript:alert(1)".into();
     bare.summary = String::new();
     bare.kind = CallKind::Prix;
-    bare.perimeter = Perimeter::France;
+    bare.perimeter = Perimeter::France.into();
     let mut hostile = call(4, "<script>x</script>\r\nBcc: a@b.c", None);
     hostile.funder = Some("\"><img src=x>".into());
     let mut ext1 = b.clone();
@@ -180,7 +180,7 @@ fn arb_call() -> impl Strategy<Value = CallView> {
                     kind,
                     deadline: deadline.map(|d| base + chrono::Duration::hours(d * 7)),
                     previous_deadline: previous.map(|d| base + chrono::Duration::hours(d)),
-                    perimeter: Perimeter::Region("11".into()),
+                    perimeter: Perimeter::Region("11".into()).into(),
                     summary,
                     vigie_url: vigie.to_string(),
                     funder_url,

@@ -1,0 +1,135 @@
+//! `normalize_item` end to end on one raw item: what it keeps, and the
+//! warnings that name the item when it had to cut, drop or hold something.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::source::load::load_str;
+
+const SOURCE: &str = r#"id = "region-test"
+name = "Région test"
+funder = "Région"
+kind = "feed"
+url = "http://127.0.0.1:9/feed.xml"
+schedule = "0 6 * * *"
+
+[defaults]
+audiences = ["commune"]
+perimeter = "france"
+themes = ["numerique"]
+
+[maps.perimeter]
+"Communes littorales" = "france"
+"#;
+
+fn run(raw: RawItem) -> Normalized {
+    let source = load_str(Path::new("sources/region-test.toml"), SOURCE).unwrap();
+    let rules = ThemeRules::embedded();
+    let ctx = NormalizeContext {
+        rules: &rules,
+        today: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+    };
+    normalize_item(&raw, &source, &ctx).unwrap()
+}
+
+fn titled(title: &str) -> RawItem {
+    RawItem {
+        title: Some(title.into()),
+        link: Some("https://example.fr/aap".into()),
+        ..RawItem::default()
+    }
+}
+
+#[test]
+fn an_unknown_perimeter_label_stays_unresolved_and_is_warned_about() {
+    let n = run(RawItem {
+        perimeter: Some("Région Atlantide".into()),
+        ..titled("Numérique en Atlantide")
+    });
+    assert_eq!(n.item.perimeter.to_string(), "unresolved:Région Atlantide");
+    assert!(
+        n.warnings
+            .iter()
+            .any(|w| w.contains("«Numérique en Atlantide»")
+                && w.contains("Région Atlantide")
+                && w.contains("vigie calls perimeter")),
+        "{:?}",
+        n.warnings
+    );
+}
+
+#[test]
+fn perimeter_labels_resolve_to_a_set_or_the_map_or_the_default() {
+    for (label, expected) in [
+        (Some("Région Occitanie"), "region:76"),
+        (Some("Bretagne, Pays de la Loire"), "region:52,region:53"),
+        (Some("Hauts-de-France et Normandie"), "region:28,region:32"),
+        (Some("Communes littorales"), "france"),
+        (Some("region:11"), "region:11"),
+        (None, "france"),
+    ] {
+        let n = run(RawItem {
+            perimeter: label.map(str::to_string),
+            ..titled("Appel")
+        });
+        assert_eq!(n.item.perimeter.to_string(), expected, "{label:?}");
+        assert!(n.warnings.is_empty(), "{label:?}: {:?}", n.warnings);
+    }
+}
+
+#[test]
+fn a_cut_summary_is_warned_about_by_name() {
+    let n = run(RawItem {
+        summary: Some(format!("<p>{}</p>", "Les communes rurales, ".repeat(400))),
+        ..titled("Long appel")
+    });
+    assert!(n.item.summary_text.ends_with('…'));
+    assert!(
+        n.warnings
+            .iter()
+            .any(|w| w.contains("«Long appel»") && w.contains("summary") && w.contains("cut")),
+        "{:?}",
+        n.warnings
+    );
+    assert!(run(titled("Court")).warnings.is_empty());
+}
+
+#[test]
+fn date_warnings_name_the_item() {
+    let n = run(RawItem {
+        deadline: Some("31 mars 99999".into()),
+        ..titled("Appel lointain")
+    });
+    assert!(n.item.deadlines.is_empty());
+    assert!(
+        n.warnings
+            .iter()
+            .any(|w| w.contains("«Appel lointain»") && w.contains("99999")),
+        "{:?}",
+        n.warnings
+    );
+    let n = run(RawItem {
+        deadline: Some("15 mars 2026 à 25h00".into()),
+        ..titled("Appel à heure impossible")
+    });
+    assert_eq!(n.item.deadlines.len(), 1);
+    assert!(
+        n.warnings
+            .iter()
+            .any(|w| w.contains("«Appel à heure impossible»") && w.contains("impossible time")),
+        "{:?}",
+        n.warnings
+    );
+}
+
+#[test]
+fn titles_and_summaries_lose_bidirectional_controls() {
+    let n = run(RawItem {
+        summary: Some("<p>Clôture\u{202e} le 31 mars\u{2069}</p>".into()),
+        ..titled("Appel\u{202e} numérique\u{200f}")
+    });
+    assert_eq!(n.item.title, "Appel numérique");
+    assert_eq!(n.item.summary_text, "Clôture le 31 mars");
+}
