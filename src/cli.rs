@@ -332,13 +332,13 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     if !args.fetch {
         for def in &defs {
-            println!(
+            crate::outln!(
                 "ok: {} ({}, {} source, {})",
                 def.path.display(),
                 def.id,
                 def.kind_name(),
                 def.url
-            );
+            )?;
         }
         return Ok(if invalid {
             ExitCode::FAILURE
@@ -396,12 +396,14 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
         }
         Some(CallsAction::Merge { a, b }) => {
             let survivor = store.merge_calls(a, b, now)?;
-            println!("merged call {b} into call {survivor}");
+            crate::outln!("merged call {b} into call {survivor}")?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(CallsAction::Split { id, sighting }) => {
             let new = store.split_call(id, sighting, now)?;
-            println!("sighting {sighting} now forms call {new}; it will stay apart from call {id}");
+            crate::outln!(
+                "sighting {sighting} now forms call {new}; it will stay apart from call {id}"
+            )?;
             return Ok(ExitCode::SUCCESS);
         }
         None => {}
@@ -451,11 +453,11 @@ fn review(cmd: ReviewCommand) -> anyhow::Result<ExitCode> {
         }
         ReviewCommand::Approve { id, common } => {
             let id = open_existing(&common.load()?)?.set_review(id, "approved", now)?;
-            println!("call {id} approved");
+            crate::outln!("call {id} approved")?;
         }
         ReviewCommand::Reject { id, common } => {
             let id = open_existing(&common.load()?)?.set_review(id, "rejected", now)?;
-            println!("call {id} rejected: later crawls will keep it hidden");
+            crate::outln!("call {id} rejected: later crawls will keep it hidden")?;
         }
     }
     Ok(ExitCode::SUCCESS)

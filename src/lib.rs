@@ -24,6 +24,11 @@
 //! - [`matching`]: which calls fit which subscriber.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
+// Command output goes through `report::out`, never `println!`, which
+// panics when stdout is a closed pipe.
+#![deny(clippy::print_stdout)]
+#![cfg_attr(test, allow(clippy::print_stdout))]
+
 pub mod alloc;
 pub mod cli;
 pub mod config;
