@@ -39,6 +39,7 @@ pub mod digest;
 pub mod domain;
 pub mod extract;
 pub mod fetch;
+pub mod limits;
 pub mod matching;
 pub mod normalize;
 pub mod report;
