@@ -44,6 +44,7 @@ pub mod matching;
 pub mod normalize;
 pub mod report;
 pub mod source;
+pub mod spreadsheet;
 pub mod store;
 pub mod subscribers;
 pub mod territory;

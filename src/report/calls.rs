@@ -20,7 +20,7 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => print_json(calls),
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(super::out::stdout());
+            let mut w = crate::spreadsheet::Writer::new(super::out::stdout());
             w.write_record([
                 "id",
                 "title",

@@ -153,7 +153,13 @@ pub fn read_profiles(input: &str) -> Result<Vec<Profile>, CsvErrors> {
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| columns.get(name).and_then(|&i| record.get(i)).unwrap_or("");
+        // A `'` that Vigie's export put before `=`, `+`, `-`, `@` goes.
+        let get = |name: &str| {
+            columns
+                .get(name)
+                .and_then(|&i| record.get(i))
+                .map_or("", crate::spreadsheet::restore)
+        };
         match profile_from_fields(get) {
             Ok(p) => {
                 let key = p.email.as_str().to_lowercase();
@@ -199,12 +205,13 @@ pub fn profile_from_fields<'a>(get: impl Fn(&str) -> &'a str) -> Result<Profile,
     })
 }
 
-/// Writes profiles in the format [`read_profiles`] reads.
+/// Writes profiles in the format [`read_profiles`] reads; cells a
+/// spreadsheet would run as formulas are prefixed with `'`.
 pub fn write_profiles<'a, W: Write>(
     out: W,
     profiles: impl IntoIterator<Item = &'a Profile>,
 ) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::spreadsheet::Writer::new(out);
     w.write_record(HEADER)?;
     let sep = LIST_SEPARATOR.to_string();
     for p in profiles {

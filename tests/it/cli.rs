@@ -153,3 +153,58 @@ fn checking_sources_into_a_closed_pipe_ends_quietly_with_status_0() {
     }
     assert_quiet_success(&s, &["sources", "check"]);
 }
+
+/// The cells of a CSV output, header excluded.
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .from_reader(bytes)
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn csv_exports_prefix_cells_a_spreadsheet_would_run_as_formulas() {
+    let s = Scenario::new();
+    with_calls(&s, 1);
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    conn.execute(
+        "UPDATE calls SET title = '=HYPERLINK(\"http://evil\";\"Cliquez\")', funder = '@SUM(1)'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let out = s.vigie(&["calls", "--format", "csv"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let rows = csv_rows(&out.stdout);
+    assert_eq!(rows[0][1], "'=HYPERLINK(\"http://evil\";\"Cliquez\")");
+    assert_eq!(rows[0][2], "'@SUM(1)");
+
+    let list = s.path("liste.csv");
+    std::fs::write(
+        &list,
+        "email,name,audience,territory,keywords\n\
+         a@exemple.fr,=1+2,commune,95127,-moins|+plus\n\
+         b@exemple.fr,Mairie de Cergy,commune,95127,\n",
+    )
+    .unwrap();
+    let out = s.vigie(&["subscribers", "import", list.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let export = s.path("export.csv");
+    let out = s.vigie(&["subscribers", "export", "-o", export.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let rows = csv_rows(&std::fs::read(&export).unwrap());
+    assert_eq!(rows[0][1], "'=1+2");
+    assert_eq!(rows[0][5], "'-moins|+plus");
+    assert_eq!(rows[1][1], "Mairie de Cergy");
+    let listed = s.vigie(&["subscribers", "list", "--format", "csv"]);
+    assert_eq!(csv_rows(&listed.stdout)[0][1], "'=1+2");
+
+    // Vigie reads its own export back as the same names.
+    let out = s.vigie(&["subscribers", "import", export.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let json = s.vigie(&["subscribers", "show", "a@exemple.fr", "--format", "json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(shown["name"], "=1+2");
+    assert_eq!(shown["keywords"], serde_json::json!(["-moins", "+plus"]));
+}
