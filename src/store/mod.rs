@@ -187,3 +187,6 @@ mod merge_tests;
 
 #[cfg(test)]
 mod open_tests;
+
+#[cfg(test)]
+mod search_tests;
