@@ -75,6 +75,22 @@ pub enum SubscribersCommand {
         /// Id or email.
         who: String,
     },
+    /// Stop sending digests to a subscriber. The row is kept, so that an
+    /// import never adds them back; only they can subscribe again.
+    Unsubscribe {
+        #[command(flatten)]
+        common: Common,
+        /// Id or email.
+        who: String,
+    },
+    /// Send digests again to a `bouncing` subscriber whose address works
+    /// again; resets the bounce counter.
+    Reactivate {
+        #[command(flatten)]
+        common: Common,
+        /// Id or email.
+        who: String,
+    },
     /// Import a CSV list (header: email,name,audience,territory,themes,keywords,frequency,weekday).
     /// Imported subscribers count as confirmed; all rows are checked before any is stored.
     Import {
@@ -108,6 +124,8 @@ impl SubscribersCommand {
             | SubscribersCommand::List { common, .. }
             | SubscribersCommand::Show { common, .. }
             | SubscribersCommand::Remove { common, .. }
+            | SubscribersCommand::Unsubscribe { common, .. }
+            | SubscribersCommand::Reactivate { common, .. }
             | SubscribersCommand::Import { common, .. }
             | SubscribersCommand::Export { common, .. } => common,
         }
@@ -184,19 +202,68 @@ pub fn run(cmd: SubscribersCommand, config: &Config) -> anyhow::Result<ExitCode>
             }
             None => fail(format!("no subscriber `{who}` (give an id or an email)")),
         },
+        SubscribersCommand::Unsubscribe { who, .. } => match find(&store, &who)? {
+            Some(s) if s.status == SubscriberStatus::Unsubscribed => {
+                crate::outln!(
+                    "subscriber {} ({}) was already unsubscribed",
+                    s.id,
+                    s.profile.email
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(s) => {
+                let s = store.unsubscribe(&s.manage_token, now)?;
+                crate::outln!(
+                    "unsubscribed {}: {}; kept so that imports never add them back",
+                    s.id,
+                    s.profile.email
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => fail(format!("no subscriber `{who}` (give an id or an email)")),
+        },
+        SubscribersCommand::Reactivate { who, .. } => match find(&store, &who)? {
+            Some(s)
+                if matches!(
+                    s.status,
+                    SubscriberStatus::Unsubscribed | SubscriberStatus::Pending
+                ) =>
+            {
+                fail(format!(
+                    "subscriber {} ({}) is {}: Vigie cannot subscribe them again; a new confirmation is \
+                 needed (they sign up again and follow the link of the confirmation email)",
+                    s.id, s.profile.email, s.status
+                ))
+            }
+            Some(s) => {
+                let s = store.reactivate_subscriber(s.id, now)?;
+                crate::outln!(
+                    "reactivated {}: {} is active, bounce counter reset",
+                    s.id,
+                    s.profile.email
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => fail(format!("no subscriber `{who}` (give an id or an email)")),
+        },
         SubscribersCommand::Import { file, .. } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = match super::csv::decode(&bytes) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("{}: {e}", file.display())),
+            };
             let profiles = match read_profiles(&text) {
                 Ok(p) => p,
                 Err(e) => return fail(format!("{}: {e}", file.display())),
             };
             let summary = store.import_subscribers(&profiles, now)?;
             crate::outln!(
-                "imported {}: {} added, {} updated, {} skipped (unsubscribed)",
+                "imported {}: {} added, {} updated, {} unchanged, {} skipped (unsubscribed)",
                 file.display(),
                 summary.added,
                 summary.updated,
+                summary.unchanged,
                 summary.skipped_unsubscribed.len()
             )?;
             for email in &summary.skipped_unsubscribed {
