@@ -254,3 +254,14 @@ proptest! {
         prop_assert!(started.elapsed() < Duration::from_secs(5), "{schedule} took {:?}", started.elapsed());
     }
 }
+
+#[test]
+fn a_mail_config_built_in_code_with_a_huge_lease_does_not_panic() {
+    // Code that builds its MailConfig skips the range check at load.
+    let mail = crate::deliver::MailConfig {
+        claim_lease_secs: u64::MAX,
+        ..Default::default()
+    };
+    let store = crate::store::Store::open_in_memory().unwrap();
+    crate::deliver::outbox::recover_abandoned(store.conn(), &mail, Utc::now()).unwrap();
+}
