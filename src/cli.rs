@@ -343,13 +343,13 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     if !args.fetch {
         for def in &defs {
-            println!(
+            crate::outln!(
                 "ok: {} ({}, {} source, {})",
                 def.path.display(),
                 def.id,
                 def.kind_name(),
                 crate::redact::url(&def.url)
-            );
+            )?;
         }
         return Ok(if invalid {
             ExitCode::FAILURE
@@ -407,7 +407,7 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
         }
         Some(CallsAction::Merge { a, b }) => {
             let survivor = store.merge_calls(a, b, now)?;
-            println!("merged call {b} into call {survivor}");
+            crate::outln!("merged call {b} into call {survivor}")?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(CallsAction::Perimeter { id, perimeters }) => {
@@ -420,12 +420,14 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
                 .context("give at least one perimeter")?;
             let shown = crate::domain::CallPerimeter::from(set.clone()).to_string();
             let call = store.set_perimeter(id, set, now)?;
-            println!("call {call} now applies to {shown}; later crawls keep it");
+            crate::outln!("call {call} now applies to {shown}; later crawls keep it")?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(CallsAction::Split { id, sighting }) => {
             let new = store.split_call(id, sighting, now)?;
-            println!("sighting {sighting} now forms call {new}; it will stay apart from call {id}");
+            crate::outln!(
+                "sighting {sighting} now forms call {new}; it will stay apart from call {id}"
+            )?;
             return Ok(ExitCode::SUCCESS);
         }
         None => {}
@@ -482,11 +484,11 @@ fn review(cmd: ReviewCommand) -> anyhow::Result<ExitCode> {
             if format == Format::Table {
                 report::print_calls(&pending, format)?;
                 if !unplaced.is_empty() {
-                    println!(
+                    crate::outln!(
                         "\n{} call(s) wait for a perimeter and are kept out of digests: \
                          set it with `vigie calls perimeter ID region:76 …`",
                         unplaced.len()
-                    );
+                    )?;
                     report::print_calls(&unplaced, format)?;
                 }
             } else {
@@ -502,11 +504,11 @@ fn review(cmd: ReviewCommand) -> anyhow::Result<ExitCode> {
         }
         ReviewCommand::Approve { id, common } => {
             let id = open_existing(&common.load()?)?.set_review(id, "approved", now)?;
-            println!("call {id} approved");
+            crate::outln!("call {id} approved")?;
         }
         ReviewCommand::Reject { id, common } => {
             let id = open_existing(&common.load()?)?.set_review(id, "rejected", now)?;
-            println!("call {id} rejected: later crawls will keep it hidden");
+            crate::outln!("call {id} rejected: later crawls will keep it hidden")?;
         }
     }
     Ok(ExitCode::SUCCESS)

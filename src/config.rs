@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::deliver::MailConfig;
 use crate::digest::DigestConfig;
 use crate::fetch::FetchConfig;
+use crate::limits::Limit;
 
 /// The configuration file shipped with Vigie.
 pub const EMBEDDED: &str = include_str!("../config/vigie.toml");
@@ -61,7 +62,7 @@ impl Config {
         Config::from_layers(file, std::env::vars())
     }
 
-    fn from_layers(
+    pub(crate) fn from_layers(
         file: Option<(String, toml::Table)>,
         env: impl Iterator<Item = (String, String)>,
     ) -> anyhow::Result<Config> {
@@ -69,8 +70,7 @@ impl Config {
         if let Some((origin, layer)) = file {
             merge(&mut table, layer);
             // Check now, so that an error names the file it comes from.
-            Config::deserialize(table.clone())
-                .map_err(|e| anyhow::anyhow!("{origin}: {}", with_suggestion(e.message())))?;
+            Config::checked(table.clone()).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
         }
         for (name, value) in env {
             let Some(path) = name.strip_prefix("VIGIE_") else {
@@ -84,14 +84,53 @@ impl Config {
                 bail!("environment variable {name}: there is no configuration section `{section}`");
             };
             t.insert(key, env_value(&value));
-            Config::deserialize(table.clone()).map_err(|e| {
-                anyhow::anyhow!(
-                    "environment variable {name}: {}",
-                    with_suggestion(e.message())
-                )
-            })?;
+            Config::checked(table.clone())
+                .map_err(|e| anyhow::anyhow!("environment variable {name}: {e}"))?;
         }
-        Config::deserialize(table).map_err(|e| anyhow::anyhow!("configuration: {}", e.message()))
+        Config::checked(table).map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    }
+
+    /// Deserializes the merged layers and checks every numeric range.
+    fn checked(table: toml::Table) -> Result<Config, String> {
+        // The path names the key of a wrong type or value (`fetch.retries:
+        // invalid value: integer `-1`, expected u32`), which toml's message
+        // alone does not.
+        let config: Config = serde_path_to_error::deserialize(table).map_err(|e| {
+            let path = e.path().to_string();
+            let message = with_suggestion(e.inner().message());
+            if path.is_empty() || path == "." {
+                message
+            } else {
+                format!("{path}: {message}")
+            }
+        })?;
+        config.check_ranges()?;
+        Ok(config)
+    }
+}
+
+/// Accepted ranges of the numeric settings (see `crate::limits`); each
+/// section declares its own.
+impl CrawlConfig {
+    pub const CONCURRENCY: Limit<usize> = Limit::new(1, 256, "sources");
+    pub const MAX_DETAILS: Limit<usize> = Limit::new(0, 10_000, "pages");
+
+    pub fn check_ranges(&self) -> Result<(), String> {
+        Self::CONCURRENCY.check("crawl.concurrency", self.concurrency)?;
+        Self::MAX_DETAILS.check("crawl.max_details", self.max_details)?;
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Every numeric key of every section within its range: the error
+    /// names the key and the accepted range.
+    pub fn check_ranges(&self) -> Result<(), String> {
+        self.crawl.check_ranges()?;
+        self.fetch.check_ranges()?;
+        self.mail.check_ranges()?;
+        self.digest.check_ranges()?;
+        Ok(())
     }
 }
 
@@ -192,5 +231,74 @@ mod tests {
                 .to_string()
                 .contains("nope")
         );
+    }
+    #[test]
+    fn out_of_range_numbers_are_errors_naming_the_key_and_the_range() {
+        for (text, key, range) in [
+            (
+                "[digest]\nclosing_soon_days = 100000000\n",
+                "digest.closing_soon_days",
+                "from 0 to 365 days",
+            ),
+            (
+                "[mail]\nclaim_lease_secs = 9223372036854775807\n",
+                "mail.claim_lease_secs",
+                "from 0 to 604800 seconds",
+            ),
+            (
+                "[fetch]\nmin_spacing_ms = 9000000000000\n",
+                "fetch.min_spacing_ms",
+                "from 0 to 60000 milliseconds",
+            ),
+            (
+                "[crawl]\nconcurrency = 0\n",
+                "crawl.concurrency",
+                "from 1 to 256 sources",
+            ),
+        ] {
+            let err = Config::from_layers(layer(text), std::iter::empty())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("custom.toml: "), "{err}");
+            assert!(err.contains(key) && err.contains(range), "{err}");
+        }
+        let env = vec![(
+            "VIGIE_FETCH__TIMEOUT_SECS".to_string(),
+            "86400000".to_string(),
+        )];
+        let err = Config::from_layers(None, env.into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("VIGIE_FETCH__TIMEOUT_SECS") && err.contains("from 1 to 600 seconds"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_negative_numbers_name_the_key() {
+        for (text, key) in [
+            ("[fetch]\nmin_spacing_ms = -1\n", "min_spacing_ms"),
+            ("[mail]\npool_size = \"NaN\"\n", "pool_size"),
+            ("[digest]\nmax_calls = 1e400\n", "max_calls"),
+            (
+                "[crawl]\nmax_details = 99999999999999999999\n",
+                "max_details",
+            ),
+        ] {
+            let shown = match toml::from_str::<toml::Table>(text) {
+                Ok(t) => Config::from_layers(Some(("custom.toml".into(), t)), std::iter::empty())
+                    .unwrap_err()
+                    .to_string(),
+                // Not TOML at all: the file reader names the file and the line.
+                Err(e) => e.to_string(),
+            };
+            assert!(shown.contains(key), "{text}: {shown}");
+        }
+    }
+
+    #[test]
+    fn the_embedded_defaults_are_within_their_ranges() {
+        Config::embedded().check_ranges().unwrap();
     }
 }

@@ -25,6 +25,11 @@
 //! - [`redact`]: credentials masked in everything printed or logged.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
+// Command output goes through `report::out`, never `println!`, which
+// panics when stdout is a closed pipe.
+#![deny(clippy::print_stdout)]
+#![cfg_attr(test, allow(clippy::print_stdout))]
+
 pub mod alloc;
 pub mod cli;
 pub mod config;
@@ -35,11 +40,13 @@ pub mod digest;
 pub mod domain;
 pub mod extract;
 pub mod fetch;
+pub mod limits;
 pub mod matching;
 pub mod normalize;
 pub mod redact;
 pub mod report;
 pub mod source;
+pub mod spreadsheet;
 pub mod store;
 pub mod subscribers;
 pub mod territory;

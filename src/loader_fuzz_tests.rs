@@ -172,3 +172,6 @@ proptest! {
         }
     }
 }
+
+#[path = "loader_fuzz_values.rs"]
+mod values;

@@ -16,6 +16,9 @@ fn main() -> ExitCode {
         .init();
     match vigie::cli::run(vigie::cli::Cli::parse()) {
         Ok(code) => code,
+        // The reader of our output went away (`vigie calls | head -1`):
+        // what it wanted was written; end quietly, as Unix tools do.
+        Err(e) if vigie::report::out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

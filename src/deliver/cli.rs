@@ -32,9 +32,9 @@ pub fn run(args: DeliverArgs) -> anyhow::Result<ExitCode> {
         drain_outbox(&store, &transport, &config.mail, chrono::Utc::now).await
     })?;
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        crate::outln!("{}", serde_json::to_string(&report)?)?;
     } else {
-        println!(
+        crate::outln!(
             "sent {}, rescheduled {}, recovered {}, failed {} (commit window: max {} µs, mean {} µs)",
             report.sent,
             report.rescheduled,
@@ -42,9 +42,9 @@ pub fn run(args: DeliverArgs) -> anyhow::Result<ExitCode> {
             report.permanent_failures.len() + report.exhausted.len(),
             report.commit_window.max_micros,
             report.commit_window.mean_micros(),
-        );
+        )?;
         for f in report.permanent_failures.iter().chain(&report.exhausted) {
-            println!("failed: #{} to {}: {}", f.outbox_id, f.recipient, f.reason);
+            crate::outln!("failed: #{} to {}: {}", f.outbox_id, f.recipient, f.reason)?;
         }
     }
     let failed = !report.permanent_failures.is_empty() || !report.exhausted.is_empty();

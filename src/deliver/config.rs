@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::limits::Limit;
+
 /// Mail settings (`[mail]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -108,6 +110,32 @@ impl MailConfig {
     pub fn backoff(&self, attempts: u32) -> Duration {
         let factor = 1u64 << attempts.saturating_sub(1).min(20);
         Duration::from_secs(self.retry_base_secs.saturating_mul(factor).min(86_400))
+    }
+}
+
+/// Accepted ranges of the numeric settings (see `crate::limits`): no value
+/// in them overflows the backoff or the lease arithmetic.
+impl MailConfig {
+    pub const SMTP_TIMEOUT_SECS: Limit<u64> = Limit::new(1, 600, "seconds");
+    pub const POOL_SIZE: Limit<u32> = Limit::new(1, 64, "connections");
+    pub const MAX_ATTEMPTS: Limit<u32> = Limit::new(1, 1000, "attempts");
+    /// A day: the backoff is capped at a day anyway.
+    pub const RETRY_BASE_SECS: Limit<u64> = Limit::new(0, 86_400, "seconds");
+    /// A week.
+    pub const CLAIM_LEASE_SECS: Limit<u64> = Limit::new(0, 7 * 86_400, "seconds");
+    pub const BOUNCE_THRESHOLD: Limit<u32> = Limit::new(1, 1000, "bounces");
+
+    /// Checks every numeric key against its range; the error names
+    /// `mail.<key>` and the range. (`smtp_port` is a `u16`: serde already
+    /// refuses what is not a port.)
+    pub fn check_ranges(&self) -> Result<(), String> {
+        Self::SMTP_TIMEOUT_SECS.check("mail.smtp_timeout_secs", self.smtp_timeout_secs)?;
+        Self::POOL_SIZE.check("mail.pool_size", self.pool_size)?;
+        Self::MAX_ATTEMPTS.check("mail.max_attempts", self.max_attempts)?;
+        Self::RETRY_BASE_SECS.check("mail.retry_base_secs", self.retry_base_secs)?;
+        Self::CLAIM_LEASE_SECS.check("mail.claim_lease_secs", self.claim_lease_secs)?;
+        Self::BOUNCE_THRESHOLD.check("mail.bounce_threshold", self.bounce_threshold)?;
+        Ok(())
     }
 }
 

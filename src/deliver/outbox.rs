@@ -130,7 +130,9 @@ pub fn recover_abandoned(
     mail: &MailConfig,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    let cutoff = ts_ms(now - Duration::from_secs(mail.claim_lease_secs));
+    // Clamped to the accepted range: a config built in code skips the check.
+    let lease = mail.claim_lease_secs.min(MailConfig::CLAIM_LEASE_SECS.max);
+    let cutoff = ts_ms(now - Duration::from_secs(lease));
     let reason = "the worker stopped while sending (crash or kill); \
                   acceptance unknown, sent again with the same Message-ID";
     let failed = conn.execute(

@@ -125,23 +125,23 @@ fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
     );
     let due = not_due_reason(&subscriber, now, config.digest.send_hour);
     if !args.text {
-        println!(
+        crate::outln!(
             "Preview for {} <{}> at {} (Paris), nothing sent or recorded",
             subscriber.profile.name,
             subscriber.profile.email,
             now.with_timezone(&Paris).format("%Y-%m-%d %H:%M")
-        );
+        )?;
         match &due {
-            None => println!("Due now: yes"),
-            Some(why) => println!("Due now: no ({why})"),
+            None => crate::outln!("Due now: yes")?,
+            Some(why) => crate::outln!("Due now: no ({why})")?,
         }
     }
     let Some(plan) = plan else {
-        println!(
+        crate::outln!(
             "Nothing to send: no new call, extension or closing-soon reminder for this subscriber \
              among {} open calls.",
             catalogue.len()
-        );
+        )?;
         for (call, facts) in catalogue
             .calls()
             .iter()
@@ -155,7 +155,7 @@ fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
                 }
                 Ok(()) => "fits".to_string(),
             };
-            println!("  #{} {}: {why}", call.id, call.title);
+            crate::outln!("  #{} {}: {why}", call.id, call.title)?;
         }
         return Ok(ExitCode::SUCCESS);
     };
@@ -165,18 +165,18 @@ fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing the HTML part to {}", path.display()))?;
     }
     if args.text {
-        print!("{}", email.text);
+        crate::report::out::write_text(&email.text)?;
         return Ok(ExitCode::SUCCESS);
     }
     for kind in SectionKind::ALL {
         let ids = plan.call_ids(kind);
         if !ids.is_empty() {
-            println!("{}: {} call(s) {:?}", kind.title(), ids.len(), ids);
+            crate::outln!("{}: {} call(s) {:?}", kind.title(), ids.len(), ids)?;
         }
     }
-    println!("Subject: {}", email.subject);
-    println!();
-    print!("{}", email.text);
+    crate::outln!("Subject: {}", email.subject)?;
+    crate::outln!()?;
+    crate::report::out::write_text(&email.text)?;
     if let Some(path) = &args.html {
         eprintln!("HTML part written to {}", path.display());
     }
@@ -197,7 +197,7 @@ fn run_digests(args: RunArgs) -> anyhow::Result<ExitCode> {
         now,
         args.dry_run,
     )?;
-    println!(
+    crate::outln!(
         "digest run for {} (Europe/Paris){}",
         paris_date(now),
         if args.dry_run {
@@ -205,18 +205,19 @@ fn run_digests(args: RunArgs) -> anyhow::Result<ExitCode> {
         } else {
             ""
         }
-    );
-    println!(
+    )?;
+    crate::outln!(
         "subscribers due: {} (of {} active)",
-        summary.due, summary.active
-    );
-    println!("digests built: {}", summary.built);
-    println!("empty, skipped: {}", summary.empty);
+        summary.due,
+        summary.active
+    )?;
+    crate::outln!("digests built: {}", summary.built)?;
+    crate::outln!("empty, skipped: {}", summary.empty)?;
     if summary.already_queued > 0 {
-        println!("already queued today: {}", summary.already_queued);
+        crate::outln!("already queued today: {}", summary.already_queued)?;
     }
     for e in &summary.errors {
-        println!("error: {e}");
+        crate::outln!("error: {e}")?;
     }
     if args.dry_run {
         return Ok(if summary.errors.is_empty() {
@@ -254,16 +255,16 @@ fn run_digests(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let failed = report.permanent_failures.len() + report.exhausted.len();
-    println!("sent: {}", report.sent);
-    println!("failed: {failed}");
+    crate::outln!("sent: {}", report.sent)?;
+    crate::outln!("failed: {failed}")?;
     if report.rescheduled > 0 {
-        println!("retry later: {}", report.rescheduled);
+        crate::outln!("retry later: {}", report.rescheduled)?;
     }
     for f in report.permanent_failures.iter().chain(&report.exhausted) {
-        println!("failed: #{} to {}: {}", f.outbox_id, f.recipient, f.reason);
+        crate::outln!("failed: #{} to {}: {}", f.outbox_id, f.recipient, f.reason)?;
     }
     for email in &bouncing {
-        println!("bouncing: {email} (no more digests until reactivated)");
+        crate::outln!("bouncing: {email} (no more digests until reactivated)")?;
     }
     Ok(if failed == 0 && summary.errors.is_empty() {
         ExitCode::SUCCESS

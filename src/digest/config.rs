@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::limits::Limit;
+
 /// Digest settings (`[digest]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -65,6 +67,24 @@ impl DigestConfig {
             "digest.site_url `{}` is not an http(s) URL",
             self.site_url
         );
+        Ok(())
+    }
+}
+
+/// Accepted ranges of the numeric settings (see `crate::limits`).
+impl DigestConfig {
+    pub const SEND_HOUR: Limit<u32> = Limit::new(0, 23, "(hour of the day, Europe/Paris)");
+    /// A year: a call is announced again at most this long before it closes.
+    pub const CLOSING_SOON_DAYS: Limit<u32> = Limit::new(0, 365, "days");
+    /// 0 means no limit.
+    pub const MAX_CALLS: Limit<u32> = Limit::new(0, 1000, "calls");
+
+    /// Checks every numeric key against its range; the error names
+    /// `digest.<key>` and the range.
+    pub fn check_ranges(&self) -> Result<(), String> {
+        Self::SEND_HOUR.check("digest.send_hour", self.send_hour)?;
+        Self::CLOSING_SOON_DAYS.check("digest.closing_soon_days", self.closing_soon_days)?;
+        Self::MAX_CALLS.check("digest.max_calls", self.max_calls)?;
         Ok(())
     }
 }

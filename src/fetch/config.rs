@@ -6,6 +6,7 @@ use anyhow::{bail, ensure};
 use serde::Deserialize;
 
 use super::address::AllowList;
+use crate::limits::Limit;
 
 /// Fetch settings. Every field has a default, so an empty `[fetch]` section
 /// (or none at all) gives a polite, safe fetcher.
@@ -124,6 +125,44 @@ impl FetchConfig {
                 "fetch.user_agent {user_agent:?} is not a valid HTTP header value (use printable ASCII)"
             );
         }
+        Ok(())
+    }
+}
+
+/// Accepted ranges of the numeric settings (see `crate::limits`): wide
+/// enough for any real site, narrow enough that no value stalls a crawl or
+/// overflows a `Duration`. The per-source `[politeness]` overrides use the
+/// same ranges.
+impl FetchConfig {
+    pub const PER_HOST_CONCURRENCY: Limit<usize> = Limit::new(1, 64, "requests");
+    pub const TOTAL_CONCURRENCY: Limit<usize> = Limit::new(1, 1024, "requests");
+    /// A minute, like the cap on a robots.txt `Crawl-delay`.
+    pub const MIN_SPACING_MS: Limit<u64> = Limit::new(0, 60_000, "milliseconds");
+    pub const CONNECT_TIMEOUT_SECS: Limit<u64> = Limit::new(1, 300, "seconds");
+    pub const TIMEOUT_SECS: Limit<u64> = Limit::new(1, 600, "seconds");
+    /// 1 GiB.
+    pub const MAX_BODY_BYTES: Limit<u64> = Limit::new(1, 1 << 30, "bytes");
+    pub const MAX_REDIRECTS: Limit<usize> = Limit::new(0, 30, "redirects");
+    pub const RETRIES: Limit<u32> = Limit::new(0, 10, "retries");
+    pub const BACKOFF_BASE_MS: Limit<u64> = Limit::new(0, 60_000, "milliseconds");
+    pub const MAX_RETRY_AFTER_SECS: Limit<u64> = Limit::new(0, 3600, "seconds");
+
+    /// Checks every numeric key against its range; the error names
+    /// `fetch.<key>` and the range.
+    pub fn check_ranges(&self) -> Result<(), String> {
+        Self::PER_HOST_CONCURRENCY
+            .check("fetch.per_host_concurrency", self.per_host_concurrency)?;
+        Self::TOTAL_CONCURRENCY.check("fetch.total_concurrency", self.total_concurrency)?;
+        Self::MIN_SPACING_MS.check("fetch.min_spacing_ms", self.min_spacing_ms)?;
+        Self::CONNECT_TIMEOUT_SECS
+            .check("fetch.connect_timeout_secs", self.connect_timeout_secs)?;
+        Self::TIMEOUT_SECS.check("fetch.timeout_secs", self.timeout_secs)?;
+        Self::MAX_BODY_BYTES.check("fetch.max_body_bytes", self.max_body_bytes)?;
+        Self::MAX_REDIRECTS.check("fetch.max_redirects", self.max_redirects)?;
+        Self::RETRIES.check("fetch.retries", self.retries)?;
+        Self::BACKOFF_BASE_MS.check("fetch.backoff_base_ms", self.backoff_base_ms)?;
+        Self::MAX_RETRY_AFTER_SECS
+            .check("fetch.max_retry_after_secs", self.max_retry_after_secs)?;
         Ok(())
     }
 }

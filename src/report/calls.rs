@@ -20,7 +20,7 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => print_json(calls),
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            let mut w = crate::spreadsheet::Writer::new(super::out::stdout());
             w.write_record([
                 "id",
                 "title",
@@ -100,8 +100,8 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                     c.review.clone(),
                 ]);
             }
-            println!("{t}");
-            println!("{} calls", calls.len());
+            crate::outln!("{t}")?;
+            crate::outln!("{} calls", calls.len())?;
             Ok(())
         }
     }
@@ -172,7 +172,7 @@ pub fn print_call(
     for (k, v) in rows {
         t.add_row(vec![k.to_string(), v]);
     }
-    println!("{t}");
+    crate::outln!("{t}")?;
     let mut st = table(&["sighting", "source", "title", "url", "seen", "why here"]);
     for s in sightings {
         let r = &s.resolution;
@@ -199,7 +199,7 @@ pub fn print_call(
             why,
         ]);
     }
-    println!("Sightings:\n{st}");
+    crate::outln!("Sightings:\n{st}")?;
     if !events.is_empty() {
         let mut et = table(&["when", "event", "old", "new"]);
         for e in events {
@@ -210,7 +210,7 @@ pub fn print_call(
                 e.new.clone().unwrap_or_default(),
             ]);
         }
-        println!("Deadline events:\n{et}");
+        crate::outln!("Deadline events:\n{et}")?;
     }
     if !history.is_empty() {
         let mut h = table(&["when", "field", "old", "new", "source"]);
@@ -223,7 +223,7 @@ pub fn print_call(
                 c.source_id.clone().unwrap_or_default(),
             ]);
         }
-        println!("History:\n{h}");
+        crate::outln!("History:\n{h}")?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! [`calls`].
 
 mod calls;
+pub mod out;
 
 pub use calls::{print_call, print_calls};
 
@@ -69,10 +70,11 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = out::stdout();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -145,10 +147,10 @@ pub fn print_crawl_summary(reports: &[SourceReport], format: Format) -> anyhow::
             format!("{:.1} s", r.duration.as_secs_f64()),
         ]);
     }
-    println!("{t}");
+    crate::outln!("{t}")?;
     for r in reports {
         if let Outcome::Failed(e) = &r.outcome {
-            println!("{}: {}", r.source, e);
+            crate::outln!("{}: {}", r.source, e)?;
         }
     }
     Ok(())
@@ -237,13 +239,13 @@ pub fn print_previews(previews: &[Preview], format: Format) -> anyhow::Result<()
         return print_json(previews);
     }
     for p in previews {
-        println!(
+        crate::outln!(
             "{} ({}): {} from {}",
             p.source,
             p.file,
             counted(p.items.len(), "item"),
             counted(p.pages as usize, "page")
-        );
+        )?;
         let mut t = table(&[
             "title",
             "link",
@@ -265,15 +267,15 @@ pub fn print_previews(previews: &[Preview], format: Format) -> anyhow::Result<()
             ]);
         }
         if !p.items.is_empty() {
-            println!("{t}");
+            crate::outln!("{t}")?;
         }
         for w in &p.warnings {
-            println!("warning: {w}");
+            crate::outln!("warning: {w}")?;
         }
         if let Some(e) = &p.error {
-            println!("error: {e}");
+            crate::outln!("error: {e}")?;
         }
-        println!();
+        crate::outln!()?;
     }
     Ok(())
 }
@@ -300,6 +302,6 @@ pub fn print_source_states(states: &[SourceStateRecord], format: Format) -> anyh
             s.last_error.clone().unwrap_or_default(),
         ]);
     }
-    println!("{t}");
+    crate::outln!("{t}")?;
     Ok(())
 }

@@ -96,6 +96,7 @@ impl Checker<'_, '_> {
     fn check(&self, file: SourceFile) -> Result<SourceDef, SourceError> {
         let url = self.check_url(&["url"], file.url.get_ref())?;
         let schedule = self.check_schedule(file.schedule.get_ref())?;
+        self.check_numbers(&file)?;
         let defaults = self.check_defaults(&file.defaults)?;
         let maps = self.check_maps(&file.maps)?;
         let spec = self.check_kind(&file)?;
@@ -172,10 +173,8 @@ impl Checker<'_, '_> {
         Ok(url)
     }
 
-    /// Header values with `${NAME}` replaced by the environment variable
-    /// `NAME`, so that secrets (API tokens) stay out of the files in git. A
-    /// missing variable is an error naming the header and the variable;
-    /// messages never contain a header's value.
+    /// A 5-field cron expression (Europe/Paris) that croner accepts and
+    /// that fires at least once within [`SCHEDULE_HORIZON_YEARS`].
     fn check_schedule(&self, raw: &str) -> Result<String, SourceError> {
         let expected =
             "expected 5 fields: minute hour day-of-month month day-of-week, e.g. `0 6 * * *`";
@@ -186,12 +185,26 @@ impl Checker<'_, '_> {
                 format!("invalid cron expression `{raw}`: {fields} field(s), {expected}"),
             ));
         }
-        croner::Cron::from_str(raw).map_err(|e| {
+        let cron = croner::Cron::from_str(raw).map_err(|e| {
             self.err(
                 &["schedule"],
                 format!("invalid cron expression `{raw}`: {e}; {expected}"),
             )
         })?;
+        if !fires_within_years(&cron, SCHEDULE_HORIZON_YEARS) {
+            return Err(self
+                .err(
+                    &["schedule"],
+                    format!(
+                        "the cron expression `{raw}` never fires: no date matches it within \
+                         {SCHEDULE_HORIZON_YEARS} years"
+                    ),
+                )
+                .with_hint(
+                    "check the day of the month against the month (February has no 30th), \
+                     e.g. `0 6 1 * *` for the 1st of every month",
+                ));
+        }
         Ok(raw.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
@@ -251,6 +264,26 @@ impl Checker<'_, '_> {
             kind: fold(self, "kind", &m.kind)?,
         })
     }
+}
+
+/// A schedule must fire within this many years: a leap day (`0 6 29 2 *`)
+/// does, `0 6 30 2 *` never does.
+const SCHEDULE_HORIZON_YEARS: i32 = 5;
+
+/// Whether `cron` has an occurrence within `years` of a fixed date, so the
+/// answer does not depend on when the file is loaded. croner gives up by
+/// itself (an error) on a pattern that matches nothing before year 5000.
+fn fires_within_years(cron: &croner::Cron, years: i32) -> bool {
+    use chrono::TimeZone;
+    let tz = chrono_tz::Europe::Paris;
+    let (Some(from), Some(until)) = (
+        tz.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single(),
+        tz.with_ymd_and_hms(2026 + years, 1, 1, 0, 0, 0).single(),
+    ) else {
+        return true;
+    };
+    cron.find_next_occurrence(&from, true)
+        .is_ok_and(|next| next < until)
 }
 
 /// Replaces every `${NAME}` in `raw` by `lookup(NAME)`; `$${` is a literal

@@ -11,6 +11,7 @@ pub mod error;
 mod kind;
 pub mod load;
 mod load_kind;
+mod load_numbers;
 pub(crate) mod locate;
 pub mod schema;
 

@@ -30,6 +30,9 @@ pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
 pub use ingest::IngestOutcome;
 pub use sources::{CrawlRunRecord, FetchState, SourceStateRecord};
 
+/// `PRAGMA application_id` of a Vigie database: ASCII "VGIE".
+pub const APPLICATION_ID: i32 = 0x5647_4945;
+
 /// An open catalogue.
 pub struct Store {
     conn: Connection,
@@ -63,6 +66,8 @@ impl Store {
     }
 
     fn setup(mut conn: Connection) -> anyhow::Result<Store> {
+        // Before anything writes to the file (even the WAL switch).
+        claim(&conn)?;
         // WAL lets the web server read while a crawl writes; NORMAL sync is
         // durable across application crashes (only an OS crash can lose the
         // last transactions), which is the usual trade-off with WAL.
@@ -127,6 +132,40 @@ impl Store {
     }
 }
 
+/// Makes sure the file is Vigie's before anything is written to it: a file
+/// marked with [`APPLICATION_ID`] is; a new or empty one is marked now; a
+/// Vigie database from before the mark (Vigie's `calls` table, a schema
+/// version) is adopted and marked. Anything else belongs to another
+/// application and is refused, so that Vigie never adds its tables to it.
+fn claim(conn: &Connection) -> anyhow::Result<()> {
+    let id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .context("reading the file's header: is it an SQLite database?")?;
+    if id == APPLICATION_ID {
+        return Ok(());
+    }
+    let other = "it is not a Vigie database: pass --db with a new file name (Vigie creates it), or the path of Vigie's own database";
+    anyhow::ensure!(
+        id == 0,
+        "the file belongs to another application (application_id {id:#010x}); {other}"
+    );
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let has_calls: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'calls'",
+        [],
+        |r| r.get(0),
+    )?;
+    let empty = objects == 0 && version == 0;
+    let older_vigie = has_calls && version > 0;
+    anyhow::ensure!(
+        empty || older_vigie,
+        "the file holds {objects} tables or indexes of another application; {other}"
+    );
+    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    Ok(())
+}
+
 /// Formats an instant the way every timestamp column stores it.
 pub fn ts<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String
 where
@@ -149,3 +188,7 @@ mod merge_tests;
 
 #[cfg(test)]
 mod perimeter_tests;
+mod open_tests;
+
+#[cfg(test)]
+mod search_tests;

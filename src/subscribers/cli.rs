@@ -2,7 +2,6 @@
 //! list. Data errors (a bad field, an unknown subscriber, a bad CSV row)
 //! print `error: ...` and exit with status 1; nothing is half-written.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -76,6 +75,22 @@ pub enum SubscribersCommand {
         /// Id or email.
         who: String,
     },
+    /// Stop sending digests to a subscriber. The row is kept, so that an
+    /// import never adds them back; only they can subscribe again.
+    Unsubscribe {
+        #[command(flatten)]
+        common: Common,
+        /// Id or email.
+        who: String,
+    },
+    /// Send digests again to a `bouncing` subscriber whose address works
+    /// again; resets the bounce counter.
+    Reactivate {
+        #[command(flatten)]
+        common: Common,
+        /// Id or email.
+        who: String,
+    },
     /// Import a CSV list (header: email,name,audience,territory,themes,keywords,frequency,weekday).
     /// Imported subscribers count as confirmed; all rows are checked before any is stored.
     Import {
@@ -109,6 +124,8 @@ impl SubscribersCommand {
             | SubscribersCommand::List { common, .. }
             | SubscribersCommand::Show { common, .. }
             | SubscribersCommand::Remove { common, .. }
+            | SubscribersCommand::Unsubscribe { common, .. }
+            | SubscribersCommand::Reactivate { common, .. }
             | SubscribersCommand::Import { common, .. }
             | SubscribersCommand::Export { common, .. } => common,
         }
@@ -159,7 +176,7 @@ pub fn run(cmd: SubscribersCommand, config: &Config) -> anyhow::Result<ExitCode>
             };
             match store.add_subscriber(&profile, SubscriberStatus::Active, now) {
                 Ok(s) => {
-                    println!("added subscriber {}: {}", s.id, s.profile.email);
+                    crate::outln!("added subscriber {}: {}", s.id, s.profile.email)?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e @ super::SubscriberError::AlreadySubscribed { .. }) => fail(e),
@@ -180,28 +197,77 @@ pub fn run(cmd: SubscribersCommand, config: &Config) -> anyhow::Result<ExitCode>
         SubscribersCommand::Remove { who, .. } => match find(&store, &who)? {
             Some(s) => {
                 store.remove_subscriber(s.id)?;
-                println!("removed subscriber {}: {}", s.id, s.profile.email);
+                crate::outln!("removed subscriber {}: {}", s.id, s.profile.email)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => fail(format!("no subscriber `{who}` (give an id or an email)")),
+        },
+        SubscribersCommand::Unsubscribe { who, .. } => match find(&store, &who)? {
+            Some(s) if s.status == SubscriberStatus::Unsubscribed => {
+                crate::outln!(
+                    "subscriber {} ({}) was already unsubscribed",
+                    s.id,
+                    s.profile.email
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(s) => {
+                let s = store.unsubscribe(&s.manage_token, now)?;
+                crate::outln!(
+                    "unsubscribed {}: {}; kept so that imports never add them back",
+                    s.id,
+                    s.profile.email
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => fail(format!("no subscriber `{who}` (give an id or an email)")),
+        },
+        SubscribersCommand::Reactivate { who, .. } => match find(&store, &who)? {
+            Some(s)
+                if matches!(
+                    s.status,
+                    SubscriberStatus::Unsubscribed | SubscriberStatus::Pending
+                ) =>
+            {
+                fail(format!(
+                    "subscriber {} ({}) is {}: Vigie cannot subscribe them again; a new confirmation is \
+                 needed (they sign up again and follow the link of the confirmation email)",
+                    s.id, s.profile.email, s.status
+                ))
+            }
+            Some(s) => {
+                let s = store.reactivate_subscriber(s.id, now)?;
+                crate::outln!(
+                    "reactivated {}: {} is active, bounce counter reset",
+                    s.id,
+                    s.profile.email
+                )?;
                 Ok(ExitCode::SUCCESS)
             }
             None => fail(format!("no subscriber `{who}` (give an id or an email)")),
         },
         SubscribersCommand::Import { file, .. } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = match super::csv::decode(&bytes) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("{}: {e}", file.display())),
+            };
             let profiles = match read_profiles(&text) {
                 Ok(p) => p,
                 Err(e) => return fail(format!("{}: {e}", file.display())),
             };
             let summary = store.import_subscribers(&profiles, now)?;
-            println!(
-                "imported {}: {} added, {} updated, {} skipped (unsubscribed)",
+            crate::outln!(
+                "imported {}: {} added, {} updated, {} unchanged, {} skipped (unsubscribed)",
                 file.display(),
                 summary.added,
                 summary.updated,
+                summary.unchanged,
                 summary.skipped_unsubscribed.len()
-            );
+            )?;
             for email in &summary.skipped_unsubscribed {
-                println!("skipped {email}: unsubscribed, only they can subscribe again");
+                crate::outln!("skipped {email}: unsubscribed, only they can subscribe again")?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -220,7 +286,7 @@ pub fn run(cmd: SubscribersCommand, config: &Config) -> anyhow::Result<ExitCode>
                     write_profiles(std::io::BufWriter::new(file), profiles)?;
                     eprintln!("exported {} subscribers to {}", subs.len(), path.display());
                 }
-                None => write_profiles(std::io::stdout().lock(), profiles)?,
+                None => write_profiles(crate::report::out::stdout(), profiles)?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -297,17 +363,13 @@ fn frequency_text(s: &Subscriber) -> String {
     }
 }
 
-fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
-    Ok(())
-}
-
 fn print_subscribers(subs: &[Subscriber], format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Json => print_json(&subs.iter().map(json).collect::<Vec<_>>()),
-        Format::Csv => write_profiles(std::io::stdout().lock(), subs.iter().map(|s| &s.profile)),
+        Format::Json => crate::report::print_json(&subs.iter().map(json).collect::<Vec<_>>()),
+        Format::Csv => write_profiles(
+            crate::report::out::stdout(),
+            subs.iter().map(|s| &s.profile),
+        ),
         Format::Table => {
             let mut t = Table::new();
             t.load_style(UTF8_BORDERS_ONLY)
@@ -344,12 +406,12 @@ fn print_subscribers(subs: &[Subscriber], format: Format) -> anyhow::Result<()> 
                     s.status.to_string(),
                 ]);
             }
-            println!("{t}");
-            println!(
+            crate::outln!("{t}")?;
+            crate::outln!(
                 "{} subscriber{}",
                 subs.len(),
                 if subs.len() == 1 { "" } else { "s" }
-            );
+            )?;
             Ok(())
         }
     }
@@ -357,7 +419,7 @@ fn print_subscribers(subs: &[Subscriber], format: Format) -> anyhow::Result<()> 
 
 fn print_subscriber(s: &Subscriber, format: Format) -> anyhow::Result<()> {
     if format != Format::Table {
-        return print_json(&json(s));
+        return crate::report::print_json(&json(s));
     }
     let j = json(s);
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
@@ -394,6 +456,6 @@ fn print_subscriber(s: &Subscriber, format: Format) -> anyhow::Result<()> {
     for (k, v) in rows {
         t.add_row(vec![k.to_string(), v]);
     }
-    println!("{t}");
+    crate::outln!("{t}")?;
     Ok(())
 }

@@ -14,8 +14,9 @@
 //!   `epci:200054781`, `department:95`, `region:11`, or a label).
 //! - `frequency`: `daily` (default) or `weekly`; `weekday` (weekly only):
 //!   `lundi`..`dimanche`, `monday`..`sunday` or `1`..`7`.
-//! - The delimiter is `,`, or `;` when the header uses it (French
-//!   spreadsheets); a UTF-8 BOM is ignored.
+//! - The delimiter is `,`, or `;` (French spreadsheets) or a tab when the
+//!   header uses it instead. The file may be UTF-8 (a BOM is ignored),
+//!   UTF-16 with a BOM or Windows-1252 (see [`decode`]).
 //!
 //! Reading validates every row before anything is stored and reports every
 //! bad row with its line number and field, so a file is imported whole or
@@ -84,12 +85,57 @@ fn row_error(line: u64, e: FieldError) -> RowError {
     }
 }
 
+/// A file's bytes as text, the way spreadsheets save CSV: UTF-8 (with or
+/// without a BOM), UTF-16 with a BOM in either byte order (Excel's
+/// "Unicode text"), or Windows-1252 (French Excel's "CSV (séparateur :
+/// point-virgule)"). Anything else is an error naming the first line that
+/// is not UTF-8, with what to do.
+pub fn decode(bytes: &[u8]) -> Result<String, CsvErrors> {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        if !had_errors {
+            return Ok(text.into_owned());
+        }
+    } else if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    } else if let Some(text) = windows_1252(bytes) {
+        return Ok(text);
+    }
+    let valid = match std::str::from_utf8(bytes) {
+        Ok(_) => bytes.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let line = 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u64;
+    Err(CsvErrors(vec![RowError {
+        line,
+        field: "encoding".into(),
+        message: "this line is not UTF-8 text (nor UTF-16 or Windows-1252): re-save the \
+                  file as \"CSV UTF-8\" in your spreadsheet and import it again"
+            .into(),
+    }]))
+}
+
+/// `bytes` read as Windows-1252 when they look like text in it: no NUL
+/// (UTF-16 without a BOM) and none of the five bytes the code page leaves
+/// unassigned.
+fn windows_1252(bytes: &[u8]) -> Option<String> {
+    const UNASSIGNED: [u8; 5] = [0x81, 0x8D, 0x8F, 0x90, 0x9D];
+    if bytes.iter().any(|b| *b == 0 || UNASSIGNED.contains(b)) {
+        return None;
+    }
+    let (text, had_errors) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+    (!had_errors).then(|| text.into_owned())
+}
+
 /// Parses a whole file into profiles, or every error found.
 pub fn read_profiles(input: &str) -> Result<Vec<Profile>, CsvErrors> {
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let first = input.lines().next().unwrap_or("");
     let delimiter = if first.contains(';') && !first.contains(',') {
         b';'
+    } else if first.contains('\t') && !first.contains(',') {
+        // Excel's "Unicode text" is tab-separated.
+        b'\t'
     } else {
         b','
     };
@@ -153,7 +199,13 @@ pub fn read_profiles(input: &str) -> Result<Vec<Profile>, CsvErrors> {
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| columns.get(name).and_then(|&i| record.get(i)).unwrap_or("");
+        // A `'` that Vigie's export put before `=`, `+`, `-`, `@` goes.
+        let get = |name: &str| {
+            columns
+                .get(name)
+                .and_then(|&i| record.get(i))
+                .map_or("", crate::spreadsheet::restore)
+        };
         match profile_from_fields(get) {
             Ok(p) => {
                 let key = p.email.as_str().to_lowercase();
@@ -199,12 +251,13 @@ pub fn profile_from_fields<'a>(get: impl Fn(&str) -> &'a str) -> Result<Profile,
     })
 }
 
-/// Writes profiles in the format [`read_profiles`] reads.
+/// Writes profiles in the format [`read_profiles`] reads; cells a
+/// spreadsheet would run as formulas are prefixed with `'`.
 pub fn write_profiles<'a, W: Write>(
     out: W,
     profiles: impl IntoIterator<Item = &'a Profile>,
 ) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::spreadsheet::Writer::new(out);
     w.write_record(HEADER)?;
     let sep = LIST_SEPARATOR.to_string();
     for p in profiles {

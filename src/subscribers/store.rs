@@ -48,6 +48,8 @@ pub struct ImportSummary {
     pub added: usize,
     /// Known subscribers whose profile the file replaced.
     pub updated: usize,
+    /// Known subscribers whose row already said what the file says.
+    pub unchanged: usize,
     /// Emails of subscribers who had unsubscribed: left untouched.
     pub skipped_unsubscribed: Vec<String>,
 }
@@ -409,7 +411,8 @@ impl Store {
 
     /// Imports validated profiles in one transaction (all or nothing). An
     /// imported list counts as confirmed: new emails become active,
-    /// confirmed now. Known emails get the file's profile; pending ones
+    /// confirmed now. Known emails get the file's profile (a row that
+    /// already has it is counted unchanged and left alone); pending ones
     /// become active; bouncing ones stay bouncing; unsubscribed ones are
     /// left untouched and listed in the summary. Profiles must have
     /// distinct emails (the CSV reader checks it).
@@ -430,6 +433,9 @@ impl Store {
                     summary
                         .skipped_unsubscribed
                         .push(s.profile.email.to_string());
+                }
+                Some(s) if s.profile == *p && s.status != SubscriberStatus::Pending => {
+                    summary.unchanged += 1;
                 }
                 Some(s) => {
                     update_profile(&tx, s.id, p, now)?;

@@ -1,6 +1,7 @@
 //! Vigie's one integration test binary: each module tests one stage or flow
 //! against real local servers (see `support`).
 
+mod cli;
 mod crawl;
 mod dedup;
 mod deliver;

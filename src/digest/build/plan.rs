@@ -70,7 +70,11 @@ pub fn plan(
     config: &DigestConfig,
     now: DateTime<Utc>,
 ) -> Option<Plan> {
-    let horizon = now + Duration::days(i64::from(config.closing_soon_days));
+    // Clamped to the accepted range: a config built in code skips the check.
+    let days = config
+        .closing_soon_days
+        .min(DigestConfig::CLOSING_SOON_DAYS.max);
+    let horizon = now + Duration::days(i64::from(days));
     // First pass: indices only (no allocation per fitting call); candidates
     // come in catalogue order, soonest deadline first.
     let cap = config.max_calls as usize; // 0 = no limit

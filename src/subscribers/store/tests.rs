@@ -191,9 +191,12 @@ fn import_adds_updates_activates_and_never_brings_back_the_unsubscribed() {
         ImportSummary {
             added: 1,
             updated: 2,
+            unchanged: 0,
             skipped_unsubscribed: vec!["gone@a.fr".into()],
         }
     );
+    let again = store.import_subscribers(&input, now()).unwrap();
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 3));
     let status = |e: &str| {
         let s = store
             .subscriber_by_email(&EmailAddress::parse(e).unwrap())
