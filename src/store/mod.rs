@@ -188,6 +188,8 @@ mod merge_tests;
 
 #[cfg(test)]
 mod perimeter_tests;
+
+#[cfg(test)]
 mod open_tests;
 
 #[cfg(test)]

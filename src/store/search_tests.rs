@@ -31,7 +31,7 @@ fn store_with(titles: &[String]) -> Store {
             funder: None,
             kind: CallKind::Aap,
             audiences: vec![Audience::Commune],
-            perimeter: Perimeter::France,
+            perimeter: Perimeter::France.into(),
             themes: vec![Theme::Archives],
             opens_on: None,
             deadlines: vec![],

@@ -62,7 +62,7 @@ fn with_calls(s: &Scenario, n: usize) {
             funder: Some("SIAF".into()),
             kind: CallKind::Aap,
             audiences: vec![Audience::Commune],
-            perimeter: Perimeter::France,
+            perimeter: Perimeter::France.into(),
             themes: vec![Theme::Archives],
             opens_on: None,
             deadlines: vec![deadline],
