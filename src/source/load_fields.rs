@@ -14,6 +14,9 @@ use crate::source::error::SourceError;
 /// daemon allocate without limit.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// Compiles one place (a JSON path, an HTML selector) of a field.
+pub(super) type Place<'a, S> = dyn Fn(&[&str], &str) -> Result<S, SourceError> + 'a;
+
 const TRANSFORM_KEYS: &[&str] = &["regex", "replace", "capture", "trim"];
 
 impl Checker<'_, '_> {
@@ -35,7 +38,7 @@ impl Checker<'_, '_> {
         field: &[&str],
         value: &FieldSpec,
         key: &str,
-        place: &dyn Fn(&[&str], &str) -> Result<S, SourceError>,
+        place: &Place<'_, S>,
     ) -> Result<FieldRule<S>, SourceError> {
         let raw = match value {
             toml::Value::String(s) => s.clone(),
@@ -68,7 +71,7 @@ impl Checker<'_, '_> {
         field: &[&str],
         value: &toml::Value,
         key: &str,
-        place: &dyn Fn(&[&str], &str) -> Result<S, SourceError>,
+        place: &Place<'_, S>,
     ) -> Result<FieldSource<S>, SourceError> {
         let table = match value {
             toml::Value::String(s) => {
@@ -149,7 +152,7 @@ impl Checker<'_, '_> {
         kind: &str,
         specs: &[FilterSpec],
         key: &str,
-        place: &dyn Fn(&[&str], &str) -> Result<S, SourceError>,
+        place: &Place<'_, S>,
     ) -> Result<Vec<ItemFilter<S>>, SourceError> {
         let mut out = Vec::with_capacity(specs.len());
         for (i, spec) in specs.iter().enumerate() {

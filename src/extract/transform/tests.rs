@@ -151,10 +151,10 @@ proptest! {
                 prop_assert_eq!(out.trim(), out.as_str());
             }
             let f = filter(FilterTest::Matches(r), false);
-            let _ = f.judge(&[value.clone()]);
+            let _ = f.judge(std::slice::from_ref(&value));
         }
         let text = crate::extract::collapse(&value);
         let f = filter(FilterTest::Equals(text.clone()), false);
-        prop_assert_eq!(f.judge(&[text.clone()]) == Verdict::Keep, !text.is_empty());
+        prop_assert_eq!(f.judge(std::slice::from_ref(&text)) == Verdict::Keep, !text.is_empty());
     }
 }
