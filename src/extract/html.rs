@@ -6,16 +6,22 @@
 //! the visible text of the first match, `"css @attr"` an attribute of the
 //! first match, `"@attr"` an attribute of the item element itself.
 //! `audiences` and `themes` give one label per match; `summary` keeps the
-//! inner HTML of its match (normalize sanitizes it).
+//! inner HTML of its match (normalize sanitizes it). A field may list
+//! several selectors with transforms (`extract::transform`): text fields
+//! take the first that gives a value, `deadline` joins the first match of
+//! each selector, `audiences` and `themes` every match of each.
+//! `[[html.filters]]` drop listing items before their fields are read.
 
 use scraper::{ElementRef, Html};
 use url::Url;
 
+use super::json::DEADLINE_JOIN;
+use super::transform::FilterRun;
 use super::{
     BodyShape, ExtractError, Extraction, Extractor, RawItem, collapse, merge_detail, non_empty,
 };
 use crate::fetch::page::{Page, PageRequest};
-use crate::source::{CompiledFields, CompiledHtml, FieldSel, SourceDef};
+use crate::source::{CompiledFields, CompiledHtml, FieldSel, HtmlField, SourceDef};
 
 impl Extractor for CompiledHtml {
     fn first_request(&self, source: &SourceDef) -> PageRequest {
@@ -39,14 +45,18 @@ impl Extractor for CompiledHtml {
         let doc = Html::parse_document(&page.text);
         let mut out = Extraction::default();
         let mut matched = 0usize;
+        let mut filters = FilterRun::new(&self.filters);
         for element in doc.select(&self.item) {
             matched += 1;
+            if !filters.keeps(|sel| all_values(sel, element)) {
+                continue;
+            }
             let mut item = read_fields(&self.fields, element);
             let Some(title) = item.title.clone() else {
                 out.warnings.push(format!(
                     "item {matched} on {} has no title (html.title `{}` matched nothing): skipped",
                     crate::redact::url(&page.url),
-                    self.fields.title.as_ref().map_or("", |s| s.raw.as_str())
+                    self.fields.title.as_ref().map_or("", |r| r.raw.as_str())
                 ));
                 continue;
             };
@@ -65,6 +75,8 @@ impl Extractor for CompiledHtml {
             item.base_url = Some(page.url.clone());
             out.items.push(item);
         }
+        out.warnings
+            .extend(filters.warnings(crate::redact::url(&page.url)));
         if matched == 0 {
             out.warnings.push(format!(
                 "html.item `{}` matched nothing on {}: the page layout may have changed",
@@ -155,7 +167,13 @@ fn same_page(a: &Url, b: &Url) -> bool {
 
 /// Reads every field of `fields` inside `element`.
 fn read_fields(fields: &CompiledFields, element: ElementRef<'_>) -> RawItem {
-    let text = |sel: &Option<FieldSel>| sel.as_ref().and_then(|s| first_value(s, element));
+    let first = |sel: &FieldSel| first_value(sel, element);
+    let text = |r: &Option<HtmlField>| r.as_ref().and_then(|r| r.first(first));
+    let all = |r: &Option<HtmlField>| {
+        r.as_ref()
+            .map(|r| r.all(|sel| all_values(sel, element)))
+            .unwrap_or_default()
+    };
     RawItem {
         id: text(&fields.id),
         title: text(&fields.title),
@@ -163,23 +181,19 @@ fn read_fields(fields: &CompiledFields, element: ElementRef<'_>) -> RawItem {
         summary: fields
             .summary
             .as_ref()
-            .and_then(|s| summary_value(s, element)),
-        deadline: text(&fields.deadline),
+            .and_then(|r| r.first(|sel| summary_value(sel, element))),
+        deadline: fields
+            .deadline
+            .as_ref()
+            .map(|r| r.all(first).join(DEADLINE_JOIN))
+            .filter(|d| !d.is_empty()),
         opens: text(&fields.opens),
         published: text(&fields.published),
         funder: text(&fields.funder),
         kind: text(&fields.kind),
-        audiences: fields
-            .audiences
-            .as_ref()
-            .map(|s| all_values(s, element))
-            .unwrap_or_default(),
+        audiences: all(&fields.audiences),
         perimeter: text(&fields.perimeter),
-        themes: fields
-            .themes
-            .as_ref()
-            .map(|s| all_values(s, element))
-            .unwrap_or_default(),
+        themes: all(&fields.themes),
         text: None,
         base_url: None,
     }

@@ -2,21 +2,31 @@
 //! inside an item, and the pagination rule; the request may be a POST with a
 //! JSON body written as TOML.
 //!
-//! Paths are dotted (`data.results`, `financers.0.name`) or JSON pointers
+//! Paths are dotted (`data.results`, `financers.0.name`, with brackets
+//! `deadlines[*].date`, `metadata.deadlineDate[0]`) or JSON pointers
 //! (`/data/results`). A path step that meets an array indexes it when the
-//! step is a number, and otherwise applies to every element, so
-//! `financers.name` gives every financer's name. A path that ends on an
-//! array yields its elements. Values are rendered as text: strings trimmed,
-//! numbers and booleans as written, objects by their `name`, `label`,
-//! `libelle`, `title` or `value` key (the first present). Text fields take
-//! the first value, `audiences` and `themes` take them all.
+//! step is a number, takes every element when it is `*`, and otherwise
+//! applies to every element, so `financers.name` gives every financer's
+//! name. A path that ends on an array yields its elements. `$` is the value
+//! itself: `items = "$"` reads a response that is one item (or an array of
+//! items). Values are rendered as text: strings trimmed, numbers and
+//! booleans as written, objects by their `name`, `label`, `libelle`, `title`
+//! or `value` key (the first present). Text fields take the first value,
+//! `deadline`, `audiences` and `themes` take them all (a field with several
+//! paths: see `extract::transform`). `[[json.filters]]` drop items before
+//! they are read.
 
 use serde_json::Value;
 use url::Url;
 
+use super::transform::FilterRun;
 use super::{BodyShape, ExtractError, Extraction, Extractor, RawItem, non_empty};
 use crate::fetch::page::{Page, PageRequest};
-use crate::source::{CompiledJson, JsonPath, PageRule, SourceDef};
+use crate::source::{CompiledJson, JsonField, JsonPath, PageRule, SourceDef};
+
+/// Between the values of a deadline field given several dates: normalize
+/// reads every date in it as one of the call's cut-offs.
+pub(crate) const DEADLINE_JOIN: &str = " ; ";
 
 /// Keys that name an object when it stands for a label (an audience, a theme).
 const LABEL_KEYS: &[&str] = &["name", "label", "libelle", "title", "value"];
@@ -71,7 +81,11 @@ impl Extractor for CompiledJson {
             })?;
         let elements = self.item_array(&root, page)?;
         let mut out = Extraction::default();
+        let mut filters = FilterRun::new(&self.filters);
         for (i, element) in elements.iter().enumerate() {
+            if !filters.keeps(|path| texts(element, path)) {
+                continue;
+            }
             match self.read_item(element, page) {
                 Some(item) => out.items.push(item),
                 None => out.warnings.push(format!(
@@ -83,6 +97,8 @@ impl Extractor for CompiledJson {
                 )),
             }
         }
+        out.warnings
+            .extend(filters.warnings(crate::redact::url(&page.url)));
         if elements.is_empty() && page_index == 0 {
             out.warnings.push(format!(
                 "json.items `{}` is an empty array on {}",
@@ -103,7 +119,7 @@ impl Extractor for CompiledJson {
 }
 
 impl CompiledJson {
-    fn item_array<'a>(&self, root: &'a Value, page: &Page) -> Result<&'a Vec<Value>, ExtractError> {
+    fn item_array<'a>(&self, root: &'a Value, page: &Page) -> Result<&'a [Value], ExtractError> {
         let not_found = |found: String| ExtractError::ItemsPathNotFound {
             url: crate::redact::url(&page.url).to_string(),
             path: if self.items.raw.is_empty() {
@@ -124,6 +140,10 @@ impl CompiledJson {
         }
         match at {
             Value::Array(a) => Ok(a),
+            // From `$`, an object is the page's one item.
+            Value::Object(_) if self.items.raw.starts_with('$') || self.items.raw == "." => {
+                Ok(std::slice::from_ref(at))
+            }
             other if self.items.segments.is_empty() => Err(not_found(describe_root(other))),
             other => Err(not_found(format!(
                 "it is {}, not an array of items",
@@ -134,9 +154,10 @@ impl CompiledJson {
 
     fn read_item(&self, element: &Value, page: &Page) -> Option<RawItem> {
         let f = &self.fields;
-        let first = |p: &Option<JsonPath>| p.as_ref().and_then(|p| first_text(element, p));
-        let all = |p: &Option<JsonPath>| p.as_ref().map(|p| texts(element, p)).unwrap_or_default();
-        let title = first_text(element, &f.title)?;
+        let read = |p: &JsonPath| texts(element, p);
+        let first = |r: &Option<JsonField>| r.as_ref().and_then(|r| r.first(read));
+        let all = |r: &Option<JsonField>| r.as_ref().map(|r| r.all(read)).unwrap_or_default();
+        let title = f.title.first(read)?;
         let id = first(&f.id);
         let summary = first(&f.summary);
         let link = match (first(&f.link), &f.link_template) {
@@ -155,7 +176,7 @@ impl CompiledJson {
             id,
             link,
             summary,
-            deadline: first(&f.deadline),
+            deadline: Some(all(&f.deadline).join(DEADLINE_JOIN)).filter(|d| !d.is_empty()),
             opens: first(&f.opens),
             published: first(&f.published),
             funder: first(&f.funder),
@@ -268,6 +289,8 @@ fn resolve<'a>(value: &'a Value, path: &JsonPath) -> Vec<&'a Value> {
         let mut next = Vec::new();
         for v in current {
             match v {
+                Value::Array(a) if seg == "*" => next.extend(a.iter()),
+                Value::Object(m) if seg == "*" && !m.contains_key("*") => next.extend(m.values()),
                 Value::Object(m) => next.extend(m.get(seg)),
                 Value::Array(a) => match seg.parse::<usize>() {
                     Ok(i) => next.extend(a.get(i)),
@@ -338,3 +361,6 @@ fn describe_root(root: &Value) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod declarative_tests;

@@ -11,6 +11,7 @@
 pub mod feed;
 pub mod html;
 pub mod json;
+pub mod transform;
 
 use url::Url;
 

@@ -4,14 +4,15 @@
 //! checked in `load.rs`; both halves share its [`Checker`].
 
 use scraper::Selector;
-use toml::Spanned;
 use url::Url;
 
 use super::load::{Checker, MAX_PAGES_LIMIT};
-use super::schema::{self, HtmlFields, HttpMethod, JsonPagination, SourceFile, SourceKindName};
+use super::schema::{
+    self, FieldSpec, HtmlFields, HttpMethod, JsonPagination, SourceFile, SourceKindName,
+};
 use super::{
-    CompiledFields, CompiledHtml, CompiledJson, CompiledPagination, FieldSel, JsonFieldPaths,
-    JsonPath, KindSpec, PageRule,
+    CompiledFields, CompiledHtml, CompiledJson, CompiledPagination, FieldSel, HtmlField, JsonField,
+    JsonFieldPaths, JsonPath, KindSpec, PageRule,
 };
 use crate::source::error::SourceError;
 
@@ -125,17 +126,17 @@ impl Checker<'_, '_> {
     }
 
     fn fields(&self, base: &[&str], f: &HtmlFields) -> Result<CompiledFields, SourceError> {
-        let one =
-            |name: &str, v: &Option<Spanned<String>>| -> Result<Option<FieldSel>, SourceError> {
-                match v {
-                    Some(s) => {
-                        let mut field = base.to_vec();
-                        field.push(name);
-                        self.field_sel(&field, s.get_ref()).map(Some)
-                    }
-                    None => Ok(None),
+        let place = |field: &[&str], raw: &str| self.field_sel(field, raw);
+        let one = |name: &str, v: &Option<FieldSpec>| -> Result<Option<HtmlField>, SourceError> {
+            match v {
+                Some(s) => {
+                    let mut field = base.to_vec();
+                    field.push(name);
+                    self.field_rule(&field, s, "selector", &place).map(Some)
                 }
-            };
+                None => Ok(None),
+            }
+        };
         Ok(CompiledFields {
             id: one("id", &f.id)?,
             title: one("title", &f.title)?,
@@ -190,6 +191,8 @@ impl Checker<'_, '_> {
             Some(d) => Some(self.fields(&["html", "detail"], d)?),
             None => None,
         };
+        let place = |field: &[&str], raw: &str| self.field_sel(field, raw);
+        let filters = self.item_filters("html", &html.filters, "selector", &place)?;
         Ok(CompiledHtml {
             item,
             item_raw: item_raw.to_string(),
@@ -197,16 +200,17 @@ impl Checker<'_, '_> {
             next_page,
             max_pages,
             detail,
+            filters,
         })
     }
 
-    fn json_path(
+    pub(super) fn json_path(
         &self,
         field: &[&str],
         raw: &str,
         allow_empty: bool,
     ) -> Result<JsonPath, SourceError> {
-        let hint = "expected a dotted path (`data.results`, `financers.0.name`) or a JSON pointer (`/data/results`)";
+        let hint = "expected a dotted path (`data.results`, `financers.0.name`, `deadlines[*].date`, `$` for the value itself) or a JSON pointer (`/data/results`)";
         let t = raw.trim();
         if t.is_empty() {
             if allow_empty {
@@ -223,12 +227,25 @@ impl Checker<'_, '_> {
                 .split('/')
                 .map(|s| s.replace("~1", "/").replace("~0", "~"))
                 .collect()
+        } else if t == "$" || t == "." {
+            Vec::new()
         } else {
-            let segs: Vec<String> = t.split('.').map(|s| s.trim().to_string()).collect();
-            if segs.iter().any(String::is_empty) {
-                return Err(self
-                    .err(field, format!("invalid path `{raw}`: empty segment"))
-                    .with_hint(hint));
+            let dotted = t
+                .strip_prefix("$.")
+                .or_else(|| t.strip_prefix('$'))
+                .unwrap_or(t);
+            let mut segs = Vec::new();
+            for part in dotted.split('.') {
+                let part = part.trim();
+                segs.extend(split_brackets(part).ok_or_else(|| {
+                    let why = if part.is_empty() {
+                        "empty segment".to_string()
+                    } else {
+                        format!("bad segment `{part}` (a bracket holds a number or `*`)")
+                    };
+                    self.err(field, format!("invalid path `{raw}`: {why}"))
+                        .with_hint(hint)
+                })?);
             }
             segs
         };
@@ -240,15 +257,15 @@ impl Checker<'_, '_> {
 
     fn check_json(&self, json: &schema::JsonSpec) -> Result<CompiledJson, SourceError> {
         let f = &json.fields;
-        let opt =
-            |name: &str, v: &Option<Spanned<String>>| -> Result<Option<JsonPath>, SourceError> {
-                v.as_ref()
-                    .map(|s| self.json_path(&["json", "fields", name], s.get_ref(), false))
-                    .transpose()
-            };
+        let place = |field: &[&str], raw: &str| self.json_path(field, raw, false);
+        let opt = |name: &str, v: &Option<FieldSpec>| -> Result<Option<JsonField>, SourceError> {
+            v.as_ref()
+                .map(|s| self.field_rule(&["json", "fields", name], s, "path", &place))
+                .transpose()
+        };
         let fields = JsonFieldPaths {
             id: opt("id", &f.id)?,
-            title: self.json_path(&["json", "fields", "title"], f.title.get_ref(), false)?,
+            title: self.field_rule(&["json", "fields", "title"], &f.title, "path", &place)?,
             link: opt("link", &f.link)?,
             summary: opt("summary", &f.summary)?,
             deadline: opt("deadline", &f.deadline)?,
@@ -275,6 +292,20 @@ impl Checker<'_, '_> {
             },
         };
         let items = self.json_path(&["json", "items"], &json.items, true)?;
+        if items.segments.iter().any(|s| s == "*") {
+            return Err(self
+                .err(
+                    &["json", "items"],
+                    format!(
+                        "invalid items path `{}`: `*` is not allowed here",
+                        items.raw
+                    ),
+                )
+                .with_hint(
+                    "json.items names one array (or, from `$`, one object); use `*` in field paths",
+                ));
+        }
+        let filters = self.item_filters("json", &json.filters, "path", &place)?;
         if json.body.is_some() && json.method != HttpMethod::Post {
             return Err(self
                 .err(
@@ -300,6 +331,7 @@ impl Checker<'_, '_> {
             items,
             fields,
             pagination,
+            filters,
         })
     }
 
@@ -355,6 +387,32 @@ impl Checker<'_, '_> {
             max_pages: self.check_max_pages(&["json", "pagination", "max_pages"], p.max_pages)?,
         })
     }
+}
+
+/// `name`, `name[0]`, `name[*][1]`, `[*]`, `*` as path segments; `None`
+/// for an empty segment or a bracket holding neither a number nor `*`.
+fn split_brackets(part: &str) -> Option<Vec<String>> {
+    let (name, mut rest) = match part.find('[') {
+        Some(i) => (&part[..i], &part[i..]),
+        None => (part, ""),
+    };
+    let mut segs = Vec::new();
+    if !name.is_empty() {
+        segs.push(name.to_string());
+    } else if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let inner = rest.strip_prefix('[')?;
+        let close = inner.find(']')?;
+        let index = inner[..close].trim();
+        if index != "*" && (index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit())) {
+            return None;
+        }
+        segs.push(index.to_string());
+        rest = &inner[close + 1..];
+    }
+    Some(segs)
 }
 
 /// A request body written as TOML, as JSON. Dates become their TOML text.

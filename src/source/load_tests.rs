@@ -60,7 +60,7 @@ page_param = "page"
 page_size = 50
 "#;
 
-fn load(text: &str) -> Result<SourceDef, SourceError> {
+pub(crate) fn load(text: &str) -> Result<SourceDef, SourceError> {
     load_str(Path::new("sources/test.toml"), text)
 }
 
@@ -110,7 +110,7 @@ fn a_valid_html_source_loads_and_compiles() {
         panic!("html")
     };
     assert_eq!(html.max_pages, 5);
-    let link = html.fields.link.as_ref().unwrap();
+    let link = &html.fields.link.as_ref().unwrap().sources[0].at;
     assert!(link.css.is_some());
     assert_eq!(link.attr.as_deref(), Some("href"));
     assert!(html.detail.as_ref().unwrap().deadline.is_some());
@@ -124,7 +124,9 @@ fn a_valid_json_source_loads_with_body_and_pagination() {
     };
     assert_eq!(json.items.segments, vec!["data", "results"]);
     assert_eq!(
-        json.fields.audiences.as_ref().unwrap().segments,
+        json.fields.audiences.as_ref().unwrap().sources[0]
+            .at
+            .segments,
         vec!["targeted_audiences"]
     );
     assert_eq!(

@@ -10,6 +10,7 @@
 pub mod error;
 mod kind;
 pub mod load;
+mod load_fields;
 mod load_kind;
 mod load_numbers;
 pub(crate) mod locate;
@@ -22,6 +23,7 @@ use scraper::Selector;
 use url::Url;
 
 use crate::domain::{Audience, CallKind, Perimeter, SourceId, Theme};
+use crate::extract::transform::{FieldRule, ItemFilter};
 
 pub use error::SourceError;
 pub use load::{load_dir, load_file};
@@ -120,21 +122,24 @@ pub struct FieldSel {
     pub raw: String,
 }
 
+/// An HTML field: one or several selectors, each with its transform.
+pub type HtmlField = FieldRule<FieldSel>;
+
 /// Compiled selectors for the fields of one item.
 #[derive(Debug, Clone, Default)]
 pub struct CompiledFields {
-    pub id: Option<FieldSel>,
-    pub title: Option<FieldSel>,
-    pub link: Option<FieldSel>,
-    pub summary: Option<FieldSel>,
-    pub deadline: Option<FieldSel>,
-    pub opens: Option<FieldSel>,
-    pub published: Option<FieldSel>,
-    pub funder: Option<FieldSel>,
-    pub kind: Option<FieldSel>,
-    pub audiences: Option<FieldSel>,
-    pub perimeter: Option<FieldSel>,
-    pub themes: Option<FieldSel>,
+    pub id: Option<HtmlField>,
+    pub title: Option<HtmlField>,
+    pub link: Option<HtmlField>,
+    pub summary: Option<HtmlField>,
+    pub deadline: Option<HtmlField>,
+    pub opens: Option<HtmlField>,
+    pub published: Option<HtmlField>,
+    pub funder: Option<HtmlField>,
+    pub kind: Option<HtmlField>,
+    pub audiences: Option<HtmlField>,
+    pub perimeter: Option<HtmlField>,
+    pub themes: Option<HtmlField>,
 }
 
 /// A compiled `[html]` table.
@@ -149,32 +154,38 @@ pub struct CompiledHtml {
     pub next_page: Option<FieldSel>,
     pub max_pages: u32,
     pub detail: Option<CompiledFields>,
+    /// `[[html.filters]]`: listing items failing one are dropped.
+    pub filters: Vec<ItemFilter<FieldSel>>,
 }
 
 /// A path into a JSON document, parsed from dotted (`data.results`,
-/// `financers.0.name`) or JSON pointer (`/data/results`) form. No segment:
-/// the value itself.
+/// `financers.0.name`, `deadlines[*].date`, `$.data`) or JSON pointer
+/// (`/data/results`) form. No segment: the value itself. A `*` segment
+/// stands for every element of an array (every value of an object).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonPath {
     pub raw: String,
     pub segments: Vec<String>,
 }
 
+/// A JSON field: one or several paths, each with its transform.
+pub type JsonField = FieldRule<JsonPath>;
+
 /// Compiled `[json.fields]`.
 #[derive(Debug, Clone)]
 pub struct JsonFieldPaths {
-    pub id: Option<JsonPath>,
-    pub title: JsonPath,
-    pub link: Option<JsonPath>,
-    pub summary: Option<JsonPath>,
-    pub deadline: Option<JsonPath>,
-    pub opens: Option<JsonPath>,
-    pub published: Option<JsonPath>,
-    pub funder: Option<JsonPath>,
-    pub kind: Option<JsonPath>,
-    pub audiences: Option<JsonPath>,
-    pub perimeter: Option<JsonPath>,
-    pub themes: Option<JsonPath>,
+    pub id: Option<JsonField>,
+    pub title: JsonField,
+    pub link: Option<JsonField>,
+    pub summary: Option<JsonField>,
+    pub deadline: Option<JsonField>,
+    pub opens: Option<JsonField>,
+    pub published: Option<JsonField>,
+    pub funder: Option<JsonField>,
+    pub kind: Option<JsonField>,
+    pub audiences: Option<JsonField>,
+    pub perimeter: Option<JsonField>,
+    pub themes: Option<JsonField>,
     /// Contains `{}` or is an absolute base URL.
     pub link_template: Option<String>,
 }
@@ -208,6 +219,8 @@ pub struct CompiledJson {
     pub items: JsonPath,
     pub fields: JsonFieldPaths,
     pub pagination: Option<CompiledPagination>,
+    /// `[[json.filters]]`: items failing one are dropped.
+    pub filters: Vec<ItemFilter<JsonPath>>,
 }
 
 #[cfg(test)]

@@ -120,26 +120,52 @@ pub struct ValueMaps {
 /// item element itself). Compiled by `source::load`.
 pub type FieldSelector = Spanned<String>;
 
+/// A field of `[html]`, `[html.detail]` or `[json.fields]`: a string (one
+/// selector or path), a table `{ path|selector = "…", replace = "…", regex =
+/// "…", capture = "…", trim = "…" }` (the value transformed), or an array of
+/// those (several places, see `extract::transform`). Kept as TOML here and
+/// checked by `source::load`, which reports unknown keys and bad regexes.
+pub type FieldSpec = toml::Value;
+
+/// One `[[json.filters]]` or `[[html.filters]]` entry: where the value is
+/// (`path` for json, `selector` for html) and exactly one test.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSpec {
+    pub path: Option<String>,
+    pub selector: Option<String>,
+    /// The value is exactly this (a string, an integer or a boolean).
+    pub equals: Option<toml::Value>,
+    /// The value is one of these.
+    pub one_of: Option<Vec<toml::Value>>,
+    /// A regex that matches somewhere in the value.
+    pub matches: Option<String>,
+    /// Drop the items that pass the test instead (items without the value
+    /// are then kept).
+    #[serde(default)]
+    pub exclude: bool,
+}
+
 /// Selectors for the fields of one item, shared by the listing and the
 /// detail page. Every field is optional here; `load` requires what each
 /// place needs (a listing needs `title`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HtmlFields {
-    pub id: Option<FieldSelector>,
-    pub title: Option<FieldSelector>,
-    pub link: Option<FieldSelector>,
-    pub summary: Option<FieldSelector>,
-    pub deadline: Option<FieldSelector>,
-    pub opens: Option<FieldSelector>,
-    pub published: Option<FieldSelector>,
-    pub funder: Option<FieldSelector>,
-    pub kind: Option<FieldSelector>,
+    pub id: Option<FieldSpec>,
+    pub title: Option<FieldSpec>,
+    pub link: Option<FieldSpec>,
+    pub summary: Option<FieldSpec>,
+    pub deadline: Option<FieldSpec>,
+    pub opens: Option<FieldSpec>,
+    pub published: Option<FieldSpec>,
+    pub funder: Option<FieldSpec>,
+    pub kind: Option<FieldSpec>,
     /// Every match is one audience label (mapped through `[maps.audiences]`).
-    pub audiences: Option<FieldSelector>,
-    pub perimeter: Option<FieldSelector>,
+    pub audiences: Option<FieldSpec>,
+    pub perimeter: Option<FieldSpec>,
     /// Every match is one theme label (mapped through `[maps.themes]`).
-    pub themes: Option<FieldSelector>,
+    pub themes: Option<FieldSpec>,
 }
 
 /// The `[html]` table. The listing's field selectors are written directly in
@@ -152,18 +178,18 @@ pub struct HtmlFields {
 pub struct HtmlSpec {
     /// Selector of one item on the listing page.
     pub item: FieldSelector,
-    pub id: Option<FieldSelector>,
-    pub title: Option<FieldSelector>,
-    pub link: Option<FieldSelector>,
-    pub summary: Option<FieldSelector>,
-    pub deadline: Option<FieldSelector>,
-    pub opens: Option<FieldSelector>,
-    pub published: Option<FieldSelector>,
-    pub funder: Option<FieldSelector>,
-    pub kind: Option<FieldSelector>,
-    pub audiences: Option<FieldSelector>,
-    pub perimeter: Option<FieldSelector>,
-    pub themes: Option<FieldSelector>,
+    pub id: Option<FieldSpec>,
+    pub title: Option<FieldSpec>,
+    pub link: Option<FieldSpec>,
+    pub summary: Option<FieldSpec>,
+    pub deadline: Option<FieldSpec>,
+    pub opens: Option<FieldSpec>,
+    pub published: Option<FieldSpec>,
+    pub funder: Option<FieldSpec>,
+    pub kind: Option<FieldSpec>,
+    pub audiences: Option<FieldSpec>,
+    pub perimeter: Option<FieldSpec>,
+    pub themes: Option<FieldSpec>,
     /// Selector of the "next page" link (`"a[rel=next] @href"`).
     pub next_page: Option<FieldSelector>,
     /// At most this many listing pages per crawl (default 5).
@@ -171,6 +197,9 @@ pub struct HtmlSpec {
     pub max_pages: u32,
     /// Follow each item's link and extract more fields there.
     pub detail: Option<HtmlFields>,
+    /// `[[html.filters]]`: keep only the listing items every filter keeps.
+    #[serde(default)]
+    pub filters: Vec<FilterSpec>,
 }
 
 impl HtmlSpec {
@@ -228,11 +257,15 @@ pub struct JsonSpec {
     /// A JSON request body, written as TOML (sent with POST).
     pub body: Option<toml::Value>,
     /// Path to the item array: dotted (`data.results`), JSON pointer
-    /// (`/data/results`), or empty for a root array.
+    /// (`/data/results`), or empty for a root array; `$` (or a path from
+    /// `$`, `$.data.call`) may also end on an object, the page's one item.
     #[serde(default)]
     pub items: String,
     pub fields: JsonFields,
     pub pagination: Option<JsonPagination>,
+    /// `[[json.filters]]`: keep only the items every filter keeps.
+    #[serde(default)]
+    pub filters: Vec<FilterSpec>,
 }
 
 /// Paths to each field inside one item, dotted (`financers.0.name`) or JSON
@@ -241,18 +274,18 @@ pub struct JsonSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonFields {
-    pub id: Option<Spanned<String>>,
-    pub title: Spanned<String>,
-    pub link: Option<Spanned<String>>,
-    pub summary: Option<Spanned<String>>,
-    pub deadline: Option<Spanned<String>>,
-    pub opens: Option<Spanned<String>>,
-    pub published: Option<Spanned<String>>,
-    pub funder: Option<Spanned<String>>,
-    pub kind: Option<Spanned<String>>,
-    pub audiences: Option<Spanned<String>>,
-    pub perimeter: Option<Spanned<String>>,
-    pub themes: Option<Spanned<String>>,
+    pub id: Option<FieldSpec>,
+    pub title: FieldSpec,
+    pub link: Option<FieldSpec>,
+    pub summary: Option<FieldSpec>,
+    pub deadline: Option<FieldSpec>,
+    pub opens: Option<FieldSpec>,
+    pub published: Option<FieldSpec>,
+    pub funder: Option<FieldSpec>,
+    pub kind: Option<FieldSpec>,
+    pub audiences: Option<FieldSpec>,
+    pub perimeter: Option<FieldSpec>,
+    pub themes: Option<FieldSpec>,
     /// How to build an item's URL when the API returns a slug or an id
     /// rather than a URL: `{}` is replaced by the value of `link`, or by
     /// `id` when there is no link (`https://x.fr/aides/{}/`); a template

@@ -281,3 +281,76 @@ proptest::proptest! {
         }
     }
 }
+
+/// A regional listing: cards carry a status badge, the deadline is either in
+/// a dedicated element or inside a longer sentence, the link is on the title
+/// or on a "Candidater" button.
+const REGION_SPEC: &str = r##"kind = "html"
+url = "https://www.region.example.fr/aides"
+
+[html]
+item = "li.aide"
+title = "h3"
+link = ["h3 a @href", "a.candidater @href"]
+deadline = [".cloture", { selector = ".infos", capture = 'avant le (\d{1,2} \w+ \d{4})' }]
+
+[[html.filters]]
+selector = ".statut"
+matches = "(?i)^(ouvert|en cours)"
+
+[[html.filters]]
+selector = "@data-type"
+one_of = ["aap", "ami"]
+"##;
+
+const REGION: &str = r#"<html><body><ul>
+<li class="aide" data-type="aap"><h3><a href="/aides/friches">Recyclage des friches</a></h3>
+  <span class="statut">Ouvert</span><p class="cloture">30 avril 2026</p>
+  <p class="infos">Dossiers à déposer avant le 2 juin 2026 pour la seconde vague.</p></li>
+<li class="aide" data-type="ami"><h3>Tiers-lieux ruraux</h3><a class="candidater" href="/depot/tiers">Candidater</a>
+  <span class="statut">En cours</span><p class="infos">Réponses avant le 12 mai 2026 (midi).</p></li>
+<li class="aide" data-type="aap"><h3><a href="/aides/clos">Ancien appel</a></h3><span class="statut">Clôturé</span></li>
+<li class="aide" data-type="subvention"><h3><a href="/aides/sub">Subvention fonctionnement</a></h3><span class="statut">Ouvert</span></li>
+<li class="aide" data-type="aap"><h3><a href="/aides/sans">Sans statut</a></h3></li>
+</ul></body></html>"#;
+
+#[test]
+fn html_filters_fallback_selectors_and_a_captured_deadline() {
+    let src = source(REGION_SPEC);
+    let req = first_request(&src);
+    let out = extract_page(
+        &src,
+        &req,
+        &page("https://www.region.example.fr/aides", "text/html", REGION),
+        0,
+    )
+    .unwrap();
+    let titles: Vec<_> = out
+        .items
+        .iter()
+        .map(|i| i.title.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        vec!["Recyclage des friches", "Tiers-lieux ruraux"],
+        "{out:?}"
+    );
+    assert_eq!(out.items[0].link.as_deref(), Some("/aides/friches"));
+    assert_eq!(
+        out.items[1].link.as_deref(),
+        Some("/depot/tiers"),
+        "second selector"
+    );
+    assert_eq!(
+        out.items[0].deadline.as_deref(),
+        Some("30 avril 2026 ; 2 juin 2026"),
+        "both places give a cut-off"
+    );
+    assert_eq!(out.items[1].deadline.as_deref(), Some("12 mai 2026"));
+    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+    assert!(
+        out.warnings[0].starts_with("1 item(s) on https://www.region.example.fr/aides have no value for html.filters[1] (selector `.statut`)"),
+        "{:?}",
+        out.warnings
+    );
+}

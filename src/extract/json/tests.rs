@@ -249,7 +249,7 @@ fn a_missing_items_path_names_the_keys_present() {
 }
 
 /// Arbitrary JSON documents, with the keys the test source looks for.
-fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+pub(super) fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
     use proptest::prelude::*;
     let leaf = prop_oneof![
         Just(Value::Null),
