@@ -33,6 +33,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole flow on built-in fixture sites and sample subscribers,
+    /// with no network and no configuration: start here.
+    Demo(crate::demo::cli::DemoArgs),
     /// Fetch every enabled source, extract, normalize and store its calls.
     Crawl(CrawlArgs),
     /// Work with source definitions.
@@ -222,6 +225,7 @@ pub enum Format {
 /// Runs the parsed command; the exit code says whether everything worked.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Demo(args) => crate::demo::cli::run(args),
         Command::Crawl(args) => crawl(args),
         Command::Sources(SourcesCommand::Check(args)) => check(args),
         Command::Sources(SourcesCommand::List(args)) => list_sources(args),

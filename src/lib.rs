@@ -22,6 +22,8 @@
 //! - [`subscribers`]: the collectivities that receive digests, their
 //!   profile and double opt-in state.
 //! - [`matching`]: which calls fit which subscriber.
+//! - [`demo`]: `vigie demo`, the whole flow on fixture sites served on
+//!   loopback, with sample subscribers.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
 pub mod alloc;
@@ -30,6 +32,7 @@ pub mod config;
 pub mod crawl;
 pub mod dedup;
 pub mod deliver;
+pub mod demo;
 pub mod digest;
 pub mod domain;
 pub mod extract;
