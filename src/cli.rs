@@ -55,6 +55,33 @@ pub enum Command {
     /// Build, preview and send the subscribers' digests.
     #[command(subcommand)]
     Digest(crate::digest::cli::DigestCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Copy the live database to FILE (consistent even while a daemon or a
+    /// crawl writes), then check the copy.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration, each value with the layer it
+    /// comes from (default, file, env, flag); secrets are masked.
+    Show {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Where to write the copy.
+    pub file: PathBuf,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +264,33 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Deliver(args) => crate::deliver::cli::run(args),
         Command::Digest(cmd) => crate::digest::cli::run(cmd),
+        Command::Config(ConfigCommand::Show { common }) => {
+            common.load()?;
+            let mut flags = Vec::new();
+            if let Some(db) = &common.db {
+                flags.push(("database.path", "--db", db));
+            }
+            if let Some(dir) = &common.sources {
+                flags.push(("crawl.sources_dir", "--sources", dir));
+            }
+            let flags = flags
+                .into_iter()
+                .map(|(key, flag, path)| {
+                    let value = toml::Value::String(path.display().to_string());
+                    (key.to_string(), flag.to_string(), value)
+                })
+                .collect();
+            let values = Config::explain(common.config.as_deref(), flags)?;
+            print!("{}", crate::config::render_shown(&values));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup(args) => {
+            let config = args.common.load()?;
+            let report =
+                crate::store::backup::backup(&config.database.path, &args.file, args.force)?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
