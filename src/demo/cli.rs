@@ -41,17 +41,40 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let shutdown = async {
-        // If the handler cannot be installed, the demo runs until killed.
+    runtime.block_on(async {
+        let shutdown = shutdown_signal()?;
+        super::run(options, shutdown, |line| {
+            let mut out = std::io::stdout().lock();
+            // A closed stdout (piped into `head`) must not stop the demo.
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        })
+        .await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed
+/// now, before anything is printed: a Ctrl-C right after the first line
+/// stops the demo cleanly instead of killing it.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    runtime.block_on(super::run(options, shutdown, |line| {
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (piped into `head`) must not stop the demo.
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
-    }))?;
-    Ok(ExitCode::SUCCESS)
+    })
 }

@@ -124,8 +124,9 @@ mod tests {
     #[test]
     fn every_demo_source_loads_with_its_address_filled_in() {
         for (name, template) in SOURCES {
-            let def = crate::source::load_str(Path::new(name), &source_text(template, &bases()))
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let def =
+                crate::source::load::load_str(Path::new(name), &source_text(template, &bases()))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(def.url.as_str().starts_with("http://127.0.0.1:"), "{name}");
             assert!(def.id.as_str().starts_with("demo-"), "{name}");
         }

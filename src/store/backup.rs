@@ -35,6 +35,13 @@ pub struct BackupReport {
     pub duration: Duration,
 }
 
+impl BackupReport {
+    /// The schema version this Vigie migrates databases to.
+    pub fn latest_version() -> usize {
+        LATEST
+    }
+}
+
 impl fmt::Display for BackupReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let schema = match usize::try_from(self.schema_version) {

@@ -4,8 +4,10 @@
 mod crawl;
 mod dedup;
 mod deliver;
+mod demo;
 mod digest;
 mod fetch;
+mod ops;
 mod sources;
 mod subscribers;
 mod support;
