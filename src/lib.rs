@@ -22,6 +22,8 @@
 //! - [`subscribers`]: the collectivities that receive digests, their
 //!   profile and double opt-in state.
 //! - [`matching`]: which calls fit which subscriber.
+//! - [`service`]: the daemon (`vigie run`): schedules, source health and
+//!   curator alerts, the HTTP listener (`/healthz`, `/metrics`).
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
 pub mod alloc;
@@ -37,6 +39,7 @@ pub mod fetch;
 pub mod matching;
 pub mod normalize;
 pub mod report;
+pub mod service;
 pub mod source;
 pub mod store;
 pub mod subscribers;
