@@ -29,6 +29,16 @@ use crate::subscribers::cli::SubscribersCommand;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on stderr: `text` (colours only on a terminal) or `json`
+    /// (one object per line). The level comes from VIGIE_LOG (e.g. `debug`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +71,9 @@ pub enum Command {
     /// Copy the live database to FILE (consistent even while a daemon or a
     /// crawl writes), then check the copy.
     Backup(BackupArgs),
+    /// The daemon: crawl each source on its schedule, send digests, alert
+    /// curators, serve /healthz and /metrics. Stops on SIGTERM/SIGINT, reloads on SIGHUP.
+    Run(crate::service::cli::RunArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +166,8 @@ pub enum SourcesCommand {
     Check(CheckArgs),
     /// List the sources with their health from the last crawls.
     List(ListArgs),
+    /// The daemon's view of each source: health, next run, failures, items per run.
+    Status(ListArgs),
 }
 
 #[derive(Debug, Args)]
@@ -291,10 +306,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run(args) => crate::service::cli::run(args),
+        Command::Sources(SourcesCommand::Status(args)) => sources_status(args),
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Store calls run on the blocking pool and wait for the one store
@@ -432,6 +449,25 @@ fn list_sources(args: ListArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&config.database.path)?;
     report::print_source_states(&store.source_states()?, args.format)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn sources_status(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let config = args.common.load()?;
+    let (defs, invalid) = load_sources(&config.crawl.sources_dir)?;
+    let store = Store::open(&config.database.path)?;
+    let rows = crate::service::status::load(&store, &defs)?;
+    match args.format {
+        Format::Table => println!("{}", crate::service::status::render_table(&rows)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Format::Csv => {
+            anyhow::bail!("`sources status` has no CSV output: use --format table or json")
+        }
+    }
+    Ok(if invalid {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {

@@ -26,6 +26,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     pub mail: MailConfig,
     pub digest: DigestConfig,
+    pub service: crate::service::ServiceConfig,
+    pub curators: crate::service::CuratorsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

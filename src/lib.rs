@@ -24,6 +24,8 @@
 //! - [`matching`]: which calls fit which subscriber.
 //! - [`demo`]: `vigie demo`, the whole flow on fixture sites served on
 //!   loopback, with sample subscribers.
+//! - [`service`]: the daemon (`vigie run`): schedules, source health and
+//!   curator alerts, the HTTP listener (`/healthz`, `/metrics`).
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
 pub mod alloc;
@@ -40,6 +42,7 @@ pub mod fetch;
 pub mod matching;
 pub mod normalize;
 pub mod report;
+pub mod service;
 pub mod source;
 pub mod store;
 pub mod subscribers;

@@ -22,7 +22,7 @@ pub struct DemoArgs {
     #[arg(long)]
     pub clean: bool,
     /// Seconds between two runs of the compressed schedule.
-    #[arg(long, value_name = "SECONDS", default_value_t = 20,
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub every: u64,
     /// Create the demo folder inside this folder (default: the system's

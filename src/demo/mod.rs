@@ -1,10 +1,11 @@
 //! `vigie demo`: the whole flow on a laptop, with no network and no
 //! configuration. Four fixture funder sites (`sites`, served by `server` on
 //! 127.0.0.1), their source definitions and three sample subscribers
-//! (`samples`) go into a fresh folder with its own database; the sources
-//! are crawled through the real fetch path on a compressed schedule,
-//! digests are built and written as `.eml` files to the folder's outbox,
-//! and `summary` says in plain words what happened and where to look.
+//! (`samples`) go into a fresh folder with its own database; the daemon
+//! ([`crate::service`]) runs on them with compressed schedules: it crawls
+//! through the real fetch path, builds digests and writes them as `.eml`
+//! files to the folder's outbox. `narrate` turns the daemon's events into
+//! plain words (`summary`) saying what happened and where to look.
 //!
 //! The folder is kept when the demo stops (its path is printed), so that
 //! the `.eml` files and the database (`vigie calls --db …`) can be looked
@@ -14,7 +15,7 @@
 //! passes Ctrl-C, tests their own.
 
 pub mod cli;
-mod engine;
+mod narrate;
 pub mod samples;
 pub mod server;
 pub mod sites;
@@ -23,17 +24,17 @@ pub mod summary;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
 use chrono_tz::Europe::Paris;
+use tokio::sync::broadcast;
 
-use self::engine::Engine;
+use self::narrate::Narrator;
 use self::sites::Bases;
-use self::summary::Catalogue;
 use crate::config::Config;
+use crate::service::{self, Event, RunOptions};
 use crate::store::Store;
 
 /// How to run the demo.
@@ -56,7 +57,7 @@ impl Default for DemoOptions {
         DemoOptions {
             bind: None,
             clean: false,
-            every: Duration::from_secs(20),
+            every: Duration::from_secs(10),
             parent: None,
         }
     }
@@ -65,7 +66,7 @@ impl Default for DemoOptions {
 /// Runs the demo until `shutdown` resolves; `say` prints one line.
 pub async fn run(
     options: DemoOptions,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
     say: impl Fn(&str),
 ) -> anyhow::Result<()> {
     let dir = create_folder(options.parent.as_deref())?;
@@ -87,17 +88,16 @@ pub async fn run(
 async fn run_in(
     dir: &Path,
     options: &DemoOptions,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
     say: &impl Fn(&str),
 ) -> anyhow::Result<()> {
     // The sites: listeners first, so that pages can link to each other.
-    let listeners = [
+    let [culture, dinum, aides, occitanie] = [
         server::bind().await?,
         server::bind().await?,
         server::bind().await?,
         server::bind().await?,
     ];
-    let [culture, dinum, aides, occitanie] = listeners;
     let base = |l: &tokio::net::TcpListener| -> anyhow::Result<String> {
         Ok(format!("http://{}", l.local_addr()?))
     };
@@ -116,90 +116,66 @@ async fn run_in(
         server::serve(occitanie, pages.occitanie)?,
     ];
 
-    let config = demo_config(dir, options);
+    let bind = match options.bind {
+        Some(addr) => addr,
+        None => free_loopback_port()?,
+    };
+    let config = demo_config(dir, bind);
     samples::write_sources(&config.crawl.sources_dir, &bases)?;
     let (sources, errors) = crate::source::load_dir(&config.crawl.sources_dir);
     if let Some(e) = errors.first() {
         anyhow::bail!("a demo source definition is invalid (a bug in Vigie): {e}");
     }
-    let store = Store::open(&config.database.path)?;
-    samples::add_subscribers(&store, Utc::now())?;
-    let source_count = sources.len();
+    samples::add_subscribers(&Store::open(&config.database.path)?, Utc::now())?;
 
     say(&format!(
         "Vigie demo in {}: {} fixture funder sites served on 127.0.0.1, {} sample subscribers \
          (Cergy, Val-d'Oise, Occitanie).",
         dir.display(),
-        source_count,
+        sources.len(),
         samples::SUBSCRIBERS.len()
     ));
+    let (events, mut received) = broadcast::channel(1024);
+    let run_options = RunOptions {
+        bind: Some(bind),
+        every: Some(options.every),
+        events: Some(events),
+        ..RunOptions::default()
+    };
+    let mut narrator = Narrator::new(
+        sources.len(),
+        config.database.path.clone(),
+        config.mail.outbox_dir.clone(),
+    );
+    let handle = service::start(config, run_options, shutdown, futures::stream::pending()).await?;
     say(&format!(
-        "Crawling every {} s through the real fetch path. Stop with Ctrl-C.",
-        options.every.as_secs()
+        "The daemon runs every source, the digests and the outbox every {} s \
+         (compressed schedules); health and metrics at http://{}/metrics. Stop with Ctrl-C.",
+        options.every.as_secs(),
+        handle.local_addr()
     ));
-
-    let outbox = config.mail.outbox_dir.clone();
-    let db = config.database.path.clone();
-    let engine = Engine::new(config, Arc::new(Mutex::new(store)), sources)?;
-    let mut shutdown = std::pin::pin!(shutdown);
-    let mut first = true;
-    let mut written = 0;
     loop {
-        let cycle = tokio::select! {
-            cycle = engine.cycle() => cycle?,
-            () = &mut shutdown => break,
-        };
-        for r in &cycle.crawl {
-            if let crate::crawl::Outcome::Failed(e) = &r.outcome {
-                say(&format!("  {} failed: {e}", r.source));
+        match received.recv().await {
+            Ok(Event::Stopping) => {
+                say("Stopping.");
+                break;
             }
-        }
-        let new: u32 = cycle.crawl.iter().map(|r| r.new + r.updated).sum();
-        if first || new > 0 {
-            let catalogue = {
-                let store = engine
-                    .store()
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-                Catalogue::read(&store, Utc::now())?
-            };
-            say(&catalogue.crawled_line(source_count));
-        } else {
-            say(&format!(
-                "Crawled {source_count} sources again at {}: nothing changed.",
-                Utc::now().with_timezone(&Paris).format("%H:%M:%S")
-            ));
-        }
-        if cycle.drained.sent > 0 {
-            written += cycle.drained.sent;
-            let files = summary::eml_files(&outbox);
-            say(&summary::wrote_line(
-                cycle.drained.sent,
-                &outbox,
-                files.first().map(PathBuf::as_path),
-            ));
-        }
-        for e in &cycle.digests.errors {
-            say(&format!("  digest not built: {e}"));
-        }
-        if first {
-            let db = db.display();
-            say(&format!("Look at the catalogue: vigie calls --db {db}"));
-            say(&format!(
-                "Calls waiting for a curator: vigie review list --db {db}"
-            ));
-            if written == 0 {
-                say("No digest was written: no sample call fits the sample subscribers.");
+            Ok(event) => {
+                for line in narrator.hear(&event)? {
+                    say(&line);
+                }
             }
-            first = false;
-        }
-        tokio::select! {
-            () = tokio::time::sleep(options.every) => {}
-            () = &mut shutdown => break,
+            Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => break,
         }
     }
-    say("Stopping.");
-    Ok(())
+    handle.wait().await
+}
+
+/// A free port on 127.0.0.1 for the daemon's listener, picked now so that
+/// the digests' links (`site_url`) can name it.
+fn free_loopback_port() -> std::io::Result<SocketAddr> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()
 }
 
 /// A new folder `vigie-demo-XXXXXXXX` under `parent` (default: the
@@ -217,7 +193,7 @@ fn create_folder(parent: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// The embedded defaults, pointed at the demo folder. No file and no
 /// `VIGIE_*` variable is read: the demo never sends real mail nor touches
 /// a real database, whatever the environment holds.
-fn demo_config(dir: &Path, options: &DemoOptions) -> Config {
+fn demo_config(dir: &Path, bind: SocketAddr) -> Config {
     let mut config = Config::embedded();
     config.database.path = dir.join("vigie.db");
     config.crawl.sources_dir = dir.join("sources");
@@ -234,8 +210,8 @@ fn demo_config(dir: &Path, options: &DemoOptions) -> Config {
     // config.fetch.allow_hosts = vec!["127.0.0.1".to_string()];
     // Digests are due as soon as the demo starts, whatever the hour.
     config.digest.send_hour = 0;
-    if let Some(addr) = options.bind {
-        config.digest.site_url = format!("http://{addr}");
-    }
+    config.digest.site_url = format!("http://{bind}");
+    // New sources run at once rather than spread over minutes.
+    config.service.catch_up_spread_secs = 0;
     config
 }

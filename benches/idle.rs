@@ -1,0 +1,2 @@
+//! Idle daemon benchmark (filled in below).
+fn main() {}
