@@ -447,4 +447,28 @@ mod tests {
         );
         assert_eq!(redact("api_token", &toml::Value::Integer(12345)), MASK);
     }
+
+    proptest::proptest! {
+        /// Whatever a secret is set to, and through whichever layer, its
+        /// value never reaches the output.
+        #[test]
+        fn a_secret_value_never_shows(
+            tail in "[a-zA-Z0-9!#%&*+.:;=?@^_~ -]{0,40}",
+            key in proptest::sample::select(vec!["smtp_password", "api_token", "client_secret"]),
+            by_env in proptest::bool::ANY,
+        ) {
+            // A marker no configuration text holds, so that a hit is a leak.
+            let value = format!("Xq7z{tail}");
+            let (file, env) = if by_env {
+                (None, vec![(format!("VIGIE_MAIL__{}", key.to_uppercase()), value.clone())])
+            } else {
+                (layer(&format!("[mail]\n{key} = {}\n", toml::Value::String(value.clone()))), vec![])
+            };
+            let shown = explain_layers(file, env.into_iter(), Vec::new()).unwrap();
+            let text = render_shown(&shown);
+            proptest::prop_assert!(!text.contains("Xq7z"), "{} shows in\n{}", value, text);
+            let line = text.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap();
+            proptest::prop_assert!(line.contains(MASK), "{}", line);
+        }
+    }
 }

@@ -118,3 +118,49 @@ fn hints(db: &Path) -> Vec<String> {
         format!("Calls waiting for a curator: vigie review list --db {db}"),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(source: &str, outcome: &str, new: u32) -> Event {
+        Event::CrawlFinished {
+            source: source.into(),
+            run_id: "r".into(),
+            outcome: outcome.into(),
+            error: (outcome == "failed").then(|| "HTTP 500 from the site".to_string()),
+            items: new,
+            new,
+            updated: 0,
+            duration_ms: 1,
+            next_due: None,
+        }
+    }
+
+    #[test]
+    fn a_summary_comes_once_every_source_ran_and_failures_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("vigie.db");
+        drop(Store::open(&db).unwrap());
+        let mut n = Narrator::new(2, db.clone(), dir.path().join("outbox"));
+        assert!(n.hear(&finished("a", "ok", 3)).unwrap().is_empty());
+        let lines = n.hear(&finished("b", "failed", 0)).unwrap();
+        assert_eq!(lines[0], "  b failed: HTTP 500 from the site");
+        assert!(lines[1].starts_with("Crawled 2 sources: 0 calls"), "{lines:?}");
+        n.hear(&finished("a", "ok", 0)).unwrap();
+        let again = n.hear(&finished("b", "ok", 0)).unwrap();
+        assert!(again[0].ends_with(": nothing changed."), "{again:?}");
+
+        std::fs::create_dir(dir.path().join("outbox")).unwrap();
+        std::fs::write(dir.path().join("outbox/7.eml"), "x").unwrap();
+        let drained = Event::OutboxDrained {
+            sent: 1,
+            rescheduled: 0,
+            failed: 0,
+        };
+        let lines = n.hear(&drained).unwrap();
+        assert!(lines[0].ends_with("(open 7.eml in a mail client)"), "{lines:?}");
+        assert!(lines[1].contains(&format!("vigie calls --db {}", db.display())));
+        assert_eq!(n.hear(&drained).unwrap().len(), 1, "hints are given once");
+    }
+}
