@@ -6,6 +6,7 @@ mod dedup;
 mod deliver;
 mod digest;
 mod fetch;
+mod service;
 mod sources;
 mod subscribers;
 mod support;
