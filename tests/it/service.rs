@@ -449,3 +449,60 @@ fn sighup_picks_up_an_added_source_and_survives_a_broken_one() {
         .collect();
     assert!(ids.contains(&"svc-a") && ids.contains(&"svc-b"), "{rows}");
 }
+
+/// A listing page with the first `n` calls of `crawl/listing.html`.
+fn listing_of(n: usize) -> String {
+    let page = String::from_utf8(listing()).unwrap();
+    let mut articles: Vec<&str> = page.split("<article").skip(1).collect();
+    articles.truncate(n);
+    let body: String = articles
+        .iter()
+        .map(|a| format!("<article{}", a.split("</article>").next().unwrap()) + "</article>")
+        .collect();
+    format!("<!doctype html><html lang=\"fr\"><body><main>{body}</main></body></html>")
+}
+
+#[test]
+fn a_sudden_drop_and_a_page_that_stops_matching_alert_at_once_then_recover() {
+    let server = FixtureServer::start();
+    server.route_sequence(
+        "/listing.html",
+        [
+            Response::ok_html(listing_of(3)),
+            Response::ok_html(listing_of(3)),
+            Response::ok_html(listing_of(3)),
+            Response::ok_html(listing_of(1)),
+            Response::ok_html(listing_of(0)),
+            Response::ok_html(listing_of(3)),
+        ],
+    );
+    let sink = SmtpSink::start(&[]);
+    let sc = Scenario::new();
+    sc.source("svc-layout", &html_source("svc-layout", &server, "/listing.html", "0 6 * * *"));
+    configure(&sc, &format!("[service]\ntick_secs = 1\n{}", mail(&sink)));
+    let daemon = Daemon::start(&sc, &["--every", "1s"]);
+    let mails = sink.wait_for(3, Duration::from_secs(40));
+    let subjects: Vec<String> = mails
+        .iter()
+        .map(|m| parse(m).subject().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "[Vigie] Chute soudaine du nombre d'appels : Démo svc-layout",
+            "[Vigie] Plus aucun appel trouvé : Démo svc-layout",
+            "[Vigie] Source rétablie : Démo svc-layout",
+        ]
+    );
+    let drop = parse(&mails[0]).body_text(0).unwrap().to_string();
+    assert!(drop.contains("que 1 élément(s), contre 3 d'habitude"), "{drop}");
+    let zero = parse(&mails[1]).body_text(0).unwrap().to_string();
+    assert!(zero.contains("les sélecteurs n'en extraient plus aucun élément"), "{zero}");
+    assert!(zero.contains("sources/svc-layout.toml"), "{zero}");
+    let (status, log) = daemon.stop(Duration::from_secs(15));
+    assert!(status.success(), "{log}");
+    assert_eq!(sink.messages().len(), 3, "one alert per change of state");
+    let out = sc.vigie(&["sources", "status"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("svc-layout") && table.contains("healthy"), "{table}");
+}
