@@ -274,9 +274,11 @@ fn by_status(
 ) -> anyhow::Result<Family<StatusLabels, Gauge>> {
     let family: Family<StatusLabels, Gauge> = Family::default();
     for status in known {
-        family.get_or_create(&StatusLabels {
-            status: status.to_string(),
-        });
+        family
+            .get_or_create(&StatusLabels {
+                status: status.to_string(),
+            })
+            .set(0);
     }
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;

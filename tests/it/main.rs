@@ -8,6 +8,7 @@ mod demo;
 mod digest;
 mod fetch;
 mod ops;
+mod service;
 mod sources;
 mod subscribers;
 mod support;
