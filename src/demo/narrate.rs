@@ -146,7 +146,10 @@ mod tests {
         assert!(n.hear(&finished("a", "ok", 3)).unwrap().is_empty());
         let lines = n.hear(&finished("b", "failed", 0)).unwrap();
         assert_eq!(lines[0], "  b failed: HTTP 500 from the site");
-        assert!(lines[1].starts_with("Crawled 2 sources: 0 calls"), "{lines:?}");
+        assert!(
+            lines[1].starts_with("Crawled 2 sources: 0 calls"),
+            "{lines:?}"
+        );
         n.hear(&finished("a", "ok", 0)).unwrap();
         let again = n.hear(&finished("b", "ok", 0)).unwrap();
         assert!(again[0].ends_with(": nothing changed."), "{again:?}");
@@ -159,7 +162,10 @@ mod tests {
             failed: 0,
         };
         let lines = n.hear(&drained).unwrap();
-        assert!(lines[0].ends_with("(open 7.eml in a mail client)"), "{lines:?}");
+        assert!(
+            lines[0].ends_with("(open 7.eml in a mail client)"),
+            "{lines:?}"
+        );
         assert!(lines[1].contains(&format!("vigie calls --db {}", db.display())));
         assert_eq!(n.hear(&drained).unwrap().len(), 1, "hints are given once");
     }
