@@ -478,7 +478,10 @@ fn a_sudden_drop_and_a_page_that_stops_matching_alert_at_once_then_recover() {
     );
     let sink = SmtpSink::start(&[]);
     let sc = Scenario::new();
-    sc.source("svc-layout", &html_source("svc-layout", &server, "/listing.html", "0 6 * * *"));
+    sc.source(
+        "svc-layout",
+        &html_source("svc-layout", &server, "/listing.html", "0 6 * * *"),
+    );
     configure(&sc, &format!("[service]\ntick_secs = 1\n{}", mail(&sink)));
     let daemon = Daemon::start(&sc, &["--every", "1s"]);
     let mails = sink.wait_for(3, Duration::from_secs(40));
@@ -495,14 +498,72 @@ fn a_sudden_drop_and_a_page_that_stops_matching_alert_at_once_then_recover() {
         ]
     );
     let drop = parse(&mails[0]).body_text(0).unwrap().to_string();
-    assert!(drop.contains("que 1 élément(s), contre 3 d'habitude"), "{drop}");
+    assert!(
+        drop.contains("que 1 élément(s), contre 3 d'habitude"),
+        "{drop}"
+    );
     let zero = parse(&mails[1]).body_text(0).unwrap().to_string();
-    assert!(zero.contains("les sélecteurs n'en extraient plus aucun élément"), "{zero}");
+    assert!(
+        zero.contains("les sélecteurs n'en extraient plus aucun élément"),
+        "{zero}"
+    );
     assert!(zero.contains("sources/svc-layout.toml"), "{zero}");
     let (status, log) = daemon.stop(Duration::from_secs(15));
     assert!(status.success(), "{log}");
     assert_eq!(sink.messages().len(), 3, "one alert per change of state");
     let out = sc.vigie(&["sources", "status"]);
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains("svc-layout") && table.contains("healthy"), "{table}");
+    assert!(
+        table.contains("svc-layout") && table.contains("healthy"),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_daemon_sends_a_due_digest_once_after_crawling() {
+    let server = FixtureServer::start();
+    server.route("/listing.html", Response::ok_html(listing()));
+    let sink = SmtpSink::start(&[]);
+    let sc = Scenario::new();
+    sc.source(
+        "svc-digest",
+        &html_source("svc-digest", &server, "/listing.html", "0 6 * * *"),
+    );
+    // send_hour 0: due whatever the hour the test runs at.
+    configure(
+        &sc,
+        &format!(
+            "[service]\ntick_secs = 1\n{}[digest]\nsend_hour = 0\nsite_url = \"https://vigie.example\"\n",
+            mail(&sink)
+        ),
+    );
+    let out = sc.vigie(&[
+        "subscribers",
+        "add",
+        "mairie@cergy.fr",
+        "--name",
+        "Mairie de Cergy",
+        "--audience",
+        "commune",
+        "--territory",
+        "commune:95127",
+    ]);
+    assert!(out.status.success(), "{}", crate::support::all_output(&out));
+    let daemon = Daemon::start(&sc, &["--every", "1s"]);
+    let mails = sink.wait_for(1, Duration::from_secs(20));
+    assert_eq!(mails.len(), 1);
+    let digest = parse(&mails[0]);
+    assert_eq!(
+        digest
+            .to()
+            .and_then(|t| t.first())
+            .and_then(|a| a.address()),
+        Some("mairie@cergy.fr")
+    );
+    // Several more digest runs the same day: nothing more.
+    std::thread::sleep(Duration::from_secs(3));
+    let (status, log) = daemon.stop(Duration::from_secs(15));
+    assert!(status.success(), "{log}");
+    assert_eq!(sink.messages().len(), 1, "{log}");
+    assert!(log.contains("digests queued"), "{log}");
 }
