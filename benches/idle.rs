@@ -68,7 +68,11 @@ fn schedule_tomorrow(store: &Store, sources: &Path) -> anyhow::Result<usize> {
 
 fn get(addr: SocketAddr, path: &str) -> Option<u16> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(50)).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
     raw.split_whitespace().nth(1)?.parse().ok()
@@ -141,7 +145,10 @@ fn main() -> anyhow::Result<()> {
         if get(addr, "/healthz") == Some(200) {
             break started.elapsed();
         }
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(10), "/healthz never answered 200");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "/healthz never answered 200"
+        );
         std::thread::sleep(Duration::from_millis(2));
     };
     println!(
@@ -178,6 +185,13 @@ fn main() -> anyhow::Result<()> {
         stop.elapsed().as_secs_f64() * 1e3
     );
     let ok = ready < Duration::from_millis(300) && share < 0.5 && hwm < 40.0;
-    println!("{}", if ok { "all targets met" } else { "TARGET MISSED" });
+    println!(
+        "{}",
+        if ok {
+            "all targets met"
+        } else {
+            "TARGET MISSED"
+        }
+    );
     Ok(())
 }

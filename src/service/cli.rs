@@ -126,4 +126,13 @@ mod tests {
         assert!(parse_every("").is_err());
         assert!(parse_every("99999999999999999999h").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_interval_text_is_a_duration_or_an_error_never_a_panic(raw in "\\PC{0,12}") {
+            if let Ok(d) = parse_every(&raw) {
+                proptest::prop_assert!(d >= Duration::from_secs(1));
+            }
+        }
+    }
 }

@@ -102,3 +102,42 @@ impl CuratorsConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn the_shipped_defaults_are_valid_and_bad_values_name_their_key() {
+        let c = Config::embedded();
+        c.service.validate().unwrap();
+        c.curators.validate().unwrap();
+        assert_eq!(c.service.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.service.every(), None);
+        let mut bad = c.clone();
+        bad.service.tick_secs = 0;
+        assert!(
+            bad.service
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("service.tick_secs")
+        );
+        let mut bad = c.clone();
+        bad.curators.drop_ratio = 1.5;
+        assert!(
+            bad.curators
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("curators.drop_ratio")
+        );
+        let mut bad = c;
+        bad.curators.emails = vec!["not an address".into()];
+        let err = bad.curators.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("`not an address` is not an email address"),
+            "{err}"
+        );
+    }
+}

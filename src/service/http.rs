@@ -156,3 +156,64 @@ async fn metrics(State(state): State<AppState>) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    async fn serve(state: AppState) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+        format!("http://{addr}")
+    }
+
+    async fn healthz_of(base: &str) -> (u16, serde_json::Value) {
+        let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn healthz_answers_503_while_the_scheduler_does_not_tick() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("v.db");
+        drop(Store::open(&db).unwrap());
+        let heartbeat = Arc::new(Heartbeat::default());
+        heartbeat.beat(Utc::now() - chrono::Duration::seconds(120));
+        let state = AppState::open(
+            &db,
+            Metrics::default(),
+            Arc::clone(&heartbeat),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let base = serve(state).await;
+        let (status, body) = healthz_of(&base).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["status"], "unhealthy");
+        assert_eq!(body["database"], "ok");
+        heartbeat.beat(Utc::now());
+        let (status, body) = healthz_of(&base).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status"], "ok");
+    }
+
+    #[tokio::test]
+    async fn healthz_answers_503_when_the_database_cannot_be_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("v.db");
+        std::fs::write(&db, b"this is not a SQLite database, not even close....").unwrap();
+        let heartbeat = Arc::new(Heartbeat::default());
+        heartbeat.beat(Utc::now());
+        let state =
+            AppState::open(&db, Metrics::default(), heartbeat, Duration::from_secs(60)).unwrap();
+        let base = serve(state).await;
+        let (status, body) = healthz_of(&base).await;
+        assert_eq!(status, 503, "{body}");
+        assert_ne!(body["database"], "ok");
+        let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap();
+        assert_eq!(metrics.status().as_u16(), 503);
+    }
+}

@@ -182,6 +182,19 @@ mod tests {
 
     proptest! {
         #[test]
+        fn any_cron_text_is_a_schedule_or_an_error_never_a_panic(
+            raw in "[0-9*/,LW#?-]{0,4}( [0-9*/,LW#?-]{0,4}){0,5}",
+            start in 0i64..4_000_000_000,
+        ) {
+            if let Ok(s) = Schedule::cron(&raw) {
+                let t = Utc.timestamp_opt(start, 0).unwrap();
+                if let Some(n) = s.next_after(t) {
+                    prop_assert!(n > t);
+                }
+            }
+        }
+
+        #[test]
         fn next_runs_are_always_later_and_backoff_never_exceeds_its_cap(
             minute in 0u32..60, hour in 0u32..24, start in 0i64..4_000_000_000,
             failures in 0u32..100, base in 1u64..10_000, extra in 0u64..1_000_000,

@@ -195,7 +195,7 @@ mod tests {
         set_due(conn, "a", "0 * * * *", t0).unwrap();
         start_run(conn, "a", "r1", t0).unwrap();
         let r = load(conn, "a").unwrap().unwrap();
-        assert_eq!(r.running_since.map(|t| ts_ms(t)), Some(ts_ms(t0)));
+        assert_eq!(r.running_since.map(ts_ms), Some(ts_ms(t0)));
         assert_eq!(
             ts_ms(r.next_due_at),
             ts_ms(t0),
