@@ -13,8 +13,9 @@ use super::DemoOptions;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Address to serve the web pages on (e.g. 127.0.0.1:8080); also the
-    /// digests' site address.
+    /// Address of the daemon's listener (/healthz, /metrics, and the web
+    /// pages once they exist), e.g. 127.0.0.1:8080; also the base of the
+    /// digests' links. Default: a free port on 127.0.0.1.
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
     /// Remove the demo folder (database, sources, outbox) on exit; by

@@ -40,8 +40,9 @@ use crate::store::Store;
 /// How to run the demo.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    /// Where the web pages will be served (accepted now; the address also
-    /// becomes the digests' `site_url`).
+    /// The daemon's listener (`/healthz`, `/metrics`, and the web pages
+    /// once they exist), also the digests' `site_url`; `None`: a free port
+    /// on 127.0.0.1.
     pub bind: Option<SocketAddr>,
     /// Remove the demo folder on exit instead of keeping it.
     pub clean: bool,
