@@ -281,21 +281,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Digest(cmd) => crate::digest::cli::run(cmd),
         Command::Config(ConfigCommand::Show { common }) => {
             common.load()?;
-            let mut flags = Vec::new();
-            if let Some(db) = &common.db {
-                flags.push(("database.path", "--db", db));
-            }
-            if let Some(dir) = &common.sources {
-                flags.push(("crawl.sources_dir", "--sources", dir));
-            }
-            let flags = flags
-                .into_iter()
-                .map(|(key, flag, path)| {
-                    let value = toml::Value::String(path.display().to_string());
-                    (key.to_string(), flag.to_string(), value)
-                })
-                .collect();
-            let values = Config::explain(common.config.as_deref(), flags)?;
+            let flags = [
+                ("database.path", "--db", &common.db),
+                ("crawl.sources_dir", "--sources", &common.sources),
+            ];
+            let values = Config::explain(common.config.as_deref(), &flags)?;
             print!("{}", crate::config::render_shown(&values));
             Ok(ExitCode::SUCCESS)
         }

@@ -197,13 +197,21 @@ pub fn redact(key: &str, value: &toml::Value) -> String {
 
 impl Config {
     /// Every effective value with the layer it comes from, secrets
-    /// masked: the layers [`Config::load`] reads, then `flags` as
-    /// `(dotted key, flag name, value)`. The layers are read the same way
-    /// as `load` reads them; call `load` first for its error messages.
+    /// masked: the layers [`Config::load`] reads, then the path flags
+    /// given, as `(dotted key, flag name, value)`. The layers are read the
+    /// same way as `load` reads them; call `load` first for its error
+    /// messages.
     pub fn explain(
         file: Option<&Path>,
-        flags: Vec<(String, String, toml::Value)>,
+        flags: &[(&str, &str, &Option<PathBuf>)],
     ) -> anyhow::Result<Vec<ShownValue>> {
+        let flags = flags
+            .iter()
+            .filter_map(|(key, flag, path)| {
+                let value = toml::Value::String(path.as_ref()?.display().to_string());
+                Some((key.to_string(), flag.to_string(), value))
+            })
+            .collect();
         let file = match file {
             Some(path) => Some(read_layer(path)?),
             None if Path::new(DEFAULT_FILE).exists() => Some(read_layer(Path::new(DEFAULT_FILE))?),
