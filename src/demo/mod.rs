@@ -1,10 +1,11 @@
 //! `vigie demo`: the whole flow on a laptop, with no network and no
 //! configuration. Four fixture funder sites (`sites`, served by `server` on
-//! 127.0.0.1), their source definitions and three sample subscribers
-//! (`samples`) go into a fresh folder with its own database; the daemon
-//! ([`crate::service`]) runs on them with compressed schedules: it crawls
-//! through the real fetch path, builds digests and writes them as `.eml`
-//! files to the folder's outbox. `narrate` turns the daemon's events into
+//! 127.0.0.1) and their source definitions go into a fresh folder with its
+//! own database; the daemon ([`crate::service`]) runs on them with
+//! compressed schedules: it crawls through the real fetch path and, once
+//! every source has been crawled and the three sample subscribers
+//! (`samples`) have joined, builds digests and writes them as `.eml` files
+//! to the folder's outbox. `narrate` turns the daemon's events into
 //! plain words (`summary`) saying what happened and where to look.
 //!
 //! The folder is kept when the demo stops (its path is printed), so that
@@ -127,14 +128,15 @@ async fn run_in(
     if let Some(e) = errors.first() {
         anyhow::bail!("a demo source definition is invalid (a bug in Vigie): {e}");
     }
-    samples::add_subscribers(&Store::open(&config.database.path)?, Utc::now())?;
+    // Created (and migrated) now, so that the subscribers added later go
+    // into a database the daemon already uses.
+    drop(Store::open(&config.database.path)?);
+    let db = config.database.path.clone();
 
     say(&format!(
-        "Vigie demo in {}: {} fixture funder sites served on 127.0.0.1, {} sample subscribers \
-         (Cergy, Val-d'Oise, Occitanie).",
+        "Vigie demo in {}: {} fixture funder sites served on 127.0.0.1.",
         dir.display(),
         sources.len(),
-        samples::SUBSCRIBERS.len()
     ));
     let (events, mut received) = broadcast::channel(1024);
     let run_options = RunOptions {
@@ -155,6 +157,7 @@ async fn run_in(
         options.every.as_secs(),
         handle.local_addr()
     ));
+    let mut subscribed = false;
     loop {
         match received.recv().await {
             Ok(Event::Stopping) => {
@@ -164,6 +167,18 @@ async fn run_in(
             Ok(event) => {
                 for line in narrator.hear(&event)? {
                     say(&line);
+                }
+                // The sample subscribers join once every source has been
+                // crawled: a digest built earlier would miss calls, and
+                // each subscriber gets one digest a day.
+                if !subscribed && narrator.rounds() > 0 {
+                    samples::add_subscribers(&Store::open(&db)?, Utc::now())?;
+                    subscribed = true;
+                    say(&format!(
+                        "Subscribed {} sample collectivities (Cergy, Val-d'Oise, Occitanie): \
+                         their digests are built at the next digest run.",
+                        samples::SUBSCRIBERS.len()
+                    ));
                 }
             }
             Err(broadcast::error::RecvError::Lagged(_)) => {}

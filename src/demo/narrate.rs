@@ -40,6 +40,11 @@ impl Narrator {
         }
     }
 
+    /// How many times every source has run (summaries given).
+    pub fn rounds(&self) -> usize {
+        self.summaries
+    }
+
     /// The lines `event` calls for (often none).
     pub fn hear(&mut self, event: &Event) -> anyhow::Result<Vec<String>> {
         let mut lines = Vec::new();
@@ -144,6 +149,7 @@ mod tests {
         drop(Store::open(&db).unwrap());
         let mut n = Narrator::new(2, db.clone(), dir.path().join("outbox"));
         assert!(n.hear(&finished("a", "ok", 3)).unwrap().is_empty());
+        assert_eq!(n.rounds(), 0);
         let lines = n.hear(&finished("b", "failed", 0)).unwrap();
         assert_eq!(lines[0], "  b failed: HTTP 500 from the site");
         assert!(

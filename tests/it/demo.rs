@@ -114,10 +114,22 @@ fn the_demo_writes_french_digests_within_a_minute_and_stops_cleanly_on_ctrl_c() 
     assert!(elapsed < Duration::from_secs(60), "{elapsed:?}");
 
     // The summary, in plain words, with what the sample is made to show.
-    let crawled = seen
-        .iter()
-        .find(|l| l.starts_with("Crawled 4 sources: "))
-        .unwrap_or_else(|| panic!("{out}"));
+    // Every source was crawled before the subscribers joined, so the
+    // digests carry the whole sample.
+    let at = |prefix: &str| {
+        seen.iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line:\n{out}"))
+    };
+    assert!(
+        at("Crawled 4 sources: ") < at("Subscribed 3 sample collectivities"),
+        "{out}"
+    );
+    assert!(
+        at("Subscribed 3 sample collectivities") < at("Wrote "),
+        "{out}"
+    );
+    let crawled = &seen[at("Crawled 4 sources: ")];
     let number = |after: &str| -> usize {
         let start = crawled.find(after).unwrap_or_else(|| panic!("{crawled}"));
         crawled[..start]
