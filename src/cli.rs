@@ -29,10 +29,23 @@ use crate::subscribers::cli::SubscribersCommand;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on stderr: `text` (colours only on a terminal) or `json`
+    /// (one object per line). The level comes from VIGIE_LOG (e.g. `debug`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole flow on built-in fixture sites and sample subscribers,
+    /// with no network and no configuration: start here.
+    Demo(crate::demo::cli::DemoArgs),
     /// Fetch every enabled source, extract, normalize and store its calls.
     Crawl(CrawlArgs),
     /// Work with source definitions.
@@ -52,6 +65,36 @@ pub enum Command {
     /// Build, preview and send the subscribers' digests.
     #[command(subcommand)]
     Digest(crate::digest::cli::DigestCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Copy the live database to FILE (consistent even while a daemon or a
+    /// crawl writes), then check the copy.
+    Backup(BackupArgs),
+    /// The daemon: crawl each source on its schedule, send digests, alert
+    /// curators, serve /healthz and /metrics. Stops on SIGTERM/SIGINT, reloads on SIGHUP.
+    Run(crate::service::cli::RunArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration, each value with the layer it
+    /// comes from (default, file, env, flag); secrets are masked.
+    Show {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Where to write the copy.
+    pub file: PathBuf,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +166,8 @@ pub enum SourcesCommand {
     Check(CheckArgs),
     /// List the sources with their health from the last crawls.
     List(ListArgs),
+    /// The daemon's view of each source: health, next run, failures, items per run.
+    Status(ListArgs),
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +278,7 @@ pub enum Format {
 /// Runs the parsed command; the exit code says whether everything worked.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Demo(args) => crate::demo::cli::run(args),
         Command::Crawl(args) => crawl(args),
         Command::Sources(SourcesCommand::Check(args)) => check(args),
         Command::Sources(SourcesCommand::List(args)) => list_sources(args),
@@ -244,10 +290,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Deliver(args) => crate::deliver::cli::run(args),
         Command::Digest(cmd) => crate::digest::cli::run(cmd),
+        Command::Config(ConfigCommand::Show { common }) => {
+            common.load()?;
+            let flags = [
+                ("database.path", "--db", &common.db),
+                ("crawl.sources_dir", "--sources", &common.sources),
+            ];
+            let values = Config::explain(common.config.as_deref(), &flags)?;
+            crate::report::out::write_text(&crate::config::render_shown(&values))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup(args) => {
+            let config = args.common.load()?;
+            let report =
+                crate::store::backup::backup(&config.database.path, &args.file, args.force)?;
+            crate::outln!("{report}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run(args) => crate::service::cli::run(args),
+        Command::Sources(SourcesCommand::Status(args)) => sources_status(args),
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Store calls run on the blocking pool and wait for the one store
@@ -385,6 +450,25 @@ fn list_sources(args: ListArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&config.database.path)?;
     report::print_source_states(&store.source_states()?, args.format)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn sources_status(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let config = args.common.load()?;
+    let (defs, invalid) = load_sources(&config.crawl.sources_dir)?;
+    let store = Store::open(&config.database.path)?;
+    let rows = crate::service::status::load(&store, &defs)?;
+    match args.format {
+        Format::Table => crate::outln!("{}", crate::service::status::render_table(&rows))?,
+        Format::Json => crate::outln!("{}", serde_json::to_string_pretty(&rows)?)?,
+        Format::Csv => {
+            anyhow::bail!("`sources status` has no CSV output: use --format table or json")
+        }
+    }
+    Ok(if invalid {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {

@@ -27,6 +27,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     pub mail: MailConfig,
     pub digest: DigestConfig,
+    pub service: crate::service::ServiceConfig,
+    pub curators: crate::service::CuratorsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +175,197 @@ fn merge(base: &mut toml::Table, top: toml::Table) {
     }
 }
 
+/// The layer an effective configuration value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layer {
+    /// The embedded `config/vigie.toml`.
+    Embedded,
+    /// A configuration file, by path.
+    File(String),
+    /// A `VIGIE_SECTION__KEY` environment variable, by name.
+    Env(String),
+    /// A command-line flag, by name (`--db`).
+    Flag(String),
+}
+
+impl std::fmt::Display for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Layer::Embedded => f.write_str("default"),
+            Layer::File(path) => write!(f, "file {path}"),
+            Layer::Env(name) => write!(f, "env {name}"),
+            Layer::Flag(name) => write!(f, "flag {name}"),
+        }
+    }
+}
+
+/// One effective value, for `vigie config show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownValue {
+    /// The section (`mail`).
+    pub section: String,
+    /// The key inside it, dotted when nested (`smtp_password`).
+    pub key: String,
+    /// The value as TOML, or a mask for a secret.
+    pub value: String,
+    pub layer: Layer,
+}
+
+/// What a masked secret prints as (its length is not shown either).
+pub const MASK: &str = "\"********\"";
+
+/// Whether a key names a secret: anything with `password`, `token` or
+/// `secret` in its name. Its value is never printed.
+pub fn is_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "token", "secret"]
+        .iter()
+        .any(|word| k.contains(word))
+}
+
+/// A value as printed: TOML, or [`MASK`] for a non-empty secret (an empty
+/// one prints `""`, so that "not set" stays visible).
+pub fn redact(key: &str, value: &toml::Value) -> String {
+    let empty = matches!(value, toml::Value::String(s) if s.is_empty());
+    if is_secret(key) && !empty {
+        MASK.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+impl Config {
+    /// Every effective value with the layer it comes from, secrets
+    /// masked: the layers [`Config::load`] reads, then the path flags
+    /// given, as `(dotted key, flag name, value)`. The layers are read the
+    /// same way as `load` reads them; call `load` first for its error
+    /// messages.
+    pub fn explain(
+        file: Option<&Path>,
+        flags: &[(&str, &str, &Option<PathBuf>)],
+    ) -> anyhow::Result<Vec<ShownValue>> {
+        let flags = flags
+            .iter()
+            .filter_map(|(key, flag, path)| {
+                let value = toml::Value::String(path.as_ref()?.display().to_string());
+                Some((key.to_string(), flag.to_string(), value))
+            })
+            .collect();
+        let file = match file {
+            Some(path) => Some(read_layer(path)?),
+            None if Path::new(DEFAULT_FILE).exists() => Some(read_layer(Path::new(DEFAULT_FILE))?),
+            None => None,
+        };
+        explain_layers(file, std::env::vars(), flags)
+    }
+}
+
+/// The values as a TOML document, each line commented with its layer:
+/// what `vigie config show` prints (it reads back as a configuration file).
+pub fn render_shown(values: &[ShownValue]) -> String {
+    let width = values
+        .iter()
+        .map(|v| v.key.len() + v.value.len() + 3)
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from(
+        "# Effective configuration. Layers, lowest first: default (embedded), file, env \
+         (VIGIE_SECTION__KEY), flag.\n# Secrets (keys naming a password, token or secret) are masked.\n",
+    );
+    let mut section = None;
+    for v in values {
+        if section != Some(&v.section) {
+            if !v.section.is_empty() {
+                out.push_str(&format!("\n[{}]\n", v.section));
+            }
+            section = Some(&v.section);
+        }
+        let line = format!("{} = {}", v.key, v.value);
+        out.push_str(&format!("{line:<width$}  # {}\n", v.layer));
+    }
+    out
+}
+
+fn explain_layers(
+    file: Option<(String, toml::Table)>,
+    env: impl Iterator<Item = (String, String)>,
+    flags: Vec<(String, String, toml::Value)>,
+) -> anyhow::Result<Vec<ShownValue>> {
+    let mut values: std::collections::BTreeMap<(String, String), (toml::Value, Layer)> =
+        Default::default();
+    let embedded: toml::Table = toml::from_str(EMBEDDED).context("embedded configuration")?;
+    overlay(&mut values, &embedded, &|| Layer::Embedded);
+    if let Some((origin, table)) = file {
+        overlay(&mut values, &table, &|| Layer::File(origin.clone()));
+    }
+    let mut env: Vec<(String, String)> = env.collect();
+    env.sort();
+    for (name, raw) in env {
+        let Some((section, key)) = name
+            .strip_prefix("VIGIE_")
+            .and_then(|path| path.split_once("__"))
+        else {
+            continue;
+        };
+        let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+        values.insert((section, key), (env_value(&raw), Layer::Env(name)));
+    }
+    for (dotted, flag, value) in flags {
+        let (section, key) = dotted
+            .split_once('.')
+            .with_context(|| format!("flag {flag}: `{dotted}` is not a section.key"))?;
+        values.insert((section.into(), key.into()), (value, Layer::Flag(flag)));
+    }
+    Ok(values
+        .into_iter()
+        .map(|((section, key), (value, layer))| ShownValue {
+            value: redact(&key, &value),
+            section,
+            key,
+            layer,
+        })
+        .collect())
+}
+
+/// Records every leaf of `table` (`section.key`, nested keys dotted) as
+/// coming from `layer`.
+fn overlay(
+    values: &mut std::collections::BTreeMap<(String, String), (toml::Value, Layer)>,
+    table: &toml::Table,
+    layer: &dyn Fn() -> Layer,
+) {
+    fn leaves(prefix: &str, table: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
+        for (key, value) in table {
+            let key = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match value {
+                toml::Value::Table(t) => leaves(&key, t, out),
+                v => out.push((key, v.clone())),
+            }
+        }
+    }
+    for (section, value) in table {
+        let mut out = Vec::new();
+        let section = match value {
+            toml::Value::Table(t) => {
+                leaves("", t, &mut out);
+                section.clone()
+            }
+            // A top-level key outside any section: shown in section "".
+            v => {
+                out.push((section.clone(), v.clone()));
+                String::new()
+            }
+        };
+        for (key, v) in out {
+            values.insert((section.clone(), key), (v, layer()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +493,98 @@ mod tests {
     #[test]
     fn the_embedded_defaults_are_within_their_ranges() {
         Config::embedded().check_ranges().unwrap();
+    }
+
+    #[test]
+    fn explain_names_the_layer_of_each_value_and_masks_secrets() {
+        let env = vec![
+            (
+                "VIGIE_MAIL__SMTP_PASSWORD".to_string(),
+                "hunter2".to_string(),
+            ),
+            ("VIGIE_CRAWL__CONCURRENCY".into(), "2".into()),
+            ("HOME".into(), "/root".into()),
+        ];
+        let flags = vec![(
+            "database.path".to_string(),
+            "--db".to_string(),
+            toml::Value::String("/tmp/f.db".into()),
+        )];
+        let shown = explain_layers(
+            layer(
+                "[digest]\nsite_url = \"https://vigie.example.fr\"\n[database]\npath = \"x.db\"\n",
+            ),
+            env.into_iter(),
+            flags,
+        )
+        .unwrap();
+        let get = |section: &str, key: &str| {
+            shown
+                .iter()
+                .find(|v| v.section == section && v.key == key)
+                .unwrap_or_else(|| panic!("{section}.{key} missing"))
+                .clone()
+        };
+        let pw = get("mail", "smtp_password");
+        assert_eq!(pw.value, MASK);
+        assert_eq!(pw.layer, Layer::Env("VIGIE_MAIL__SMTP_PASSWORD".into()));
+        assert!(shown.iter().all(|v| !v.value.contains("hunter2")));
+        assert_eq!(get("crawl", "concurrency").value, "2");
+        assert_eq!(
+            get("digest", "site_url").layer,
+            Layer::File("custom.toml".into())
+        );
+        assert_eq!(get("database", "path").layer, Layer::Flag("--db".into()));
+        assert_eq!(get("database", "path").value, "\"/tmp/f.db\"");
+        assert_eq!(get("fetch", "robots").layer, Layer::Embedded);
+        assert_eq!(get("mail", "dkim_key_file").value, "\"\"");
+        let text = render_shown(&shown);
+        assert!(text.contains("\n[mail]\n"), "{text}");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("smtp_password "))
+            .unwrap();
+        assert!(line.ends_with("# env VIGIE_MAIL__SMTP_PASSWORD"), "{line}");
+        // What it prints reads back as a configuration (comments and all).
+        let back: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(back["crawl"]["concurrency"].as_integer(), Some(2));
+    }
+
+    #[test]
+    fn secrets_are_recognised_by_name_and_empty_ones_stay_visible() {
+        for key in ["smtp_password", "api_token", "client_secret", "PASSWORD"] {
+            assert!(is_secret(key), "{key}");
+            assert_eq!(redact(key, &toml::Value::String("s3cr3t".into())), MASK);
+        }
+        assert!(!is_secret("dkim_key_file"));
+        assert_eq!(
+            redact("smtp_password", &toml::Value::String(String::new())),
+            "\"\""
+        );
+        assert_eq!(redact("api_token", &toml::Value::Integer(12345)), MASK);
+    }
+
+    proptest::proptest! {
+        /// Whatever a secret is set to, and through whichever layer, its
+        /// value never reaches the output.
+        #[test]
+        fn a_secret_value_never_shows(
+            tail in "[a-zA-Z0-9!#%&*+.:;=?@^_~ -]{0,40}",
+            key in proptest::sample::select(vec!["smtp_password", "api_token", "client_secret"]),
+            by_env in proptest::bool::ANY,
+        ) {
+            // A marker no configuration text holds, so that a hit is a leak.
+            let value = format!("Xq7z{tail}");
+            let (file, env) = if by_env {
+                (None, vec![(format!("VIGIE_MAIL__{}", key.to_uppercase()), value.clone())])
+            } else {
+                (layer(&format!("[mail]\n{key} = {}\n", toml::Value::String(value.clone()))), vec![])
+            };
+            let shown = explain_layers(file, env.into_iter(), Vec::new()).unwrap();
+            let text = render_shown(&shown);
+            proptest::prop_assert!(!text.contains("Xq7z"), "{} shows in\n{}", value, text);
+            let line = text.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap();
+            proptest::prop_assert!(line.contains(MASK), "{}", line);
+        }
     }
 }

@@ -61,6 +61,7 @@ macro_rules! code_enum {
         }
     };
 }
+pub(crate) use code_enum;
 
 /// French month names, lowercase, January first: what dates are parsed
 /// from and written in.

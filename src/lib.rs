@@ -23,6 +23,10 @@
 //!   profile and double opt-in state.
 //! - [`matching`]: which calls fit which subscriber.
 //! - [`redact`]: credentials masked in everything printed or logged.
+//! - [`demo`]: `vigie demo`, the whole flow on fixture sites served on
+//!   loopback, with sample subscribers.
+//! - [`service`]: the daemon (`vigie run`): schedules, source health and
+//!   curator alerts, the HTTP listener (`/healthz`, `/metrics`).
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
 // Command output goes through `report::out`, never `println!`, which
@@ -36,6 +40,7 @@ pub mod config;
 pub mod crawl;
 pub mod dedup;
 pub mod deliver;
+pub mod demo;
 pub mod digest;
 pub mod domain;
 pub mod extract;
@@ -45,6 +50,7 @@ pub mod matching;
 pub mod normalize;
 pub mod redact;
 pub mod report;
+pub mod service;
 pub mod source;
 pub mod spreadsheet;
 pub mod store;

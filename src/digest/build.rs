@@ -417,6 +417,11 @@ pub fn enqueue_due_digests(
     };
     active.retain(|s| is_due(s, now, config.send_hour));
     summary.due = active.len();
+    if active.is_empty() {
+        // Nobody is due (the usual case for the daemon's runs every few
+        // minutes): the catalogue is not read at all.
+        return Ok(summary);
+    }
     let mut queued = 0;
     let mut already = 0;
     let mut errors = Vec::new();

@@ -21,7 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod french;
 pub mod render;
-mod text;
+pub(crate) mod text;
 
 pub use build::{Catalogue, History, Plan, RunSummary, is_due};
 pub use config::DigestConfig;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_merged_into_index.sql"),
     include_str!("migrations/008_drop_sightings_url_index.sql"),
     include_str!("migrations/012_curator_perimeter.sql"),
+    include_str!("migrations/013_service.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

@@ -7,6 +7,7 @@
 //! `spawn_blocking`. All writes of one source's crawl happen in one
 //! transaction, so a crash never leaves half a crawl behind.
 
+pub mod backup;
 mod calls;
 mod checkpoint;
 mod curate;

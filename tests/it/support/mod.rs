@@ -2,6 +2,7 @@
 // Each test module uses a different part of the helpers.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod fixture_server;
 pub mod response;
 pub mod scenario;

@@ -1,0 +1,197 @@
+//! Idle daemon benchmark: `vigie run` (the release binary) with the shipped
+//! sources and a database of 50,000 calls, between runs (every source's
+//! next run is a day away, as after its morning crawl; nothing reaches the
+//! network).
+//!
+//! 1. Start to `/healthz` answering 200: the time from spawning the process
+//!    to the first 200 (polled every 2 ms). Target < 300 ms.
+//! 2. Idle: after 2 s of settling, CPU time (utime + stime from
+//!    `/proc/PID/stat`) over `IDLE_SECS` (default 60) seconds, as a share
+//!    of one core (target < 0.5 %), and resident memory (`VmRSS`, sampled
+//!    every second, and `VmHWM` at the end; target < 40 MiB).
+//! 3. Stop: SIGTERM to exit.
+//!
+//! Run: `cargo bench --bench idle` (environment: `IDLE_SECS`, `IDLE_CALLS`).
+
+#[allow(dead_code)]
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::env;
+use vigie::store::Store;
+
+fn insert_calls(store: &mut Store, n: usize) -> anyhow::Result<()> {
+    let tx = store.conn_mut().transaction()?;
+    {
+        let mut stmt = tx.prepare(
+            "INSERT INTO calls (title, summary_text, funder, kind, url, audiences, perimeter,
+                 themes, deadline, deadline_ts, deadlines, recurrence, first_seen, updated,
+                 last_seen)
+             VALUES (?1, ?2, 'Agence nationale de la cohésion des territoires', 'aap', ?3,
+                 '[\"commune\",\"epci\"]', 'france', '[\"numerique\"]', ?4, ?5,
+                 json_array(?4), 'oneoff', ?6, ?6, ?6)",
+        )?;
+        let now = Utc::now();
+        for i in 0..n {
+            let deadline = now + chrono::Duration::days(1 + (i % 180) as i64);
+            stmt.execute(rusqlite::params![
+                format!("Appel à projets « Inclusion numérique » n° {i}"),
+                "Cet appel soutient les projets des collectivités : études, investissements \
+                 et accompagnement. Les dossiers sont déposés en ligne.",
+                format!("https://financeur.example/appels/{i}"),
+                deadline.to_rfc3339(),
+                deadline.timestamp(),
+                vigie::store::ts(&now),
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Every shipped source, due in a day: the daemon is between runs.
+fn schedule_tomorrow(store: &Store, sources: &Path) -> anyhow::Result<usize> {
+    let (defs, errors) = vigie::source::load_dir(sources);
+    anyhow::ensure!(errors.is_empty(), "shipped sources: {errors:?}");
+    let due = Utc::now() + chrono::Duration::days(1);
+    for d in &defs {
+        vigie::service::state::set_due(store.conn(), d.id.as_str(), &d.schedule, due)?;
+    }
+    Ok(defs.len())
+}
+
+fn get(addr: SocketAddr, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(50)).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    raw.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// (utime + stime in seconds, VmRSS MiB, VmHWM MiB) of `pid`.
+fn sample(pid: u32) -> (f64, f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf has no side effect.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let cpu = (ticks(11) + ticks(12)) / hz;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(f64::NAN, |v| v / 1024.0)
+    };
+    (cpu, kb("VmRSS:"), kb("VmHWM:"))
+}
+
+fn main() -> anyhow::Result<()> {
+    let secs = env("IDLE_SECS", 60) as u64;
+    let calls = env("IDLE_CALLS", 50_000);
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("vigie.db");
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("sources");
+    {
+        let mut store = Store::open(&db)?;
+        insert_calls(&mut store, calls)?;
+        let n = schedule_tomorrow(&store, &sources)?;
+        store.checkpoint()?;
+        println!("database: {calls} calls, {n} shipped sources due in a day");
+    }
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\npath = \"{}\"\n[crawl]\nsources_dir = \"{}\"\nthemes = \"{}\"\n",
+            db.display(),
+            sources.display(),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/themes.toml")
+                .display()
+        ),
+    )?;
+
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["run", "--bind", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .current_dir(dir.path())
+        .env("VIGIE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line)?;
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no address in {line:?}"))?;
+    let ready = loop {
+        if get(addr, "/healthz") == Some(200) {
+            break started.elapsed();
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "/healthz never answered 200"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    println!(
+        "start to /healthz 200: {:.0} ms (target < 300 ms)",
+        ready.as_secs_f64() * 1e3
+    );
+
+    std::thread::sleep(Duration::from_secs(2));
+    let pid = child.id();
+    let (cpu0, _, _) = sample(pid);
+    let t0 = Instant::now();
+    let mut max_rss = 0.0f64;
+    while t0.elapsed() < Duration::from_secs(secs) {
+        std::thread::sleep(Duration::from_secs(1));
+        max_rss = max_rss.max(sample(pid).1);
+    }
+    let (cpu1, rss, hwm) = sample(pid);
+    let share = (cpu1 - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
+    println!(
+        "idle over {secs} s: CPU {:.3} s = {share:.3} % of one core (target < 0.5 %)",
+        cpu1 - cpu0
+    );
+    println!(
+        "resident memory: {rss:.1} MiB now, {max_rss:.1} MiB max sampled, VmHWM {hwm:.1} MiB \
+         (target < 40 MiB)"
+    );
+
+    let stop = Instant::now();
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let status = child.wait()?;
+    println!(
+        "SIGTERM to exit: {:.0} ms ({status})",
+        stop.elapsed().as_secs_f64() * 1e3
+    );
+    let ok = ready < Duration::from_millis(300) && share < 0.5 && hwm < 40.0;
+    println!(
+        "{}",
+        if ok {
+            "all targets met"
+        } else {
+            "TARGET MISSED"
+        }
+    );
+    Ok(())
+}
