@@ -52,6 +52,9 @@ pub enum Command {
     /// Build, preview and send the subscribers' digests.
     #[command(subcommand)]
     Digest(crate::digest::cli::DigestCommand),
+    /// The queue of emails: list it, put failed messages back.
+    #[command(subcommand)]
+    Outbox(crate::deliver::cli::OutboxCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +236,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Deliver(args) => crate::deliver::cli::run(args),
         Command::Digest(cmd) => crate::digest::cli::run(cmd),
+        Command::Outbox(cmd) => crate::deliver::cli::outbox_command(cmd),
     }
 }
 

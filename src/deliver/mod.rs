@@ -69,8 +69,10 @@
 //! (a kill before the write, or a server that refuses the message at the
 //! end of DATA); a missed call costs a commune more than a second copy.
 
+pub mod carried;
 pub mod cli;
 pub mod config;
+pub mod holder;
 pub mod message;
 pub mod outbox;
 pub mod smtp;

@@ -217,7 +217,8 @@ impl History {
             "SELECT d.subscriber_id, coalesce(c.merged_into, d.call_id), d.section,
                     d.event_id, d.baseline_event_id
              FROM digest_items d JOIN calls c ON c.id = d.call_id
-             WHERE d.subscriber_id IN (SELECT value FROM json_each(?1))",
+             WHERE d.subscriber_id IN (SELECT value FROM json_each(?1))
+               AND d.returned_at IS NULL",
         )?;
         let mut rows = stmt.query([ids])?;
         while let Some(r) = rows.next()? {
