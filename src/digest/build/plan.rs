@@ -71,6 +71,8 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> Option<Plan> {
     let horizon = now + Duration::days(i64::from(config.closing_soon_days));
+    // A call first sent as new after this is too recent to be reminded.
+    let announced_by = now - Duration::days(i64::from(config.closing_soon_min_age_days));
     // First pass: indices only (no allocation per fitting call); candidates
     // come in catalogue order, soonest deadline first.
     let cap = config.max_calls as usize; // 0 = no limit
@@ -104,6 +106,10 @@ pub fn plan(
         } else if call.status == Status::Open
             && !history.closing.contains(&call.id)
             && call.deadline.is_some_and(|d| d >= now && d <= horizon)
+            && history
+                .new_at
+                .get(&call.id)
+                .is_some_and(|at| *at <= announced_by)
         {
             closing.push(i);
         }
