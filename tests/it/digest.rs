@@ -18,6 +18,7 @@ const DAY1_EARLY: &str = "2035-03-02T06:30";
 pub(crate) const DAY1_LATER: &str = "2035-03-02T18:00";
 pub(crate) const DAY2: &str = "2035-03-03T08:00";
 const DAY3: &str = "2035-03-04T08:00";
+const DAY8: &str = "2035-03-09T08:00";
 
 /// One call of the fixture listing.
 struct Item {
@@ -355,7 +356,8 @@ fn digests_carry_fitting_calls_once_then_extensions_and_reminders_once() {
     );
     crawl(&sc);
 
-    // Day 2: the extension for both, the reminder for Cergy, no new call.
+    // Day 2: the extension for both, no new call, and no reminder yet: the
+    // Val-d'Oise call closes in 9 days but was announced yesterday.
     let out = digest_run(&sc, DAY2, &[]);
     assert!(out.contains("sent: 2"), "{out}");
     let all = wait(&sink, 4);
@@ -376,13 +378,8 @@ fn digests_carry_fitting_calls_once_then_extensions_and_reminders_once() {
         "previous deadline:\n{}",
         c.text
     );
-    assert!(
-        c.text.contains("CLÔTURE DANS MOINS DE 14 JOURS (1)"),
-        "{}",
-        c.text
-    );
-    assert!(c.text.contains(VAL_OISE), "{}", c.text);
-    assert!(!c.text.contains(IDF), "{}", c.text);
+    assert!(!c.text.contains("CLÔTURE DANS MOINS"), "{}", c.text);
+    assert!(!c.text.contains(VAL_OISE), "{}", c.text);
     let l = for_recipient(&day2, LYON)[0];
     assert_eq!(
         l.text.matches("DATE LIMITE PROLONGÉE").count(),
@@ -399,6 +396,23 @@ fn digests_carry_fitting_calls_once_then_extensions_and_reminders_once() {
     assert!(out.contains("sent: 0"), "{out}");
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sink.messages().len(), 4);
+
+    // A week after its announcement, 3 days before it closes: the reminder,
+    // for Cergy only, once.
+    let out = digest_run(&sc, DAY8, &[]);
+    assert!(out.contains("sent: 1"), "{out}");
+    let all = wait(&sink, 5);
+    let c = &all[4];
+    assert_eq!(c.to, CERGY);
+    assert!(
+        c.text.contains("CLÔTURE DANS MOINS DE 14 JOURS (1)"),
+        "{}",
+        c.text
+    );
+    assert!(c.text.contains(VAL_OISE), "{}", c.text);
+    assert!(!c.text.contains(IDF) && !c.text.contains(NATIONAL), "{}", c.text);
+    let out = digest_run(&sc, "2035-03-10T08:00", &[]);
+    assert!(out.contains("sent: 0"), "{out}");
 
     // A preview with nothing to send says so and explains the first calls.
     let out = sc.vigie(&["digest", "preview", LYON, "--now", DAY3]);
@@ -440,7 +454,8 @@ fn a_refused_address_becomes_bouncing_after_the_threshold() {
     assert!(!stdout.contains("bouncing:"), "{stdout}");
     assert!(status(&sc).contains("active"), "{}", status(&sc));
 
-    // Day 2 (the closing-soon reminder): refused again, now bouncing.
+    // Day 2 (its calls were given back, so they come again): refused again,
+    // now bouncing.
     let out = sc.vigie(&["digest", "run", "--now", DAY2]);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("failed: 1"), "{stdout}");
