@@ -410,7 +410,11 @@ fn digests_carry_fitting_calls_once_then_extensions_and_reminders_once() {
         c.text
     );
     assert!(c.text.contains(VAL_OISE), "{}", c.text);
-    assert!(!c.text.contains(IDF) && !c.text.contains(NATIONAL), "{}", c.text);
+    assert!(
+        !c.text.contains(IDF) && !c.text.contains(NATIONAL),
+        "{}",
+        c.text
+    );
     let out = digest_run(&sc, "2035-03-10T08:00", &[]);
     assert!(out.contains("sent: 0"), "{out}");
 
