@@ -320,3 +320,6 @@ impl Store {
         )?)
     }
 }
+
+#[cfg(test)]
+mod corrupt_tests;

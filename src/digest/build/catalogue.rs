@@ -67,7 +67,18 @@ impl Catalogue {
             if !ids.contains(&call_id) {
                 continue;
             }
-            let old = old.and_then(|o| DateTime::parse_from_rfc3339(&o).ok());
+            // An unreadable previous deadline is an error naming the row, not
+            // an extension announced without its previous date.
+            let old = old
+                .map(|o| {
+                    DateTime::parse_from_rfc3339(&o).map_err(|e| {
+                        anyhow::anyhow!(
+                            "call_events row {event_id}: column old = `{o}` is not an RFC 3339 \
+                             time ({e}); fix or delete the row"
+                        )
+                    })
+                })
+                .transpose()?;
             extensions
                 .entry(call_id)
                 .or_default()
