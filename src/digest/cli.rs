@@ -13,6 +13,7 @@ use anyhow::Context;
 use chrono_tz::Europe::Paris;
 use clap::{Args, Subcommand};
 
+use super::bounces::record_bounces;
 use super::build::{self, Catalogue, History, enqueue_due_digests, not_due_reason, paris_date};
 use super::render::{Renderer, SectionKind};
 use crate::cli::Common;
@@ -206,22 +207,12 @@ fn run_digests(args: RunArgs) -> anyhow::Result<ExitCode> {
         let transport = Transport::from_config(&config.mail)?;
         drain_outbox(&store, &transport, &config.mail, clock.clone()).await
     })?;
-    let mut bouncing = Vec::new();
-    let waiting = {
+    let (bouncing, waiting) = {
         let store = store
             .lock()
             .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-        for f in &report.permanent_failures {
-            let Ok(email) = EmailAddress::parse(&f.recipient) else {
-                continue;
-            };
-            if let Some(s) = store.mark_bounce(&email, config.mail.bounce_threshold, clock())?
-                && s.status == crate::subscribers::SubscriberStatus::Bouncing
-            {
-                bouncing.push(s.profile.email.to_string());
-            }
-        }
-        outbox::waiting_for_retry(store.conn())?
+        let bouncing = record_bounces(&store, &report, config.mail.bounce_threshold, clock())?;
+        (bouncing, outbox::waiting_for_retry(store.conn())?)
     };
     let failed = report.permanent_failures.len() + report.exhausted.len();
     println!("sent: {}", report.sent);
@@ -236,8 +227,11 @@ fn run_digests(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     print_outcome(&report, &waiting);
-    for email in &bouncing {
-        println!("bouncing: {email} (no more digests until reactivated)");
+    for s in &bouncing {
+        println!(
+            "bouncing: {} (no more digests until reactivated)",
+            s.profile.email
+        );
     }
     Ok(exit_code(&report, &waiting, summary.errors.is_empty()))
 }
