@@ -22,11 +22,7 @@ use super::outbox::{OutboxStatus, get, ts_ms};
 /// Gives back the calls of outbox row `outbox_id` (see the module
 /// documentation). Returns how many `digest_items` rows. Run it in the
 /// transaction that marks the row failed.
-pub(crate) fn give_back(
-    conn: &Connection,
-    outbox_id: i64,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<usize> {
+pub fn give_back(conn: &Connection, outbox_id: i64, now: DateTime<Utc>) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "UPDATE digest_items SET returned_at = ?2 WHERE outbox_id = ?1 AND returned_at IS NULL",
     )?
