@@ -74,6 +74,9 @@ pub enum Command {
     /// The daemon: crawl each source on its schedule, send digests, alert
     /// curators, serve /healthz and /metrics. Stops on SIGTERM/SIGINT, reloads on SIGHUP.
     Run(crate::service::cli::RunArgs),
+    /// The queue of emails: list it, put failed messages back.
+    #[command(subcommand)]
+    Outbox(crate::deliver::cli::OutboxCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,6 +312,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run(args) => crate::service::cli::run(args),
         Command::Sources(SourcesCommand::Status(args)) => sources_status(args),
+        Command::Outbox(cmd) => crate::deliver::cli::outbox_command(cmd),
     }
 }
 

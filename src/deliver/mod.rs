@@ -12,6 +12,10 @@
 //! - [`worker`]: [`drain_outbox`], the one function the daemon, `vigie
 //!   deliver` and the tests call.
 //! - [`config`]: the `[mail]` section.
+//! - [`holder`]: who holds a claim, and whether it is seen gone.
+//! - [`carried`]: the calls a row carries, given back when it fails for
+//!   good, recorded again when an operator retries it.
+//! - [`cli`]: `vigie deliver` and `vigie outbox list|retry`.
 //!
 //! # Exactly once, and where it is only at least once
 //!
@@ -22,9 +26,15 @@
 //! (committed right after the `250`). So:
 //!
 //! - A crash before the end-of-data marker is written leaves the row
-//!   `sending`: the next drain (after `mail.claim_lease_secs`) puts it back
-//!   to `pending` and sends it; the server dropped the incomplete
-//!   transaction. No loss, no duplicate.
+//!   `sending`: the next drain puts it back to `pending` and sends it — at
+//!   once when the claim's holder (recorded with the claim, see [`holder`])
+//!   is seen gone on this host, after `mail.claim_lease_secs` for a holder
+//!   on another host; the server dropped the incomplete transaction. No
+//!   loss, no duplicate.
+//! - A row that ends `failed` (5xx, attempts exhausted) gives its calls
+//!   back to the next digest in the same transaction ([`carried`]); `vigie
+//!   outbox retry` sends it again instead, unless a later digest already
+//!   carried one of its calls.
 //! - A crash after the `sent` commit: nothing to do. No duplicate.
 //! - A crash **after the end-of-data marker (`CRLF.CRLF`) is written to the
 //!   socket and before the `sent` commit** is the at-least-once window: the
@@ -69,8 +79,10 @@
 //! (a kill before the write, or a server that refuses the message at the
 //! end of DATA); a missed call costs a commune more than a second copy.
 
+pub mod carried;
 pub mod cli;
 pub mod config;
+pub mod holder;
 pub mod message;
 pub mod outbox;
 pub mod smtp;

@@ -4,16 +4,21 @@
 //! Row life: `pending` → (claim) `sending` → `sent`, or back to `pending`
 //! with a later `next_attempt_at` after a transient failure, or `failed`
 //! (with `last_error`) after a permanent one or after `max_attempts`. A row
-//! left in `sending` by a worker that died is put back to `pending` by the
-//! next drain once `claim_lease_secs` have passed (see `recover_abandoned`).
+//! that becomes `failed` gives its calls back to the next digest in the same
+//! transaction ([`super::carried`]). A row left in `sending` by a worker
+//! that died is put back to `pending` by the next drain: at once when its
+//! holder is seen gone on this host ([`super::holder`]), else once
+//! `claim_lease_secs` have passed (see [`recover_abandoned`]).
 
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::MailConfig;
+use super::carried::give_back;
+use super::holder::{Holder, Liveness};
 use super::message::{NewMessage, build_message};
 
 /// Where a row is in its life.
@@ -35,14 +40,30 @@ impl OutboxStatus {
         }
     }
 
-    fn parse(s: &str) -> anyhow::Result<OutboxStatus> {
-        Ok(match s {
-            "pending" => OutboxStatus::Pending,
-            "sending" => OutboxStatus::Sending,
-            "sent" => OutboxStatus::Sent,
-            "failed" => OutboxStatus::Failed,
-            other => anyhow::bail!("unknown outbox status `{other}` in the database"),
-        })
+    pub const ALL: [OutboxStatus; 4] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sending,
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+    ];
+}
+
+impl std::fmt::Display for OutboxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OutboxStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<OutboxStatus, String> {
+        OutboxStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown outbox status `{s}`: expected pending, sending, sent or failed")
+            })
     }
 }
 
@@ -61,6 +82,8 @@ pub struct OutboxRow {
     pub created_at: String,
     pub claimed_at: Option<String>,
     pub sent_at: Option<String>,
+    /// The process holding a `sending` claim (the last holder otherwise).
+    pub holder: Option<Holder>,
 }
 
 /// A row claimed for sending: everything the transport needs.
@@ -120,11 +143,15 @@ pub fn enqueue(
     Ok((inserted == 1).then(|| tx.last_insert_rowid()))
 }
 
-/// Puts rows left in `sending` for longer than the lease back to
-/// `pending`: their worker stopped between claim and outcome, so whether
-/// the server accepted them is unknown and they are sent again (same
-/// bytes, same Message-ID). The interrupted attempt counts, so a message
-/// that crashes the worker every time still ends `failed`. Returns how many.
+/// Puts rows left in `sending` by a stopped worker back to `pending`:
+/// at once when their holder is seen gone on this host (a crash, a kill),
+/// else once `claim_lease_secs` have passed since the claim (a holder on
+/// another host, or one that left no checkable identity). Whether the server
+/// accepted them is unknown, so they are sent again (same bytes, same
+/// Message-ID). The interrupted attempt counts, so a message that crashes
+/// the worker every time still ends `failed`, and then gives its calls back.
+/// One `BEGIN IMMEDIATE` transaction: two processes starting together do
+/// not both reclaim a row. Returns how many rows.
 pub fn recover_abandoned(
     conn: &Connection,
     mail: &MailConfig,
@@ -133,19 +160,58 @@ pub fn recover_abandoned(
     // Clamped to the accepted range: a config built in code skips the check.
     let lease = mail.claim_lease_secs.min(MailConfig::CLAIM_LEASE_SECS.max);
     let cutoff = ts_ms(now - Duration::from_secs(lease));
-    let reason = "the worker stopped while sending (crash or kill); \
-                  acceptance unknown, sent again with the same Message-ID";
-    let failed = conn.execute(
-        "UPDATE outbox SET status = 'failed', last_error = ?3
-         WHERE status = 'sending' AND claimed_at <= ?1 AND attempts >= ?2",
-        params![cutoff, mail.max_attempts, format!("gave up: {reason}")],
-    )?;
-    let pending = conn.execute(
-        "UPDATE outbox SET status = 'pending', last_error = ?2, next_attempt_at = ?3
-         WHERE status = 'sending' AND claimed_at <= ?1",
-        params![cutoff, reason, ts_ms(now)],
-    )?;
-    Ok(failed + pending)
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let claims: Vec<(i64, Option<String>, u32, Option<Holder>)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, claimed_at, attempts, holder_host, holder_pid, holder_start
+               FROM outbox WHERE status = 'sending'",
+        )?;
+        stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, holder_of(r, 3)?))
+        })?
+        .collect::<Result<_, _>>()?
+    };
+    let mut recovered = 0;
+    for (id, claimed_at, attempts, holder) in claims {
+        let expired = claimed_at.as_deref().is_none_or(|at| at <= cutoff.as_str());
+        let why = match holder.as_ref().map(Holder::liveness) {
+            Some(Liveness::Gone(why)) => why,
+            _ if expired => format!("the claim is older than {} s", mail.claim_lease_secs),
+            _ => continue,
+        };
+        let reason = format!(
+            "the worker stopped while sending ({why}); acceptance unknown, \
+             sent again with the same Message-ID"
+        );
+        if attempts >= mail.max_attempts {
+            tx.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ?2
+                 WHERE id = ?1 AND status = 'sending'",
+                params![id, format!("gave up after {attempts} attempts: {reason}")],
+            )?;
+            give_back(&tx, id, now)?;
+        } else {
+            tx.execute(
+                "UPDATE outbox SET status = 'pending', last_error = ?2, next_attempt_at = ?3
+                 WHERE id = ?1 AND status = 'sending'",
+                params![id, reason, ts_ms(now)],
+            )?;
+        }
+        tracing::warn!(id, %why, "reclaimed an outbox row left `sending`");
+        recovered += 1;
+    }
+    tx.commit()?;
+    Ok(recovered)
+}
+
+fn holder_of(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Option<Holder>> {
+    let host: Option<String> = r.get(at)?;
+    let pid: Option<u32> = r.get(at + 1)?;
+    let start: Option<String> = r.get(at + 2)?;
+    Ok(match (host, pid, start) {
+        (Some(host), Some(pid), Some(start)) => Some(Holder { host, pid, start }),
+        _ => None,
+    })
 }
 
 /// Claims the next due row: one statement, so two workers (or two
@@ -153,24 +219,25 @@ pub fn recover_abandoned(
 /// is sent.
 pub fn claim_next(conn: &Connection, now: DateTime<Utc>) -> anyhow::Result<Option<Claimed>> {
     let at = ts_ms(now);
-    conn.query_row(
+    let me = Holder::current();
+    conn.prepare_cached(
         "UPDATE outbox
-            SET status = 'sending', claimed_at = ?1, attempts = attempts + 1
+            SET status = 'sending', claimed_at = ?1, attempts = attempts + 1,
+                holder_host = ?2, holder_pid = ?3, holder_start = ?4
           WHERE id = (SELECT id FROM outbox
                        WHERE status = 'pending' AND next_attempt_at <= ?1
                        ORDER BY next_attempt_at, id LIMIT 1)
           RETURNING id, subscriber_id, recipient, message, attempts",
-        [&at],
-        |r| {
-            Ok(Claimed {
-                id: r.get(0)?,
-                subscriber_id: r.get(1)?,
-                recipient: r.get(2)?,
-                message: r.get(3)?,
-                attempts: r.get(4)?,
-            })
-        },
-    )
+    )?
+    .query_row(params![at, me.host, me.pid, me.start], |r| {
+        Ok(Claimed {
+            id: r.get(0)?,
+            subscriber_id: r.get(1)?,
+            recipient: r.get(2)?,
+            message: r.get(3)?,
+            attempts: r.get(4)?,
+        })
+    })
     .optional()
     .context("claiming the next outbox row")
 }
@@ -201,13 +268,24 @@ pub fn reschedule(
     Ok(())
 }
 
-/// Final failure, with its reason.
-pub fn mark_failed(conn: &Connection, id: i64, reason: &str) -> anyhow::Result<()> {
-    conn.execute(
+/// Final failure, with its reason: in the same transaction, the row's
+/// calls are given back to the next digest ([`give_back`]).
+pub fn mark_failed(
+    conn: &Connection,
+    id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let failed = tx.execute(
         "UPDATE outbox SET status = 'failed', last_error = ?2
          WHERE id = ?1 AND status = 'sending'",
         params![id, reason],
     )?;
+    if failed == 1 {
+        give_back(&tx, id, now)?;
+    }
+    tx.commit()?;
     Ok(())
 }
 
@@ -222,6 +300,17 @@ pub fn list(conn: &Connection) -> anyhow::Result<Vec<OutboxRow>> {
     query(conn, "", [])
 }
 
+/// The rows in `status`, oldest first.
+pub fn list_with_status(conn: &Connection, status: OutboxStatus) -> anyhow::Result<Vec<OutboxRow>> {
+    query(conn, "WHERE status = ?1", [status.as_str()])
+}
+
+/// Rows waiting for a later attempt after a transient failure: `pending`
+/// with at least one attempt made.
+pub fn waiting_for_retry(conn: &Connection) -> anyhow::Result<Vec<OutboxRow>> {
+    query(conn, "WHERE status = 'pending' AND attempts > 0", [])
+}
+
 fn query(
     conn: &Connection,
     filter: &str,
@@ -229,7 +318,8 @@ fn query(
 ) -> anyhow::Result<Vec<OutboxRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT id, idempotency_key, subscriber_id, recipient, message_id, status, attempts,
-                next_attempt_at, last_error, created_at, claimed_at, sent_at
+                next_attempt_at, last_error, created_at, claimed_at, sent_at,
+                holder_host, holder_pid, holder_start
            FROM outbox {filter} ORDER BY id"
     ))?;
     let rows = stmt.query_map(params, |r| {
@@ -247,13 +337,16 @@ fn query(
                 created_at: r.get(9)?,
                 claimed_at: r.get(10)?,
                 sent_at: r.get(11)?,
+                holder: holder_of(r, 12)?,
             },
             r.get::<_, String>(5)?,
         ))
     })?;
     rows.map(|row| {
         let (mut row, status) = row?;
-        row.status = OutboxStatus::parse(&status)?;
+        row.status = status
+            .parse()
+            .map_err(|e| anyhow::anyhow!("outbox row #{}: column status: {e}", row.id))?;
         Ok(row)
     })
     .collect()

@@ -178,12 +178,12 @@ where
             Outcome::Transient(reason) => {
                 let reason = format!("gave up after {} attempts: {reason}", row.attempts);
                 tracing::warn!(id = row.id, %reason, "message failed");
-                outbox::mark_failed(lock(store)?.conn(), row.id, &reason)?;
+                outbox::mark_failed(lock(store)?.conn(), row.id, &reason, now_fn())?;
                 report.exhausted.push(failure(&row, reason));
             }
             Outcome::Permanent(reason) => {
                 tracing::warn!(id = row.id, %reason, "message refused");
-                outbox::mark_failed(lock(store)?.conn(), row.id, &reason)?;
+                outbox::mark_failed(lock(store)?.conn(), row.id, &reason, now_fn())?;
                 report.permanent_failures.push(failure(&row, reason));
             }
         }

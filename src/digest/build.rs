@@ -24,7 +24,9 @@
 //!    `baseline_event_id` stored with the `new` row: no clock involved) and
 //!    not yet announced to them (several are announced together: previous
 //!    deadline = the oldest one's `old`).
-//! 3. **Closing soon**: sent earlier, open, deadline within
+//! 3. **Closing soon**: first sent as new at least
+//!    `digest.closing_soon_min_age_days` before (default 7: a call
+//!    announced yesterday is not reminded today), open, deadline within
 //!    `digest.closing_soon_days`, no reminder yet (a call announced as
 //!    extended in the same digest is not also reminded).
 //!

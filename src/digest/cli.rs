@@ -10,13 +10,15 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Europe::Paris;
 use clap::{Args, Subcommand};
 
+use super::bounces::record_bounces;
 use super::build::{self, Catalogue, History, enqueue_due_digests, not_due_reason, paris_date};
 use super::render::{Renderer, SectionKind};
 use crate::cli::Common;
+use crate::deliver::cli::{exit_code, print_outcome};
+use crate::deliver::outbox;
 use crate::deliver::{Transport, drain_outbox};
 use crate::matching::Matcher;
 use crate::store::Store;
@@ -31,19 +33,7 @@ pub enum DigestCommand {
     Run(RunArgs),
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct Clock {
-    /// Act as if it were this instant: RFC 3339, or a Paris local time
-    /// `YYYY-MM-DDTHH:MM` (for tests and replays).
-    #[arg(long, env = "VIGIE_NOW", value_name = "TIME", value_parser = parse_now)]
-    pub now: Option<DateTime<Utc>>,
-}
-
-impl Clock {
-    fn now(&self) -> DateTime<Utc> {
-        self.now.unwrap_or_else(Utc::now)
-    }
-}
+pub use crate::deliver::cli::Clock;
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
@@ -70,25 +60,6 @@ pub struct RunArgs {
     /// Build and render every due digest, but record and send nothing.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
-        if let Ok(local) = NaiveDateTime::parse_from_str(s.trim(), format) {
-            return local
-                .and_local_timezone(Paris)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| format!("`{s}` does not exist in Paris (DST gap)"));
-        }
-    }
-    Err(format!(
-        "`{s}` is not a time: expected RFC 3339 (2035-03-02T08:00:00+01:00) or a Paris \
-         local time (2035-03-02T08:00)"
-    ))
 }
 
 pub fn run(cmd: DigestCommand) -> anyhow::Result<ExitCode> {
@@ -208,8 +179,7 @@ fn run_digests(args: RunArgs) -> anyhow::Result<ExitCode> {
     )?;
     crate::outln!(
         "subscribers due: {} (of {} active)",
-        summary.due,
-        summary.active
+        summary.due, summary.active
     )?;
     crate::outln!("digests built: {}", summary.built)?;
     crate::outln!("empty, skipped: {}", summary.empty)?;
@@ -228,47 +198,40 @@ fn run_digests(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     // The outbox clock runs from `now` (so that messages enqueued "at" a
     // --now in the future are due) and keeps flowing for backoffs.
-    let offset = now - Utc::now();
-    let clock = move || Utc::now() + offset;
+    let clock = args.clock.flowing();
     let store = Arc::new(Mutex::new(store));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let report = runtime.block_on(async {
         let transport = Transport::from_config(&config.mail)?;
-        drain_outbox(&store, &transport, &config.mail, clock).await
+        drain_outbox(&store, &transport, &config.mail, clock.clone()).await
     })?;
-    let mut bouncing = Vec::new();
-    {
+    let (bouncing, waiting) = {
         let store = store
             .lock()
             .map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-        for f in &report.permanent_failures {
-            let Ok(email) = EmailAddress::parse(&f.recipient) else {
-                continue;
-            };
-            if let Some(s) = store.mark_bounce(&email, config.mail.bounce_threshold, clock())?
-                && s.status == crate::subscribers::SubscriberStatus::Bouncing
-            {
-                bouncing.push(s.profile.email.to_string());
-            }
-        }
-    }
+        let bouncing = record_bounces(&store, &report, config.mail.bounce_threshold, clock())?;
+        (bouncing, outbox::waiting_for_retry(store.conn())?)
+    };
     let failed = report.permanent_failures.len() + report.exhausted.len();
     crate::outln!("sent: {}", report.sent)?;
     crate::outln!("failed: {failed}")?;
     if report.rescheduled > 0 {
         crate::outln!("retry later: {}", report.rescheduled)?;
     }
-    for f in report.permanent_failures.iter().chain(&report.exhausted) {
-        crate::outln!("failed: #{} to {}: {}", f.outbox_id, f.recipient, f.reason)?;
+    if report.recovered > 0 {
+        crate::outln!(
+            "reclaimed: {} (left `sending` by a stopped run, sent again)",
+            report.recovered
+        )?;
     }
-    for email in &bouncing {
-        crate::outln!("bouncing: {email} (no more digests until reactivated)")?;
+    print_outcome(&report, &waiting)?;
+    for s in &bouncing {
+        crate::outln!(
+            "bouncing: {} (no more digests until reactivated)",
+            s.profile.email
+        )?;
     }
-    Ok(if failed == 0 && summary.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(exit_code(&report, &waiting, summary.errors.is_empty()))
 }

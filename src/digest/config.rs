@@ -20,6 +20,10 @@ pub struct DigestConfig {
     /// A call already sent whose deadline is at most this many days away
     /// gets one "closing soon" reminder. Default 14.
     pub closing_soon_days: u32,
+    /// A call gets that reminder only if it was first sent as new at least
+    /// this many days before: a call announced yesterday is not reminded
+    /// today. Default 7.
+    pub closing_soon_min_age_days: u32,
     /// At most this many calls in one email (0 = no limit): extensions
     /// first, then reminders, then new calls by soonest deadline; the rest
     /// waits for the next digests. Default 30.
@@ -32,6 +36,7 @@ impl Default for DigestConfig {
             site_url: "http://127.0.0.1:8080".to_string(),
             send_hour: 7,
             closing_soon_days: 14,
+            closing_soon_min_age_days: 7,
             max_calls: 30,
         }
     }

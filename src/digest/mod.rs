@@ -8,6 +8,7 @@
 //! - [`build`]: who is due, what each digest carries (new calls, extended
 //!   deadlines, closing-soon reminders), and its enqueueing together with
 //!   the `digest_items` rows that remember it.
+//! - [`bounces`]: after a drain, refused digests count as bounces.
 //! - [`cli`]: `vigie digest preview|run`.
 //! - [`config`]: the `[digest]` section.
 //! - [`french`]: French dates, deadlines, kinds, perimeters and plurals.
@@ -16,6 +17,7 @@
 //! the HTML part escapes it, links are kept only when they are http(s), and
 //! the subject is one line whatever the input.
 
+pub mod bounces;
 pub mod build;
 pub mod cli;
 pub mod config;

@@ -363,3 +363,6 @@ impl Store {
         )?)
     }
 }
+
+#[cfg(test)]
+mod corrupt_tests;

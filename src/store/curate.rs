@@ -6,7 +6,7 @@
 //! ever resolve *new* sightings, so a crawl never undoes them.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::merge::{self, link, merge_calls, set_resolution};
@@ -41,24 +41,29 @@ pub struct EventRecord {
 /// The review states of a call.
 pub const REVIEW_STATES: &[&str] = &["pending", "approved", "rejected"];
 
+/// The id call `id` now stands for (following merges), on `conn` (the store's
+/// connection or a transaction on it).
+fn live_id(conn: &Connection, id: i64) -> anyhow::Result<Option<i64>> {
+    let mut at = id;
+    for _ in 0..64 {
+        let merged: Option<Option<i64>> = conn
+            .query_row("SELECT merged_into FROM calls WHERE id = ?1", [at], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match merged {
+            None => return Ok(None),
+            Some(None) => return Ok(Some(at)),
+            Some(Some(next)) => at = next,
+        }
+    }
+    anyhow::bail!("call {id}: merge chain too long (corrupted merged_into)")
+}
+
 impl Store {
     /// The id a call id now stands for (following merges), if it exists.
     pub fn live_call_id(&self, id: i64) -> anyhow::Result<Option<i64>> {
-        let mut id = id;
-        for _ in 0..64 {
-            let merged: Option<Option<i64>> = self
-                .conn
-                .query_row("SELECT merged_into FROM calls WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            match merged {
-                None => return Ok(None),
-                Some(None) => return Ok(Some(id)),
-                Some(Some(next)) => id = next,
-            }
-        }
-        anyhow::bail!("call {id}: merge chain too long (corrupted merged_into)")
+        live_id(&self.conn, id)
     }
 
     fn require_call(&self, id: i64) -> anyhow::Result<i64> {
@@ -73,9 +78,17 @@ impl Store {
              FROM sightings WHERE call_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([call_id], |r| {
+            let id: i64 = r.get(0)?;
             let resolution: String = r.get(8)?;
+            let resolution = serde_json::from_str(&resolution).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    8,
+                    rusqlite::types::Type::Text,
+                    format!("sightings row {id}: column resolution = `{resolution}`: {e}").into(),
+                )
+            })?;
             Ok(SightingRecord {
-                id: r.get(0)?,
+                id,
                 source_id: r.get(1)?,
                 item_key: r.get(2)?,
                 title: r.get(3)?,
@@ -83,8 +96,7 @@ impl Store {
                 first_seen: r.get(5)?,
                 last_seen: r.get(6)?,
                 unlisted_since: r.get(7)?,
-                resolution: serde_json::from_str(&resolution)
-                    .unwrap_or_else(|_| Resolution::new_call()),
+                resolution,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -224,14 +236,17 @@ impl Store {
             "unknown review state `{state}`: expected one of {}",
             REVIEW_STATES.join(", ")
         );
-        let call = self.require_call(call)?;
-        let old: String =
-            self.conn
-                .query_row("SELECT review FROM calls WHERE id = ?1", [call], |r| {
-                    r.get(0)
-                })?;
+        // One IMMEDIATE transaction from the lookup to the change record:
+        // the state recorded as `old` is the one this write replaced, even
+        // when another curator's process changes it at the same moment.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let call = live_id(&tx, call)?.ok_or_else(|| anyhow::anyhow!("no call with id {call}"))?;
+        let old: String = tx.query_row("SELECT review FROM calls WHERE id = ?1", [call], |r| {
+            r.get(0)
+        })?;
         if old != state {
-            let tx = self.conn.transaction()?;
             tx.execute(
                 "UPDATE calls SET review = ?2 WHERE id = ?1",
                 params![call, state],
@@ -240,8 +255,11 @@ impl Store {
                 "INSERT INTO call_changes (call_id, field, old, new, changed_at) VALUES (?1, 'review', ?2, ?3, ?4)",
                 params![call, old, state, ts(&now)],
             )?;
-            tx.commit()?;
         }
+        tx.commit()?;
         Ok(call)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -187,8 +187,19 @@ pub fn refresh_after_join(
     Ok(false)
 }
 
-fn parse(t: Option<&str>) -> Option<DateTime<FixedOffset>> {
-    t.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+/// A deadline as stored in `calls.deadline`: absent, or RFC 3339. A value
+/// that does not parse is an error naming the row, never "no deadline"
+/// (which recorded a false `deadline_set` or `deadline_removed` event).
+fn parse_deadline(call_id: i64, t: Option<&str>) -> anyhow::Result<Option<DateTime<FixedOffset>>> {
+    t.map(|t| {
+        DateTime::parse_from_rfc3339(t).map_err(|e| {
+            anyhow::anyhow!(
+                "calls row {call_id}: column deadline = `{t}` is not an RFC 3339 time ({e}); \
+                 fix the row or re-crawl its sources after clearing it"
+            )
+        })
+    })
+    .transpose()
 }
 
 fn record_deadline_event(
@@ -198,7 +209,7 @@ fn record_deadline_event(
     new: Option<&str>,
     now: &str,
 ) -> anyhow::Result<()> {
-    let kind = match (parse(old), parse(new)) {
+    let kind = match (parse_deadline(call_id, old)?, parse_deadline(call_id, new)?) {
         (Some(o), Some(n)) if n > o => "deadline_extended",
         (Some(o), Some(n)) if n < o => "deadline_brought_forward",
         (Some(_), Some(_)) => return Ok(()),

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_drop_sightings_url_index.sql"),
     include_str!("migrations/012_curator_perimeter.sql"),
     include_str!("migrations/013_service.sql"),
+    include_str!("migrations/010_delivery_hardening.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

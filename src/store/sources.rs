@@ -148,12 +148,21 @@ impl Store {
     ) -> anyhow::Result<Vec<CrawlRunRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT source_id, started_at, finished_at, outcome, pages, items, new, updated,
-                    unchanged, errors, error, warnings
+                    unchanged, errors, error, warnings, id
              FROM crawl_runs WHERE ?1 IS NULL OR source_id = ?1
              ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![source_id, limit], |r| {
             let warnings: String = r.get(11)?;
+            let id: i64 = r.get(12)?;
+            // Unreadable warnings are an error naming the row, not "none".
+            let warnings = serde_json::from_str(&warnings).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    11,
+                    rusqlite::types::Type::Text,
+                    format!("crawl_runs row {id}: column warnings = `{warnings}`: {e}").into(),
+                )
+            })?;
             Ok(CrawlRunRecord {
                 source_id: r.get(0)?,
                 started_at: r.get(1)?,
@@ -166,7 +175,7 @@ impl Store {
                 unchanged: r.get(8)?,
                 errors: r.get(9)?,
                 error: r.get(10)?,
-                warnings: serde_json::from_str(&warnings).unwrap_or_default(),
+                warnings,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

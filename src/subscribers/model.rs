@@ -123,6 +123,25 @@ impl Frequency {
         }
     }
 
+    /// From the stored columns (`frequency`, `weekday`), written by
+    /// [`Frequency::code`] and [`weekday_code`]: nothing else is accepted, so
+    /// a corrupt row is an error instead of a daily digest.
+    pub fn from_stored(code: &str, weekday: Option<&str>) -> Result<Frequency, String> {
+        match (code, weekday) {
+            ("daily", None) => Ok(Frequency::Daily),
+            ("weekly", Some(day)) => WEEKDAYS
+                .iter()
+                .find(|(_, en, _)| *en == day)
+                .map(|(d, _, _)| Frequency::Weekly(*d))
+                .ok_or_else(|| format!("stored weekday `{day}` is not monday..sunday")),
+            ("weekly", None) => Err("a weekly frequency without its weekday".to_string()),
+            ("daily", Some(day)) => Err(format!("a daily frequency with a weekday `{day}`")),
+            (other, _) => Err(format!(
+                "stored frequency `{other}` is not `daily` or `weekly`"
+            )),
+        }
+    }
+
     /// From a frequency (`daily`/`quotidien`, `weekly`/`hebdomadaire`, empty
     /// = daily) and a weekday; a weekly digest needs its day.
     pub fn parse(frequency: &str, weekday: Option<&str>) -> Result<Frequency, FieldError> {

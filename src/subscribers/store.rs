@@ -8,11 +8,11 @@
 //!   must be written into the manage/unsubscribe link of every email.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::model::{
-    EmailAddress, Frequency, Profile, Subscriber, SubscriberStatus, new_token, parse_weekday,
-    token_hash, weekday_code,
+    EmailAddress, Frequency, Profile, Subscriber, SubscriberStatus, new_token, token_hash,
+    weekday_code,
 };
 use crate::store::{Store, ts};
 
@@ -57,11 +57,27 @@ pub struct ImportSummary {
 const COLUMNS: &str = "id, email, name, audience, territory, themes, keywords, frequency, \
      weekday, status, created_at, confirmed_at, manage_token, bounce_count, last_digest_at";
 
-fn bad(index: usize, e: impl std::fmt::Display) -> rusqlite::Error {
+/// A corrupt column of a `subscribers` row: the error names the table, the
+/// row, the column and the value, and says what to do.
+fn corrupt(row: &Row, index: usize, e: impl std::fmt::Display) -> rusqlite::Error {
+    let id = row
+        .get::<_, i64>(0)
+        .map_or_else(|_| "?".to_string(), |id| id.to_string());
+    let column = row.as_ref().column_name(index).unwrap_or("?").to_string();
+    let value = match row.get_ref(index) {
+        Ok(rusqlite::types::ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+        Ok(rusqlite::types::ValueRef::Null) => "NULL".to_string(),
+        Ok(other) => format!("{other:?}"),
+        Err(_) => "?".to_string(),
+    };
     rusqlite::Error::FromSqlConversionFailure(
         index,
         rusqlite::types::Type::Text,
-        e.to_string().into(),
+        format!(
+            "subscribers row {id}: column {column} = `{value}`: {e}; fix the row \
+             (`vigie subscribers` commands) or remove it"
+        )
+        .into(),
     )
 }
 
@@ -70,7 +86,7 @@ fn time(row: &Row, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     text.map(|t| {
         DateTime::parse_from_rfc3339(&t)
             .map(|d| d.with_timezone(&Utc))
-            .map_err(|e| bad(index, e))
+            .map_err(|e| corrupt(row, index, e))
     })
     .transpose()
 }
@@ -78,32 +94,29 @@ fn time(row: &Row, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
 /// Rows are parsed again into domain types: a corrupted column is an error.
 fn from_row(row: &Row) -> rusqlite::Result<Subscriber> {
     let text = |i: usize| -> rusqlite::Result<String> { row.get(i) };
-    let email = EmailAddress::parse(&text(1)?).map_err(|e| bad(1, e))?;
+    let bad = |i: usize, e: &dyn std::fmt::Display| corrupt(row, i, e);
+    let email = EmailAddress::parse(&text(1)?).map_err(|e| bad(1, &e))?;
     let weekday: Option<String> = row.get(8)?;
-    let frequency = match text(7)?.as_str() {
-        "weekly" => Frequency::Weekly(
-            parse_weekday(weekday.as_deref().unwrap_or("")).map_err(|e| bad(8, e))?,
-        ),
-        _ => Frequency::Daily,
-    };
-    let themes: Vec<String> = serde_json::from_str(&text(5)?).map_err(|e| bad(5, e))?;
+    let frequency =
+        Frequency::from_stored(&text(7)?, weekday.as_deref()).map_err(|e| bad(7, &e))?;
+    let themes: Vec<String> = serde_json::from_str(&text(5)?).map_err(|e| bad(5, &e))?;
     Ok(Subscriber {
         id: row.get(0)?,
         profile: Profile {
             email,
             name: text(2)?,
-            audience: text(3)?.parse().map_err(|e| bad(3, e))?,
-            territory: text(4)?.parse().map_err(|e| bad(4, e))?,
+            audience: text(3)?.parse().map_err(|e| bad(3, &e))?,
+            territory: text(4)?.parse().map_err(|e| bad(4, &e))?,
             themes: themes
                 .iter()
                 .map(|t| t.parse())
                 .collect::<Result<_, _>>()
-                .map_err(|e| bad(5, e))?,
-            keywords: serde_json::from_str(&text(6)?).map_err(|e| bad(6, e))?,
+                .map_err(|e| bad(5, &e))?,
+            keywords: serde_json::from_str(&text(6)?).map_err(|e| bad(6, &e))?,
             frequency,
         },
-        status: text(9)?.parse().map_err(|e| bad(9, e))?,
-        created_at: time(row, 10)?.ok_or_else(|| bad(10, "missing created_at"))?,
+        status: text(9)?.parse().map_err(|e| bad(9, &e))?,
+        created_at: time(row, 10)?.ok_or_else(|| bad(10, &"missing created_at"))?,
         confirmed_at: time(row, 11)?,
         manage_token: text(12)?,
         bounce_count: row.get(13)?,
@@ -218,15 +231,18 @@ impl Store {
         status: SubscriberStatus,
         now: DateTime<Utc>,
     ) -> Result<Subscriber, SubscriberError> {
-        if let Some(s) = self.subscriber_by_email(&profile.email)? {
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        if let Some(s) = by(&tx, "email = ?1", profile.email.as_str())? {
             return Err(SubscriberError::AlreadySubscribed {
                 email: s.profile.email,
                 id: s.id,
                 status: s.status,
             });
         }
-        let id = insert(self.conn(), profile, status, None, now)?;
-        Ok(by_id(self.conn(), id)?.expect("just inserted"))
+        let id = insert(&tx, profile, status, None, now)?;
+        let s = by_id(&tx, id)?.ok_or_else(|| SubscriberError::NotFound(id.to_string()))?;
+        tx.commit()?;
+        Ok(s)
     }
 
     /// A sign-up waiting for its confirmation: returns the subscriber and
@@ -241,7 +257,9 @@ impl Store {
     ) -> Result<(Subscriber, String), SubscriberError> {
         let token = new_token()?;
         let hash = token_hash(&token);
-        let tx = self.conn().unchecked_transaction()?;
+        // IMMEDIATE: the read below and the writes after it see the same row
+        // even when another process writes it meanwhile.
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
         let id = match by(&tx, "email = ?1", profile.email.as_str())? {
             None => insert(&tx, profile, SubscriberStatus::Pending, Some(&hash), now)?,
             Some(s) => match s.status {
@@ -263,7 +281,7 @@ impl Store {
                 }
             },
         };
-        let s = by_id(&tx, id)?.expect("just written");
+        let s = by_id(&tx, id)?.ok_or_else(|| SubscriberError::NotFound(id.to_string()))?;
         tx.commit()?;
         Ok((s, token))
     }
@@ -275,15 +293,21 @@ impl Store {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<Subscriber, SubscriberError> {
-        let s = by(self.conn(), "confirm_token_hash = ?1", &token_hash(token))?
-            .ok_or(SubscriberError::InvalidToken)?;
-        self.conn().execute(
-            "UPDATE subscribers SET status = 'active', confirmed_at = ?2, updated_at = ?2,
-                 confirm_token_hash = NULL
-             WHERE id = ?1",
-            params![s.id, ts(&now)],
-        )?;
-        Ok(by_id(self.conn(), s.id)?.expect("exists"))
+        // One statement: the token works once even when two requests race,
+        // and the row returned is the one written.
+        self.conn()
+            .query_row(
+                &format!(
+                    "UPDATE subscribers SET status = 'active', confirmed_at = ?2, updated_at = ?2,
+                         confirm_token_hash = NULL
+                     WHERE confirm_token_hash = ?1
+                     RETURNING {COLUMNS}"
+                ),
+                params![token_hash(token), ts(&now)],
+                from_row,
+            )
+            .optional()?
+            .ok_or(SubscriberError::InvalidToken)
     }
 
     /// The subscriber behind a manage/unsubscribe link.
@@ -298,16 +322,22 @@ impl Store {
         manage_token: &str,
         now: DateTime<Utc>,
     ) -> Result<Subscriber, SubscriberError> {
-        let s = by(self.conn(), "manage_token = ?1", manage_token.trim())?
-            .ok_or(SubscriberError::InvalidToken)?;
-        if s.status != SubscriberStatus::Unsubscribed {
-            self.conn().execute(
-                "UPDATE subscribers SET status = 'unsubscribed', confirm_token_hash = NULL,
-                     updated_at = ?2 WHERE id = ?1",
-                params![s.id, ts(&now)],
-            )?;
-        }
-        Ok(by_id(self.conn(), s.id)?.expect("exists"))
+        // One statement: a row another process deletes meanwhile is simply
+        // not found, never a panic. Idempotent: `updated_at` only moves on
+        // the first unsubscription.
+        self.conn()
+            .query_row(
+                &format!(
+                    "UPDATE subscribers SET status = 'unsubscribed', confirm_token_hash = NULL,
+                         updated_at = CASE WHEN status = 'unsubscribed' THEN updated_at ELSE ?2 END
+                     WHERE manage_token = ?1
+                     RETURNING {COLUMNS}"
+                ),
+                params![manage_token.trim(), ts(&now)],
+                from_row,
+            )
+            .optional()?
+            .ok_or(SubscriberError::InvalidToken)
     }
 
     /// A digest to `email` bounced: counts it, and an active subscriber
@@ -319,20 +349,23 @@ impl Store {
         threshold: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<Subscriber>, SubscriberError> {
-        let Some(s) = self.subscriber_by_email(email)? else {
-            return Ok(None);
-        };
-        let count = s.bounce_count.saturating_add(1);
-        let status = if s.status == SubscriberStatus::Active && count >= threshold {
-            SubscriberStatus::Bouncing
-        } else {
-            s.status
-        };
-        self.conn().execute(
-            "UPDATE subscribers SET bounce_count = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
-            params![s.id, count, status.as_str(), ts(&now)],
-        )?;
-        Ok(by_id(self.conn(), s.id)?)
+        // One statement: two processes counting bounces at once both count
+        // (a read-then-write lost one of them).
+        Ok(self
+            .conn()
+            .query_row(
+                &format!(
+                    "UPDATE subscribers SET bounce_count = bounce_count + 1,
+                         status = CASE WHEN status = 'active' AND bounce_count + 1 >= ?2
+                                       THEN 'bouncing' ELSE status END,
+                         updated_at = ?3
+                     WHERE email = ?1
+                     RETURNING {COLUMNS}"
+                ),
+                params![email.as_str(), threshold, ts(&now)],
+                from_row,
+            )
+            .optional()?)
     }
 
     /// An operator fixed a bouncing address: bouncing (or active) → active
@@ -343,19 +376,27 @@ impl Store {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<Subscriber, SubscriberError> {
-        let s = by_id(self.conn(), id)?.ok_or_else(|| SubscriberError::NotFound(id.to_string()))?;
-        match s.status {
-            SubscriberStatus::Bouncing | SubscriberStatus::Active => {
-                self.conn().execute(
+        let updated = self
+            .conn()
+            .query_row(
+                &format!(
                     "UPDATE subscribers SET status = 'active', bounce_count = 0, updated_at = ?2
-                     WHERE id = ?1",
-                    params![id, ts(&now)],
-                )?;
-                Ok(by_id(self.conn(), id)?.expect("exists"))
-            }
-            status => Err(SubscriberError::WrongStatus {
+                     WHERE id = ?1 AND status IN ('bouncing', 'active')
+                     RETURNING {COLUMNS}"
+                ),
+                params![id, ts(&now)],
+                from_row,
+            )
+            .optional()?;
+        if let Some(s) = updated {
+            return Ok(s);
+        }
+        // Nothing written: say why from the row as it is now.
+        match by_id(self.conn(), id)? {
+            None => Err(SubscriberError::NotFound(id.to_string())),
+            Some(s) => Err(SubscriberError::WrongStatus {
                 id,
-                status,
+                status: s.status,
                 action: "reactivate (they must sign up again)",
             }),
         }
@@ -421,7 +462,7 @@ impl Store {
         profiles: &[Profile],
         now: DateTime<Utc>,
     ) -> Result<ImportSummary, SubscriberError> {
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
         let mut summary = ImportSummary::default();
         for p in profiles {
             match by(&tx, "email = ?1", p.email.as_str())? {
@@ -458,3 +499,6 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod race_tests;

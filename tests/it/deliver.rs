@@ -474,15 +474,29 @@ fn sending_ids(db: &Path) -> Vec<i64> {
 
 /// Enqueues 150 messages (enough work for 20 kills mid-send even when sends
 /// are fast), then starts `vigie deliver` and SIGKILLs it after a
-/// random delay, again and again, then lets it finish. Every message must
+/// random delay, again and again, then lets it finish. The lease keeps its
+/// default (600 s): each new run must reclaim at once the rows the killed
+/// one left `sending`, because their holder is gone. Every message must
 /// arrive; a duplicate may only come from a row a kill left in `sending`
 /// (the window between the server's acceptance and our commit), at most
 /// `pool_size` per kill. `VIGIE_CRASH_SEED=N` replays a run; run with
-/// `--nocapture` to see the numbers.
+/// `--nocapture` to see the numbers. To measure the duplicate window:
+/// `VIGIE_CRASH_POOL` (default 2), `VIGIE_CRASH_DELAY_MS` (the sink's wait
+/// before answering RCPT, default 25; 0 is a fast sink),
+/// `VIGIE_CRASH_MESSAGES` (default 150) and `VIGIE_CRASH_KILLS` (kills
+/// mid-send to reach, default 20).
 #[test]
 fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in_the_window() {
-    const MESSAGES: usize = 150;
-    const MIN_KILLS_MID_SEND: usize = 20;
+    let env = |name: &str, default: usize| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let messages = env("VIGIE_CRASH_MESSAGES", 150);
+    let min_kills_mid_send = env("VIGIE_CRASH_KILLS", 20);
+    let pool = env("VIGIE_CRASH_POOL", 2);
+    let delay_ms = env("VIGIE_CRASH_DELAY_MS", 25).to_string();
     let seed: u64 = std::env::var("VIGIE_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -496,21 +510,21 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
     let mut rng = Rng(seed);
     // Each RCPT waits 25 ms so that a kill often lands mid-send; the reply to
     // the end of DATA is immediate, as from a fast server.
-    let sink = SmtpSink::start(&["--delay-ms", "25"]);
+    let sink = SmtpSink::start(&["--delay-ms", &delay_ms]);
     let scenario = Scenario::new();
     append_mail_config(
         &scenario,
         &format!(
             "from = \"Vigie <veille@vigie.example>\"\nsmtp_host = \"127.0.0.1\"\n\
-             smtp_port = {}\nsmtp_security = \"none\"\nsmtp_timeout_secs = 5\npool_size = 2\n\
-             claim_lease_secs = 0\nmax_attempts = 1000\nretry_base_secs = 0\n",
+             smtp_port = {}\nsmtp_security = \"none\"\nsmtp_timeout_secs = 5\npool_size = {pool}\n\
+             max_attempts = 1000\nretry_base_secs = 0\n",
             sink.port
         ),
     );
     let db = scenario.db();
     {
         let store = Arc::new(Mutex::new(Store::open(&db).unwrap()));
-        let msgs: Vec<_> = (1..=MESSAGES).map(message).collect();
+        let msgs: Vec<_> = (1..=messages).map(message).collect();
         let config = MailConfig {
             from: "Vigie <veille@vigie.example>".into(),
             ..MailConfig::default()
@@ -538,12 +552,12 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
     // Rows each kill left in `sending`: the only ones allowed a duplicate.
     let mut in_doubt: Vec<Vec<i64>> = Vec::new();
     let mut max_delay_ms = 150;
-    while in_doubt.iter().filter(|ids| !ids.is_empty()).count() < MIN_KILLS_MID_SEND
+    while in_doubt.iter().filter(|ids| !ids.is_empty()).count() < min_kills_mid_send
         && kills < 400
         && started.elapsed() < Duration::from_secs(120)
     {
         let sent_before = status_counts(&db).get("sent").copied().unwrap_or(0);
-        if sent_before as usize == MESSAGES {
+        if sent_before as usize == messages {
             break;
         }
         let mut child = deliver().spawn().unwrap();
@@ -569,24 +583,34 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
     }
     let kills_mid_send = in_doubt.iter().filter(|ids| !ids.is_empty()).count();
 
-    // Then let it finish.
+    // Then let it finish. The first run reclaims at once, and reports, every
+    // row the last kill left `sending` (the lease is 600 s).
     let mut last_report = String::new();
-    for _ in 0..5 {
+    let left_sending = sending_ids(&db).len();
+    for run in 0..5 {
         let out = deliver().output().unwrap();
         assert!(out.status.success(), "{}", all_output(&out));
         last_report = String::from_utf8_lossy(&out.stdout).into_owned();
-        if status_counts(&db).get("sent").copied().unwrap_or(0) as usize == MESSAGES {
+        if run == 0 {
+            let report: serde_json::Value = serde_json::from_str(&last_report).unwrap();
+            assert_eq!(
+                report["recovered"].as_u64(),
+                Some(left_sending as u64),
+                "{last_report}"
+            );
+        }
+        if status_counts(&db).get("sent").copied().unwrap_or(0) as usize == messages {
             break;
         }
     }
     let counts = status_counts(&db);
     assert_eq!(
         counts.get("sent").copied().unwrap_or(0) as usize,
-        MESSAGES,
+        messages,
         "every row ends sent: {counts:?}"
     );
 
-    let received = sink.wait_for(MESSAGES, Duration::from_secs(10));
+    let received = sink.wait_for(messages, Duration::from_secs(10));
     let mut per_id: HashMap<String, usize> = HashMap::new();
     for bytes in &received {
         let id = smtp::parse(bytes).message_id().unwrap().to_string();
@@ -622,18 +646,19 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
         .max()
         .unwrap_or(0);
     eprintln!(
-        "crash test: seed {seed}, {MESSAGES} messages, {kills} kills ({kills_mid_send} with \
+        "crash test: seed {seed}, {messages} messages, pool {pool}, sink delay {delay_ms} ms, {kills} kills ({kills_mid_send} with \
          sends in flight, {interrupted} sends interrupted), {} received, {} missing, \
-         {duplicates} duplicates (at most {worst_kill} per kill) {duplicated:?}, \
-         {:.1?}; last run: {}",
+         {duplicates} duplicates = {:.0} % of the interrupted sends (at most {worst_kill} \
+         per kill) {duplicated:?}, {:.1?}; last run: {}",
         received.len(),
         missing.len(),
+        100.0 * duplicates as f64 / interrupted.max(1) as f64,
         started.elapsed(),
         last_report.trim()
     );
     assert!(missing.is_empty(), "lost messages: {missing:?}");
     assert!(
-        kills_mid_send >= MIN_KILLS_MID_SEND,
+        kills_mid_send >= min_kills_mid_send,
         "only {kills_mid_send} of {kills} kills landed while a send was in flight (seed {seed})"
     );
     assert!(
@@ -641,7 +666,7 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
         "only outbox messages arrive"
     );
     // A duplicate is only allowed for a row a kill interrupted, and a kill
-    // can duplicate at most the rows it interrupted (≤ pool_size = 2).
+    // can duplicate at most the rows it interrupted (≤ pool_size).
     let doubted: HashSet<i64> = in_doubt.iter().flatten().copied().collect();
     for (row, extra) in &duplicated {
         assert!(
@@ -655,6 +680,10 @@ fn killing_the_worker_at_random_instants_loses_no_message_and_duplicates_only_in
         );
     }
     for (k, ids) in in_doubt.iter().enumerate() {
-        assert!(ids.len() <= 2, "kill {k} left {} rows in doubt", ids.len());
+        assert!(
+            ids.len() <= pool,
+            "kill {k} left {} rows in doubt",
+            ids.len()
+        );
     }
 }

@@ -67,7 +67,18 @@ impl Catalogue {
             if !ids.contains(&call_id) {
                 continue;
             }
-            let old = old.and_then(|o| DateTime::parse_from_rfc3339(&o).ok());
+            // An unreadable previous deadline is an error naming the row, not
+            // an extension announced without its previous date.
+            let old = old
+                .map(|o| {
+                    DateTime::parse_from_rfc3339(&o).map_err(|e| {
+                        anyhow::anyhow!(
+                            "call_events row {event_id}: column old = `{o}` is not an RFC 3339 \
+                             time ({e}); fix or delete the row"
+                        )
+                    })
+                })
+                .transpose()?;
             extensions
                 .entry(call_id)
                 .or_default()
@@ -199,6 +210,10 @@ pub struct History {
     /// Calls sent as new, with the latest extension event their email
     /// already reflected.
     pub new: HashMap<i64, Option<i64>>,
+    /// When each call was first sent as new (its first `new` row's
+    /// `sent_at`): a closing-soon reminder waits
+    /// `digest.closing_soon_min_age_days` after it.
+    pub new_at: HashMap<i64, DateTime<Utc>>,
     /// Calls already reminded as closing soon.
     pub closing: HashSet<i64>,
     /// Deadline events already announced.
@@ -226,9 +241,10 @@ impl History {
         );
         let mut stmt = conn.prepare_cached(
             "SELECT d.subscriber_id, coalesce(c.merged_into, d.call_id), d.section,
-                    d.event_id, d.baseline_event_id
+                    d.event_id, d.baseline_event_id, d.id, d.sent_at
              FROM digest_items d JOIN calls c ON c.id = d.call_id
-             WHERE d.subscriber_id IN (SELECT value FROM json_each(?1))",
+             WHERE d.subscriber_id IN (SELECT value FROM json_each(?1))
+               AND d.returned_at IS NULL",
         )?;
         let mut rows = stmt.query([ids])?;
         while let Some(r) = rows.next()? {
@@ -237,29 +253,66 @@ impl History {
             let section: String = r.get(2)?;
             let event: Option<i64> = r.get(3)?;
             let baseline: Option<i64> = r.get(4)?;
+            let row_id: i64 = r.get(5)?;
+            let sent_at: String = r.get(6)?;
+            let sent_at = DateTime::parse_from_rfc3339(&sent_at)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "digest_items row {row_id}: column sent_at `{sent_at}` is not an \
+                         RFC 3339 time ({e}); fix or delete the row"
+                    )
+                })?;
+            let item = Item {
+                call,
+                section: &section,
+                event,
+                baseline,
+                sent_at,
+            };
             for &i in at.get(&subscriber).map_or(&[][..], Vec::as_slice) {
-                out[i].add(call, &section, event, baseline);
+                out[i].add(&item).map_err(|e| {
+                    anyhow::anyhow!("digest_items row {row_id}: {e}; fix or delete the row")
+                })?;
             }
         }
         Ok(out)
     }
 
     /// One `digest_items` row (its call followed to the surviving one).
-    fn add(&mut self, call: i64, section: &str, event: Option<i64>, baseline: Option<i64>) {
-        match section {
+    fn add(&mut self, item: &Item) -> anyhow::Result<()> {
+        let call = item.call;
+        match item.section {
             "new" => {
-                // Two rows for one call (after a merge): the later baseline.
-                let entry = self.new.entry(call).or_insert(baseline);
-                *entry = (*entry).max(baseline);
+                // Two rows for one call (after a merge): the later baseline,
+                // the earlier time.
+                let entry = self.new.entry(call).or_insert(item.baseline);
+                *entry = (*entry).max(item.baseline);
+                let at = self.new_at.entry(call).or_insert(item.sent_at);
+                *at = (*at).min(item.sent_at);
             }
             "closing_soon" => {
                 self.closing.insert(call);
             }
-            _ => {
-                if let Some(e) = event {
-                    self.events.insert(e);
-                }
+            "deadline_extended" => {
+                let event = item.event.ok_or_else(|| {
+                    anyhow::anyhow!("column event_id is NULL for a deadline_extended row")
+                })?;
+                self.events.insert(event);
             }
+            other => anyhow::bail!(
+                "column section `{other}` is not one of new, deadline_extended, closing_soon"
+            ),
         }
+        Ok(())
     }
+}
+
+/// One `digest_items` row as [`History::add`] reads it.
+struct Item<'a> {
+    call: i64,
+    section: &'a str,
+    event: Option<i64>,
+    baseline: Option<i64>,
+    sent_at: DateTime<Utc>,
 }

@@ -75,6 +75,11 @@ pub fn plan(
         .closing_soon_days
         .min(DigestConfig::CLOSING_SOON_DAYS.max);
     let horizon = now + Duration::days(i64::from(days));
+    // A call first sent as new after this is too recent to be reminded.
+    let min_age = config
+        .closing_soon_min_age_days
+        .min(DigestConfig::CLOSING_SOON_DAYS.max);
+    let announced_by = now - Duration::days(i64::from(min_age));
     // First pass: indices only (no allocation per fitting call); candidates
     // come in catalogue order, soonest deadline first.
     let cap = config.max_calls as usize; // 0 = no limit
@@ -108,6 +113,10 @@ pub fn plan(
         } else if call.status == Status::Open
             && !history.closing.contains(&call.id)
             && call.deadline.is_some_and(|d| d >= now && d <= horizon)
+            && history
+                .new_at
+                .get(&call.id)
+                .is_some_and(|at| *at <= announced_by)
         {
             closing.push(i);
         }

@@ -462,3 +462,5 @@ fn histories_read_together_are_those_read_one_by_one() {
     assert!(together[1].closing.is_empty() && together[1].new.len() == 2);
     assert!(together[3].new.is_empty());
 }
+
+mod reminders;

@@ -116,3 +116,21 @@ fn tokens_are_random_and_only_their_hash_is_kept() {
     assert_eq!(token_hash(&a), token_hash(&a));
     assert_ne!(token_hash(&a), a);
 }
+
+proptest::proptest! {
+    /// The stored form reads back only as what wrote it: any other pair of
+    /// columns is an error (never a default), and no input panics.
+    #[test]
+    fn stored_frequencies_read_back_exactly_or_not_at_all(
+        code in "daily|weekly|hourly|Daily|\\PC{0,8}",
+        weekday in proptest::option::of("monday|sunday|lundi|Monday|1|\\PC{0,8}"),
+    ) {
+        match Frequency::from_stored(&code, weekday.as_deref()) {
+            Ok(f) => {
+                proptest::prop_assert_eq!(f.code(), code.as_str());
+                proptest::prop_assert_eq!(f.weekday().map(weekday_code), weekday.as_deref());
+            }
+            Err(e) => proptest::prop_assert!(!e.is_empty()),
+        }
+    }
+}
