@@ -4,16 +4,19 @@
 //! crawl runs. Pipeline: normalize → **store** → match → deliver.
 //!
 //! The store is synchronous (rusqlite); async callers hand it work through
-//! `spawn_blocking`. All writes of one source's crawl happen in one
-//! transaction, so a crash never leaves half a crawl behind.
+//! `spawn_blocking`. A crawl stores its items page by page (or a few pages
+//! per transaction), so a crash keeps what was fetched; each transaction is
+//! whole, and a page's state is written after its items (see `pages`).
 
 mod calls;
 mod checkpoint;
 mod curate;
 mod index;
 mod ingest;
+mod lease;
 mod merge;
 mod migrations;
+mod pages;
 pub mod resolve;
 mod sources;
 
@@ -27,6 +30,8 @@ use rusqlite::config::DbConfig;
 pub use calls::{CallFilter, CallRecord, ChangeRecord};
 pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
 pub use ingest::IngestOutcome;
+pub use lease::{Lease, LeaseAttempt, LeaseHolder};
+pub use pages::{PageKey, PageState};
 pub use sources::{CrawlRunRecord, FetchState, SourceStateRecord};
 
 /// An open catalogue.
