@@ -2,6 +2,9 @@
 //! against real local servers (see `support`).
 
 mod crawl;
+mod crawl_feeds;
+mod crawl_lease;
+mod crawl_pages;
 mod dedup;
 mod deliver;
 mod digest;
@@ -9,3 +12,4 @@ mod fetch;
 mod sources;
 mod subscribers;
 mod support;
+mod unlisted;

@@ -237,6 +237,48 @@ mod tests {
         assert_eq!(count_items(doc), 3);
     }
 
+    /// The extractor on a fixture of `tests/fixtures/feeds/`.
+    fn extract_fixture(
+        name: &str,
+    ) -> Result<crate::extract::Extraction, crate::extract::ExtractError> {
+        use crate::extract::testutil::{page, source};
+        let path = format!("{}/tests/fixtures/feeds/{name}", env!("CARGO_MANIFEST_DIR"));
+        let body = std::fs::read_to_string(path).unwrap();
+        let src = source("kind = \"feed\"\nurl = \"http://127.0.0.1/rss\"\n");
+        let p = page("http://127.0.0.1/rss", "application/rss+xml", &body);
+        crate::extract::extract_page(&src, &crate::extract::first_request(&src), &p, 0)
+    }
+
+    #[test]
+    fn an_rss_root_without_version_is_read() {
+        let out = extract_fixture("rss-without-version.xml").unwrap();
+        let titles: Vec<_> = out.items.iter().map(|i| i.title.clone().unwrap()).collect();
+        assert_eq!(
+            titles,
+            ["Appel à projets Archives numériques 2035", "AMI Tiers-lieux numériques"]
+        );
+    }
+
+    #[test]
+    fn rss2_in_the_userland_namespace_is_read() {
+        let out = extract_fixture("userland-rss2.xml").unwrap();
+        assert_eq!(out.items.len(), 2);
+        assert_eq!(out.items[0].id.as_deref(), Some("inclusion-2035"));
+        assert_eq!(
+            out.items[1].link.as_deref(),
+            Some("http://127.0.0.1/ami/donnees-2035.html")
+        );
+    }
+
+    #[test]
+    fn items_that_read_as_no_entry_are_an_error_not_an_empty_feed() {
+        let err = extract_fixture("unreadable-namespace.xml").unwrap_err();
+        assert!(
+            err.to_string().contains("1 <item>/<entry> elements but none could be read"),
+            "{err}"
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_and_keeps_the_body_after_the_root(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
