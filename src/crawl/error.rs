@@ -24,9 +24,7 @@ pub enum CrawlError {
 
     /// Every page was read and none held an item: the selectors or paths
     /// match nothing, almost always because the site changed its layout.
-    #[error(
-        "no items found: the selectors or paths match nothing (has the page layout changed?)"
-    )]
+    #[error("no items found: the selectors or paths match nothing (has the page layout changed?)")]
     LayoutChanged,
 
     /// The database refused a read or a write.
@@ -143,10 +141,35 @@ mod tests {
     #[test]
     fn codes_and_transience_follow_the_fetch_error() {
         let cases = [
-            (FetchError::Status { url: url(), status: 503 }, "http_503", true),
-            (FetchError::Status { url: url(), status: 404 }, "http_404", false),
-            (FetchError::Timeout { url: url(), after_secs: 5 }, "timeout", true),
-            (FetchError::DisallowedByRobots { url: url() }, "robots", false),
+            (
+                FetchError::Status {
+                    url: url(),
+                    status: 503,
+                },
+                "http_503",
+                true,
+            ),
+            (
+                FetchError::Status {
+                    url: url(),
+                    status: 404,
+                },
+                "http_404",
+                false,
+            ),
+            (
+                FetchError::Timeout {
+                    url: url(),
+                    after_secs: 5,
+                },
+                "timeout",
+                true,
+            ),
+            (
+                FetchError::DisallowedByRobots { url: url() },
+                "robots",
+                false,
+            ),
         ];
         for (error, code, transient) in cases {
             let e = CrawlError::Fetch {
@@ -171,8 +194,16 @@ mod tests {
             error: Arc::clone(&error),
         };
         let third = CrawlError::Fetch { page: 2, error };
-        assert!(first.to_string().starts_with("http://example.test/aap answered HTTP 500"));
-        assert!(third.to_string().starts_with("page 3: http://example.test/aap answered HTTP 500"));
+        assert!(
+            first
+                .to_string()
+                .starts_with("http://example.test/aap answered HTTP 500")
+        );
+        assert!(
+            third
+                .to_string()
+                .starts_with("page 3: http://example.test/aap answered HTTP 500")
+        );
         let json = serde_json::to_value(&third).unwrap();
         assert_eq!(json["code"], "http_500");
         assert_eq!(json["transient"], true);

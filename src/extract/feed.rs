@@ -122,12 +122,12 @@ fn parse(page: &Page) -> Result<Feed, ExtractError> {
     parser()
         .parse(&variants::normalize_root(text.as_bytes())[..])
         .map_err(|_| {
-        not_a_feed(format!(
-            "expected RSS or Atom, got {} that does not parse: {}",
-            shape.describe(page),
-            first.to_string().lines().next().unwrap_or_default()
-        ))
-    })
+            not_a_feed(format!(
+                "expected RSS or Atom, got {} that does not parse: {}",
+                shape.describe(page),
+                first.to_string().lines().next().unwrap_or_default()
+            ))
+        })
 }
 
 /// Real feeds nest a few levels (plus some XHTML content); the XML parser

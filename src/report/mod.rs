@@ -224,7 +224,8 @@ pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
     let error = collected
         .fatal
         .or_else(|| {
-            (items.is_empty() && !source.is_feed()).then_some(crate::crawl::CrawlError::LayoutChanged)
+            (items.is_empty() && !source.is_feed())
+                .then_some(crate::crawl::CrawlError::LayoutChanged)
         })
         .map(|e| e.to_string());
     Preview {

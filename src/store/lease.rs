@@ -222,7 +222,11 @@ mod tests {
             other => panic!("expected held, got {other:?}"),
         }
         // Renewed, it still holds past the first expiry.
-        assert!(store.renew_lease("s", &first.token, now + ttl, ttl).unwrap());
+        assert!(
+            store
+                .renew_lease("s", &first.token, now + ttl, ttl)
+                .unwrap()
+        );
         assert!(matches!(
             store
                 .try_acquire_lease("s", &second, now + ttl + Duration::seconds(1), ttl)

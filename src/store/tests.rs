@@ -247,9 +247,14 @@ fn failed_runs_are_counted_and_logged_with_their_code() {
     store.record_run(&run("skipped"), now()).unwrap();
     store.record_run(&run("failed"), now()).unwrap();
     let state = store.fetch_state("siaf").unwrap();
-    assert_eq!(state.consecutive_failures, 2, "a skipped run is not a failure");
     assert_eq!(
-        store.recent_runs(Some("siaf"), 1).unwrap()[0].error_code.as_deref(),
+        state.consecutive_failures, 2,
+        "a skipped run is not a failure"
+    );
+    assert_eq!(
+        store.recent_runs(Some("siaf"), 1).unwrap()[0]
+            .error_code
+            .as_deref(),
         Some("http_500")
     );
     assert_eq!(

@@ -28,12 +28,25 @@ fn old_rss_shapes_are_crawled_and_an_unreadable_feed_fails_its_source() {
     let server = FixtureServer::start();
     server.serve_dir(fixtures("feeds"));
     let sc = Scenario::new();
-    sc.source("noversion", &feed_source("noversion", &server, "rss-without-version.xml"));
-    sc.source("userland", &feed_source("userland", &server, "userland-rss2.xml"));
-    sc.source("unreadable", &feed_source("unreadable", &server, "unreadable-namespace.xml"));
+    sc.source(
+        "noversion",
+        &feed_source("noversion", &server, "rss-without-version.xml"),
+    );
+    sc.source(
+        "userland",
+        &feed_source("userland", &server, "userland-rss2.xml"),
+    );
+    sc.source(
+        "unreadable",
+        &feed_source("unreadable", &server, "unreadable-namespace.xml"),
+    );
 
     let out = sc.vigie(&["crawl", "--format", "json"]);
-    assert!(!out.status.success(), "one source failed: {}", all_output(&out));
+    assert!(
+        !out.status.success(),
+        "one source failed: {}",
+        all_output(&out)
+    );
     let report: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let of = |id: &str| report.iter().find(|r| r["source"] == id).unwrap().clone();
     assert_eq!(of("noversion")["outcome"], "ok");
@@ -44,12 +57,21 @@ fn old_rss_shapes_are_crawled_and_an_unreadable_feed_fails_its_source() {
     assert_eq!(bad["outcome"], "failed");
     assert_eq!(bad["error_code"], "not_a_feed");
     assert!(
-        bad["error"].as_str().unwrap().contains("none could be read as an entry"),
+        bad["error"]
+            .as_str()
+            .unwrap()
+            .contains("none could be read as an entry"),
         "{bad:#}"
     );
 
     let calls = sc.calls(&[]);
     let titles: Vec<&str> = calls.iter().map(|c| c["title"].as_str().unwrap()).collect();
-    assert!(titles.contains(&"Appel à projets Archives numériques 2035"), "{titles:?}");
-    assert!(titles.contains(&"AMI Données ouvertes locales"), "{titles:?}");
+    assert!(
+        titles.contains(&"Appel à projets Archives numériques 2035"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"AMI Données ouvertes locales"),
+        "{titles:?}"
+    );
 }

@@ -22,17 +22,26 @@ fn a_second_crawl_skips_the_source_the_first_one_is_crawling() {
 
     let first = spawn_crawl(&sc);
     let waited = Instant::now();
-    while server.requests_to("/page1.html").is_empty() && waited.elapsed() < Duration::from_secs(20) {
+    while server.requests_to("/page1.html").is_empty() && waited.elapsed() < Duration::from_secs(20)
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(server.requests_to("/page1.html").len(), 1);
 
     // The first crawl is waiting on the slow page, holding the lease.
     let out = sc.vigie(&["crawl", "--format", "json"]);
-    assert!(out.status.success(), "a skipped source is not a failure: {}", all_output(&out));
+    assert!(
+        out.status.success(),
+        "a skipped source is not a failure: {}",
+        all_output(&out)
+    );
     let report: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report[0]["outcome"], "skipped", "{report:#?}");
-    assert_eq!(report[0]["held_by"]["holder"]["pid"], first.id(), "{report:#?}");
+    assert_eq!(
+        report[0]["held_by"]["holder"]["pid"],
+        first.id(),
+        "{report:#?}"
+    );
     assert_eq!(
         server.requests_to("/page1.html").len(),
         1,
@@ -52,7 +61,10 @@ fn a_second_crawl_skips_the_source_the_first_one_is_crawling() {
     assert_eq!(report[0]["outcome"], "ok", "{report:#?}");
 
     // Released at the end: the next crawl runs (the page is now fast).
-    server.route("/page1.html", Response::ok_html(html_page(1, 1, deadline, "")));
+    server.route(
+        "/page1.html",
+        Response::ok_html(html_page(1, 1, deadline, "")),
+    );
     let report = crawl_json(&sc);
     assert_eq!(report[0]["outcome"], "ok", "{report:#?}");
     assert_eq!(server.requests_to("/page1.html").len(), 2);

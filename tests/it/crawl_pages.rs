@@ -147,7 +147,10 @@ fn a_change_behind_304_pages_is_stored(kind: &str) {
         )
     } else {
         for n in 1..=3 {
-            write(&format!("api/p{n}.json"), json_page(&server, n, 3, "2035-03-15"));
+            write(
+                &format!("api/p{n}.json"),
+                json_page(&server, n, 3, "2035-03-15"),
+            );
         }
         (
             (1..=3).map(|n| format!("/api/p{n}.json")).collect(),
@@ -168,11 +171,15 @@ fn a_change_behind_304_pages_is_stored(kind: &str) {
                      AMI ajouté tardivement</a></h2><p class=\"end\">Date limite : 1er juin 2035</p></article>";
         write("page3.html", html_page(3, 3, later, extra));
     } else {
-        let mut page: Value = serde_json::from_str(&json_page(&server, 3, 3, "2035-04-30")).unwrap();
-        page["results"].as_array_mut().unwrap().push(serde_json::json!({
-            "id": "late", "title": "AMI ajouté tardivement", "url": "/aap/late.html",
-            "deadline": "2035-06-01",
-        }));
+        let mut page: Value =
+            serde_json::from_str(&json_page(&server, 3, 3, "2035-04-30")).unwrap();
+        page["results"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "id": "late", "title": "AMI ajouté tardivement", "url": "/aap/late.html",
+                "deadline": "2035-06-01",
+            }));
         write("api/p3.json", page.to_string());
     }
     let report = crawl_json(&sc);
@@ -186,7 +193,11 @@ fn a_change_behind_304_pages_is_stored(kind: &str) {
         assert!(hits[1].header("if-none-match").is_some(), "{path}");
     }
     let calls = sc.calls(&[]);
-    assert_eq!(calls.len(), 3 * PER_PAGE + 1, "the call added on page 3 is stored");
+    assert_eq!(
+        calls.len(),
+        3 * PER_PAGE + 1,
+        "the call added on page 3 is stored"
+    );
     assert!(calls.iter().any(|c| c["title"] == "AMI ajouté tardivement"));
     assert!(
         deadline_of(&calls, "Appel à projets numéro 0 de la page 3").starts_with("2035-04-30"),
@@ -247,13 +258,19 @@ fn a_crawl_killed_while_page_four_is_slow_keeps_pages_one_to_three_and_a_rerun_c
     let server = FixtureServer::start();
     let deadline = "Date limite : 15 mars 2035";
     for n in 1..=3 {
-        server.route(&format!("/page{n}.html"), Response::ok_html(html_page(n, 5, deadline, "")));
+        server.route(
+            &format!("/page{n}.html"),
+            Response::ok_html(html_page(n, 5, deadline, "")),
+        );
     }
     server.route(
         "/page4.html",
         Response::ok_html(html_page(4, 5, deadline, "")).delay(Duration::from_secs(50)),
     );
-    server.route("/page5.html", Response::ok_html(html_page(5, 5, deadline, "")));
+    server.route(
+        "/page5.html",
+        Response::ok_html(html_page(5, 5, deadline, "")),
+    );
     let sc = patient_scenario();
     sc.source("slow", &html_source("slow", &server));
 
@@ -279,11 +296,17 @@ fn a_crawl_killed_while_page_four_is_slow_keeps_pages_one_to_three_and_a_rerun_c
 
     // The site is fast again: the rerun takes the dead crawl's lease over
     // at once and finishes the job.
-    server.route("/page4.html", Response::ok_html(html_page(4, 5, deadline, "")));
+    server.route(
+        "/page4.html",
+        Response::ok_html(html_page(4, 5, deadline, "")),
+    );
     let report = crawl_json(&sc);
     assert_eq!(report[0]["outcome"], "ok", "{report:#?}");
     assert_eq!(report[0]["new"], (2 * PER_PAGE) as u64, "{report:#?}");
     let calls = sc.calls(&[]);
     assert_eq!(calls.len(), 5 * PER_PAGE, "no duplicates: {calls:#?}");
-    assert_eq!(count(&sc.db(), "SELECT count(*) FROM sightings"), (5 * PER_PAGE) as i64);
+    assert_eq!(
+        count(&sc.db(), "SELECT count(*) FROM sightings"),
+        (5 * PER_PAGE) as i64
+    );
 }

@@ -91,11 +91,11 @@ fn a_call_no_longer_listed_is_flagged_after_a_complete_crawl_and_comes_back() {
     let (ok, report) = crawl(&sc);
     assert!(ok, "{report:#?}");
     assert_eq!(report[0]["unlisted"], 1, "{report:#?}");
-    assert_eq!(unlisted_titles(&sc), ["Appel à projets c pour les communes"]);
-    let c = sc
-        .calls(&["--unlisted"])
-        .pop()
-        .unwrap();
+    assert_eq!(
+        unlisted_titles(&sc),
+        ["Appel à projets c pour les communes"]
+    );
+    let c = sc.calls(&["--unlisted"]).pop().unwrap();
     assert!(c["last_listed"].as_str().is_some(), "{c:#}");
     assert_eq!(sc.calls(&["--listed"]).len(), 2);
     let shown = sc.vigie(&["calls", "show", &c["id"].to_string()]);
@@ -118,12 +118,18 @@ fn a_call_no_longer_listed_is_flagged_after_a_complete_crawl_and_comes_back() {
     assert!(!ok);
     assert_eq!(report[0]["outcome"], "failed");
     assert_eq!(report[0]["error_code"], "http_500", "{report:#?}");
-    assert_eq!(unlisted_titles(&sc), ["Appel à projets c pour les communes"]);
+    assert_eq!(
+        unlisted_titles(&sc),
+        ["Appel à projets c pour les communes"]
+    );
 
     let (ok, report) = crawl(&sc);
     assert!(!ok);
     assert_eq!(report[0]["error_code"], "layout_changed", "{report:#?}");
-    assert_eq!(unlisted_titles(&sc), ["Appel à projets c pour les communes"]);
+    assert_eq!(
+        unlisted_titles(&sc),
+        ["Appel à projets c pour les communes"]
+    );
 
     let (ok, report) = crawl(&sc);
     assert!(ok, "{report:#?}");
@@ -141,7 +147,13 @@ fn a_call_no_longer_listed_is_flagged_after_a_complete_crawl_and_comes_back() {
         .unwrap();
     assert_eq!(
         codes,
-        [None, None, Some("http_500".into()), Some("layout_changed".into()), None]
+        [
+            None,
+            None,
+            Some("http_500".into()),
+            Some("layout_changed".into()),
+            None
+        ]
     );
 }
 
@@ -165,7 +177,11 @@ fn a_call_another_source_still_lists_is_not_unlisted() {
         .into_iter()
         .filter(|c| c["title"].as_str().unwrap().contains("shared"))
         .collect();
-    assert_eq!(shared.len(), 1, "one call seen by both sources: {shared:#?}");
+    assert_eq!(
+        shared.len(),
+        1,
+        "one call seen by both sources: {shared:#?}"
+    );
 
     let (ok, report) = crawl(&sc);
     assert!(ok, "{report:#?}");

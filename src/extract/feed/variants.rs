@@ -27,7 +27,11 @@ pub(super) fn normalize_root(bytes: &[u8]) -> Cow<'_, [u8]> {
         return Cow::Borrowed(bytes);
     };
     let tag = &bytes[start..end];
-    if !(tag.starts_with(b"<rss") && tag.get(4).is_some_and(|b| is_space(*b) || *b == b'>' || *b == b'/')) {
+    if !(tag.starts_with(b"<rss")
+        && tag
+            .get(4)
+            .is_some_and(|b| is_space(*b) || *b == b'>' || *b == b'/'))
+    {
         return Cow::Borrowed(bytes);
     }
     let mut attrs = attributes(&tag[4..]);
@@ -86,7 +90,11 @@ pub(super) fn count_items(bytes: &[u8]) -> usize {
 /// The byte range of the root element's start tag: after the BOM, the XML
 /// declaration, processing instructions, comments, the doctype and spaces.
 fn root_start_tag(bytes: &[u8]) -> Option<(usize, usize)> {
-    let mut i = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let mut i = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     loop {
         while i < bytes.len() && is_space(bytes[i]) {
             i += 1;
@@ -162,7 +170,10 @@ fn attributes(s: &[u8]) -> Vec<Attribute<'_>> {
         }
         let (value, after) = match s.get(i) {
             Some(&q) if q == b'"' || q == b'\'' => {
-                let close = s[i + 1..].iter().position(|b| *b == q).map_or(s.len(), |p| i + 1 + p);
+                let close = s[i + 1..]
+                    .iter()
+                    .position(|b| *b == q)
+                    .map_or(s.len(), |p| i + 1 + p);
                 (&s[(i + 1).min(close)..close], (close + 1).min(s.len()))
             }
             _ => {
@@ -255,7 +266,10 @@ mod tests {
         let titles: Vec<_> = out.items.iter().map(|i| i.title.clone().unwrap()).collect();
         assert_eq!(
             titles,
-            ["Appel à projets Archives numériques 2035", "AMI Tiers-lieux numériques"]
+            [
+                "Appel à projets Archives numériques 2035",
+                "AMI Tiers-lieux numériques"
+            ]
         );
     }
 
@@ -274,7 +288,8 @@ mod tests {
     fn items_that_read_as_no_entry_are_an_error_not_an_empty_feed() {
         let err = extract_fixture("unreadable-namespace.xml").unwrap_err();
         assert!(
-            err.to_string().contains("1 <item>/<entry> elements but none could be read"),
+            err.to_string()
+                .contains("1 <item>/<entry> elements but none could be read"),
             "{err}"
         );
     }
