@@ -430,7 +430,6 @@ fn check_run(r: &RunResult, params: &Params) -> Vec<String> {
     if r.failures.len() > 5 {
         problems.push(format!("... {} failed sources in all", r.failures.len()));
     }
-    let sources = params.sources() as u64;
     let pages = params.total_pages() as u64;
     let items = pages * params.items as u64;
     if r.name == "first" && (r.pages != pages || r.items != items || r.new != items) {

@@ -351,8 +351,8 @@ impl Crawler {
         let gather = tokio::spawn(async move {
             let mut items = Vec::new();
             while let Some(page) = pages_rx.recv().await {
-                if let PageDone::Fetched { items: page, .. } = page {
-                    items.extend(page);
+                if let PageDone::Fetched(page) = page {
+                    items.extend(page.items);
                 }
             }
             items

@@ -65,15 +65,19 @@ impl Normalizer {
 /// One listing page done, on its way to the store writer.
 #[derive(Debug)]
 pub(crate) enum PageDone {
-    /// Fetched and normalized: its items, and the state to record once
-    /// they are stored.
-    Fetched {
-        key: PageKey,
-        state: PageState,
-        items: Vec<NormalizedItem>,
-    },
+    /// Fetched and normalized.
+    Fetched(Box<FetchedPage>),
     /// Answered 304: the items it listed last time are still listed.
     Replayed { item_keys: Vec<String> },
+}
+
+/// A fetched listing page: its items, and the state to record once they
+/// are stored.
+#[derive(Debug)]
+pub(crate) struct FetchedPage {
+    pub key: PageKey,
+    pub state: PageState,
+    pub items: Vec<NormalizedItem>,
 }
 
 /// What the walk does with each page.
@@ -240,7 +244,7 @@ impl Crawler {
                         next: extraction.next.clone(),
                         item_keys: items.iter().map(|i| i.key.to_db()).collect(),
                     };
-                    let done = PageDone::Fetched { key, state, items };
+                    let done = PageDone::Fetched(Box::new(FetchedPage { key, state, items }));
                     if pages.send(done).await.is_err() {
                         break;
                     }

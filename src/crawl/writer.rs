@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use chrono::Utc;
 use tokio::sync::mpsc;
 
-use super::pages::PageDone;
+use super::pages::{FetchedPage, PageDone};
 use super::{CrawlError, Crawler};
 use crate::store::{IngestOutcome, PageKey, PageState};
 
@@ -60,11 +60,12 @@ impl Crawler {
             for page in batch {
                 match page {
                     PageDone::Replayed { item_keys } => written.listed.extend(item_keys),
-                    PageDone::Fetched {
-                        key,
-                        state,
-                        items: page_items,
-                    } => {
+                    PageDone::Fetched(page) => {
+                        let FetchedPage {
+                            key,
+                            state,
+                            items: page_items,
+                        } = *page;
                         // An item listed on two pages (the listing moved
                         // while it was walked) keeps its first version, as
                         // when a whole crawl was one batch.
