@@ -141,7 +141,12 @@ impl Crawler {
                 break;
             }
             let key = PageKey::of(&page_request);
-            let stored = known.get(&key);
+            // With detail pages, a listing page is always fetched in full:
+            // its items' links are needed to fetch their detail pages
+            // (which hold fields the listing does not, and change on their
+            // own), and a 304 carries none. Those sources fetch every
+            // detail page on every crawl anyway, so little is lost.
+            let stored = known.get(&key).filter(|_| !with_details);
             let conditional = stored.map(|s| s.validators.clone()).unwrap_or_default();
             let page = match self
                 .fetcher

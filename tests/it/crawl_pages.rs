@@ -310,3 +310,41 @@ fn a_crawl_killed_while_page_four_is_slow_keeps_pages_one_to_three_and_a_rerun_c
         (5 * PER_PAGE) as i64
     );
 }
+
+#[test]
+fn a_deadline_changed_on_a_detail_page_is_seen_while_the_listing_is_unchanged() {
+    let server = FixtureServer::start();
+    let site = tempfile::tempdir().unwrap();
+    let detail = |deadline: &str| {
+        format!(
+            "<!doctype html><html lang=\"fr\"><body><h1>AAP</h1>\
+             <p class=\"date-limite\">Date limite : {deadline}</p></body></html>"
+        )
+    };
+    std::fs::write(site.path().join("page1.html"), html_page(1, 1, "", "")).unwrap();
+    std::fs::create_dir(site.path().join("aap")).unwrap();
+    for i in 0..PER_PAGE {
+        std::fs::write(
+            site.path().join(format!("aap/p1-{i}.html")),
+            detail("15 mars 2035"),
+        )
+        .unwrap();
+    }
+    server.serve_dir(site.path());
+    let sc = Scenario::new();
+    let source = format!(
+        "{}\n[html.detail]\ndeadline = \".date-limite\"\n",
+        html_source("details", &server)
+    );
+    sc.source("details", &source);
+    assert_eq!(crawl_json(&sc)[0]["outcome"], "ok");
+
+    std::fs::write(site.path().join("aap/p1-0.html"), detail("30 avril 2035")).unwrap();
+    let report = crawl_json(&sc);
+    assert_eq!(report[0]["outcome"], "ok", "{report:#?}");
+    let calls = sc.calls(&[]);
+    assert!(
+        deadline_of(&calls, "Appel à projets numéro 0 de la page 1").starts_with("2035-04-30"),
+        "{calls:#?}"
+    );
+}
