@@ -45,7 +45,7 @@ use url::Url;
 use vigie::config::CrawlConfig;
 use vigie::crawl::Crawler;
 use vigie::extract;
-use vigie::fetch::{FetchConfig, Fetcher, Page, PageRequest, Validators};
+use vigie::fetch::{FetchConfig, Fetcher, Page, PageRequest};
 use vigie::normalize::themes::ThemeRules;
 use vigie::normalize::{NormalizeContext, normalize_item};
 use vigie::source::SourceDef;
@@ -240,7 +240,7 @@ fn pipeline_http(shape: &farm::Shape) -> Result<bool, String> {
                 let crawler = crawler.clone();
                 async move {
                     let task = tokio::spawn(async move {
-                        let p = crawler.prepare(&source, Validators::default()).await;
+                        let p = crawler.prepare(&source).await;
                         (
                             p.collected.pages,
                             p.items.len(),

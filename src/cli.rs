@@ -226,6 +226,12 @@ pub struct CallsArgs {
     /// Full-text search in title, summary and funder (accents ignored).
     #[arg(long, value_name = "WORDS")]
     pub text: Option<String>,
+    /// Only calls no source lists any more (flagged `unlisted`).
+    #[arg(long, conflicts_with = "listed")]
+    pub unlisted: bool,
+    /// Only calls at least one source still lists.
+    #[arg(long)]
+    pub listed: bool,
     /// At most this many calls.
     #[arg(long)]
     pub limit: Option<u32>,
@@ -375,6 +381,8 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<ExitCode> {
         runtime()?.block_on(crawler.crawl_all(sources, |r| report::on_source_done(&progress, r)));
     progress.finish_and_clear();
     report::print_crawl_summary(&reports, args.format)?;
+    // A source skipped because another crawl holds it is not a failure:
+    // that crawl is doing the work.
     let failed = reports
         .iter()
         .any(|r| matches!(r.outcome, Outcome::Failed(_)));
@@ -537,6 +545,11 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
         unresolved_perimeter: false,
         text: args.text,
         review: args.review,
+        unlisted: match (args.unlisted, args.listed) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
         limit: args.limit,
     };
     report::print_calls(&store.list_calls(&filter, now)?, args.format)?;

@@ -1,31 +1,46 @@
 //! The crawl orchestrator: the one place where the whole ingestion flow of
-//! a source reads top to bottom — fetch → extract → (detail pages) →
-//! normalize → store — and where its outcome is reported.
+//! a source reads top to bottom — lease → fetch → extract → (detail pages)
+//! → normalize → store, page by page → listing — and where its outcome is
+//! reported.
 //!
-//! A failure anywhere is recorded on the source (error, failure count) and
-//! never closes or deletes what earlier crawls stored.
+//! A failure anywhere is recorded on the source (error, code, failure
+//! count) and never closes or deletes what earlier crawls stored; the
+//! pages stored before it are kept. Which calls a source no longer lists is
+//! decided only after a complete, successful crawl of it.
 //!
-//! `pages` walks a source's listing pages and runs the CPU-bound stages
-//! (extract, normalize) on a pool of one thread per core, page by page.
+//! `pages` walks a source's listing pages (conditional GET per page),
+//! `cpu` runs the CPU-bound stages (extract, normalize) on a pool of one
+//! thread per core, `writer` stores each page's items as they come, and
+//! `lease` makes sure one crawl of a source runs at a time.
 
+mod cpu;
+mod error;
+mod lease;
 mod pages;
+mod writer;
 
+pub use error::CrawlError;
+pub use lease::{HeldLease, LEASE_TTL, LeaseTake};
+
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use futures::StreamExt;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
 
-use self::pages::{NormalizedBatch, Normalizer, cpu};
+use self::pages::{Normalizer, PageDone, Walk};
 use crate::config::CrawlConfig;
-use crate::extract::{self, RawItem};
+use crate::extract::RawItem;
 use crate::fetch::page::PageRequest;
-use crate::fetch::{FetchOutcome, FetchOverrides, FetchRequest, Fetcher, Validators};
+use crate::fetch::{FetchOverrides, FetchRequest, Fetcher, Validators};
 use crate::normalize::item::NormalizedItem;
 use crate::normalize::themes::ThemeRules;
 use crate::source::SourceDef;
-use crate::store::{CrawlRunRecord, Store};
+use crate::store::{CrawlRunRecord, Lease, Store};
 
 /// Everything a crawl shares between sources.
 #[derive(Clone)]
@@ -41,9 +56,12 @@ pub struct Crawler {
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
-    /// The first page answered 304: nothing was parsed.
+    /// Every page it fetched answered 304: nothing was parsed.
     NotModified,
-    Failed(String),
+    /// Another crawl (another process, or another task of this one) holds
+    /// the source's lease: nothing was fetched.
+    Skipped(Lease),
+    Failed(CrawlError),
 }
 
 impl Outcome {
@@ -51,7 +69,35 @@ impl Outcome {
         match self {
             Outcome::Ok => "ok",
             Outcome::NotModified => "not_modified",
+            Outcome::Skipped(_) => "skipped",
             Outcome::Failed(_) => "failed",
+        }
+    }
+
+    /// The error of a failed crawl.
+    pub fn error(&self) -> Option<&CrawlError> {
+        match self {
+            Outcome::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    /// For people: `ok`, `not modified`, `skipped: another crawl holds it
+    /// since …`, `FAILED: <error>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Ok => f.write_str("ok"),
+            Outcome::NotModified => f.write_str("not modified"),
+            Outcome::Skipped(lease) => write!(
+                f,
+                "skipped: another crawl holds it since {} (process {} on {})",
+                crate::store::ts(&lease.since),
+                lease.holder.pid,
+                lease.holder.host
+            ),
+            Outcome::Failed(e) => write!(f, "FAILED: {e}"),
         }
     }
 }
@@ -61,13 +107,18 @@ impl Outcome {
 pub struct SourceReport {
     pub source: String,
     pub outcome: Outcome,
+    /// Pages fetched (listing and detail pages).
     pub pages: u32,
+    /// Listing pages that answered 304 (their stored items still count).
+    pub pages_not_modified: u32,
     pub items: u32,
     pub new: u32,
     pub updated: u32,
     pub unchanged: u32,
     /// New sightings that joined a call already known (deduplication).
     pub merged: u32,
+    /// Sightings of this source flagged unlisted by this crawl.
+    pub unlisted: u32,
     pub errors: u32,
     pub warnings: Vec<String>,
     pub duration: Duration,
@@ -80,18 +131,20 @@ impl SourceReport {
             source,
             outcome: Outcome::Ok,
             pages: 0,
+            pages_not_modified: 0,
             items: 0,
             new: 0,
             updated: 0,
             unchanged: 0,
             merged: 0,
+            unlisted: 0,
             errors: 0,
             warnings: Vec::new(),
             duration: Duration::ZERO,
         }
     }
 
-    fn failed(source: String, error: String) -> SourceReport {
+    fn failed(source: String, error: CrawlError) -> SourceReport {
         SourceReport {
             outcome: Outcome::Failed(error),
             errors: 1,
@@ -103,27 +156,39 @@ impl SourceReport {
 /// A source's items ready for the store, with what came up on the way.
 #[derive(Debug)]
 pub struct Prepared {
-    /// Pages, errors, validators and fetch/extract warnings; its `items`
-    /// (raw) are empty once normalized.
+    /// Pages, errors and warnings (its raw `items` are empty).
     pub collected: Collected,
     pub items: Vec<NormalizedItem>,
-    /// What normalization said (unmapped labels, skipped items...).
-    pub warnings: Vec<String>,
 }
 
-/// Raw items gathered from a source's pages (and detail pages).
+/// What a walk of a source's pages gathered.
 #[derive(Debug, Default)]
 pub struct Collected {
+    /// Raw items, when the walk keeps them (`collect`).
     pub items: Vec<RawItem>,
+    /// Pages fetched (listing and detail pages).
     pub pages: u32,
+    /// Listing pages that answered 304 and were replayed.
+    pub not_modified_pages: u32,
+    /// Normalized items found on the pages fetched.
+    pub items_found: u32,
     pub errors: u32,
+    /// Fetch, extract and normalize warnings.
     pub warnings: Vec<String>,
-    /// Validators of the first page, to store after a successful crawl.
-    pub validators: Option<(Option<String>, Option<String>)>,
-    /// Set when the first page was not modified.
-    pub not_modified: bool,
-    /// The error that stopped the crawl, if any (items before it are kept).
-    pub fatal: Option<String>,
+    /// The error that stopped the walk, if any (pages before it are kept).
+    pub fatal: Option<CrawlError>,
+}
+
+/// A fingerprint of a source's definition file (its URL if the file cannot
+/// be read): page states recorded under another definition are dropped,
+/// so that a curator's fix of the selectors re-reads every page.
+fn definition_fingerprint(source: &SourceDef) -> String {
+    let mut hash = Sha256::new();
+    match std::fs::read(&source.path) {
+        Ok(bytes) => hash.update(&bytes),
+        Err(_) => hash.update(source.url.as_str().as_bytes()),
+    }
+    hex::encode(&hash.finalize()[..12])
 }
 
 impl Crawler {
@@ -144,7 +209,7 @@ impl Crawler {
                 async move {
                     let task = tokio::spawn(async move { crawler.refresh_source(&source).await });
                     task.await.unwrap_or_else(|e| {
-                        SourceReport::failed(id, format!("internal error: {e}"))
+                        SourceReport::failed(id, CrawlError::Internal(e.to_string()))
                     })
                 }
             })
@@ -156,12 +221,14 @@ impl Crawler {
         reports
     }
 
-    /// The whole flow for one source.
+    /// The whole flow for one source, under its lease: a source another
+    /// crawl holds is skipped (`Outcome::Skipped`), never fetched twice at
+    /// once.
     pub async fn refresh_source(&self, source: &Arc<SourceDef>) -> SourceReport {
         let started = Instant::now();
         let started_at = Utc::now();
         let id = source.id.to_string();
-        let mut report = SourceReport::empty(id.clone());
+        let report = SourceReport::empty(id.clone());
 
         let (sid, name, kind, url, priority) = (
             id.clone(),
@@ -171,176 +238,145 @@ impl Crawler {
             source.priority,
         );
         let review = source.review;
-        let state = self
-            .with_store(move |store| {
-                store.upsert_source(&sid, &name, kind, &url, priority, review)?;
-                store.fetch_state(&sid)
-            })
-            .await;
-        let validators = match state {
-            Ok(s) => Validators {
-                etag: s.etag,
-                last_modified: s.last_modified,
-            },
-            Err(e) => {
-                return self
-                    .finish(
-                        report,
-                        started,
-                        started_at,
-                        None,
-                        Some(format!("database: {e:#}")),
-                    )
-                    .await;
-            }
-        };
-
-        let Prepared {
-            collected,
-            items,
-            warnings,
-        } = self.prepare(source, validators).await;
-        report.pages = collected.pages;
-        report.errors = collected.errors;
-        report.warnings = collected.warnings;
-        if collected.not_modified {
-            report.outcome = Outcome::NotModified;
-            return self.finish(report, started, started_at, None, None).await;
-        }
-        report.warnings.extend(warnings);
-        report.items = items.len() as u32;
-
-        let mut fatal = collected.fatal;
-        if fatal.is_none() && items.is_empty() && !source.is_feed() {
-            // A listing or API that suddenly yields nothing has almost always
-            // changed its layout: fail loudly rather than report "0 new".
-            fatal = Some(
-                "no items found: the selectors or paths match nothing (has the page layout changed?)".into(),
-            );
-        }
-        if !items.is_empty() {
-            let id2 = id.clone();
-            match self
-                .with_store(move |store| store.ingest(&id2, &items, Utc::now()))
-                .await
-            {
-                Ok(out) => {
-                    report.new = out.new.len() as u32;
-                    report.updated = out.updated.len() as u32;
-                    report.unchanged = out.unchanged;
-                    report.merged = out.merged;
-                }
-                Err(e) => fatal = Some(format!("database: {e:#}")),
-            }
-        }
-        let validators = if fatal.is_none() {
-            collected.validators
-        } else {
-            None
-        };
-        self.finish(report, started, started_at, validators, fatal)
+        if let Err(e) = self
+            .with_store(move |store| store.upsert_source(&sid, &name, kind, &url, priority, review))
             .await
+        {
+            let error = CrawlError::database(&e);
+            return self.finish(report, started, started_at, Some(error)).await;
+        }
+        let lease = match self.take_lease(&id).await {
+            Ok(LeaseTake::Acquired(lease)) => lease,
+            Ok(LeaseTake::Held(lease)) => {
+                let report = SourceReport {
+                    outcome: Outcome::Skipped(lease),
+                    ..report
+                };
+                return self.finish(report, started, started_at, None).await;
+            }
+            Err(error) => return self.finish(report, started, started_at, Some(error)).await,
+        };
+        let (report, fatal) = self.crawl_leased(source, report).await;
+        let report = self.finish(report, started, started_at, fatal).await;
+        lease.release().await;
+        report
     }
 
-    /// Fetch → extract → (detail pages) → normalize for one source, storing
-    /// nothing: what `refresh_source` hands to the store.
-    pub async fn prepare(&self, source: &Arc<SourceDef>, validators: Validators) -> Prepared {
-        let normalizer = Normalizer {
+    /// Fetch → extract → normalize → store, page by page, then the listing
+    /// update; the caller holds the source's lease.
+    async fn crawl_leased(
+        &self,
+        source: &Arc<SourceDef>,
+        mut report: SourceReport,
+    ) -> (SourceReport, Option<CrawlError>) {
+        let id = report.source.clone();
+        let definition = definition_fingerprint(source);
+        let (sid, def) = (id.clone(), definition.clone());
+        let known = match self
+            .with_store(move |store| store.page_states(&sid, &def))
+            .await
+        {
+            Ok(known) => known,
+            Err(e) => return (report, Some(CrawlError::database(&e))),
+        };
+        let (pages_tx, pages_rx) = mpsc::channel::<PageDone>(4);
+        let writer = {
+            let crawler = self.clone();
+            let (id, definition) = (id.clone(), definition.clone());
+            tokio::spawn(async move { crawler.write_pages(id, definition, pages_rx).await })
+        };
+        let walk = Walk::Normalize {
+            normalizer: self.normalizer(),
+            pages: pages_tx,
+        };
+        let collected = self.walk_pages(source, &known, walk).await;
+        let written = match writer.await {
+            Ok(written) => written,
+            Err(e) => writer::Written {
+                error: Some(CrawlError::Internal(e.to_string())),
+                ..Default::default()
+            },
+        };
+        report.pages = collected.pages;
+        report.pages_not_modified = collected.not_modified_pages;
+        report.errors = collected.errors;
+        report.warnings = collected.warnings;
+        report.items = written.listed.len() as u32;
+        report.new = written.new;
+        report.updated = written.updated;
+        report.unchanged = written.unchanged;
+        report.merged = written.merged;
+
+        let mut fatal = written.error.or(collected.fatal);
+        if fatal.is_none() && collected.pages == 0 && collected.not_modified_pages > 0 {
+            report.outcome = Outcome::NotModified;
+            return (report, None);
+        }
+        if fatal.is_none() && written.listed.is_empty() && !source.is_feed() {
+            // A listing or API that suddenly yields nothing has almost always
+            // changed its layout: fail loudly rather than report "0 new".
+            fatal = Some(CrawlError::LayoutChanged);
+        }
+        // The crawl went through every page without error: the source's
+        // sightings it did not list are no longer listed. Never after a
+        // failed, partial, skipped or not-modified crawl, nor when it
+        // listed nothing at all (an empty feed is more often a broken one
+        // than a funder withdrawing every call at once).
+        if fatal.is_none() && !written.listed.is_empty() {
+            let listed = written.listed;
+            match self
+                .with_store(move |store| store.update_listing(&id, &listed, Utc::now()))
+                .await
+            {
+                Ok(n) => report.unlisted = n as u32,
+                Err(e) => fatal = Some(CrawlError::database(&e)),
+            }
+        }
+        (report, fatal)
+    }
+
+    fn normalizer(&self) -> Normalizer {
+        Normalizer {
             rules: Arc::clone(&self.rules),
             today: Utc::now()
                 .with_timezone(&chrono_tz::Europe::Paris)
                 .date_naive(),
-        };
-        let (collected, normalized) = if self.follows_details(source) {
-            // Detail pages complete the raw items: normalize after them.
-            let collected = self.collect_arc(source, validators).await;
-            let (src, raw) = (Arc::clone(source), collected.items);
-            let normalized = cpu(move || {
-                let mut batch = NormalizedBatch::default();
-                normalizer.run(&raw, &src, &mut batch);
-                batch
-            })
-            .await;
-            let collected = Collected {
-                items: Vec::new(),
-                ..collected
-            };
-            (collected, normalized)
-        } else {
-            // Each page is normalized as soon as it is extracted: raw
-            // items and page bodies never pile up.
-            self.walk_pages(source, validators, Some(normalizer)).await
-        };
-        Prepared {
-            collected,
-            items: normalized.items,
-            warnings: normalized.warnings,
         }
+    }
+
+    /// Fetch → extract → (detail pages) → normalize for one source, every
+    /// page unconditionally, storing nothing. Used by the pipeline bench.
+    pub async fn prepare(&self, source: &Arc<SourceDef>) -> Prepared {
+        let (pages_tx, mut pages_rx) = mpsc::channel::<PageDone>(4);
+        let gather = tokio::spawn(async move {
+            let mut items = Vec::new();
+            while let Some(page) = pages_rx.recv().await {
+                if let PageDone::Fetched(page) = page {
+                    items.extend(page.items);
+                }
+            }
+            items
+        });
+        let walk = Walk::Normalize {
+            normalizer: self.normalizer(),
+            pages: pages_tx,
+        };
+        let collected = self.walk_pages(source, &HashMap::new(), walk).await;
+        let items = gather.await.unwrap_or_default();
+        Prepared { collected, items }
     }
 
     /// Fetches and extracts every page of a source (listing pagination, then
-    /// detail pages), without normalizing or storing anything. Used by
-    /// `vigie sources check --fetch`.
-    pub async fn collect(&self, source: &SourceDef, validators: Validators) -> Collected {
-        self.collect_arc(&Arc::new(source.clone()), validators)
+    /// detail pages), unconditionally, without normalizing or storing
+    /// anything. Used by `vigie sources check --fetch`.
+    pub async fn collect(&self, source: &SourceDef) -> Collected {
+        let source = Arc::new(source.clone());
+        self.walk_pages(&source, &HashMap::new(), Walk::Collect)
             .await
-    }
-
-    async fn collect_arc(&self, source: &Arc<SourceDef>, validators: Validators) -> Collected {
-        let (mut out, _) = self.walk_pages(source, validators, None).await;
-        if self.follows_details(source) {
-            self.collect_details(source, &mut out).await;
-        }
-        out
     }
 
     fn follows_details(&self, source: &SourceDef) -> bool {
         self.config.follow_details && source.has_detail()
-    }
-
-    async fn collect_details(&self, source: &Arc<SourceDef>, out: &mut Collected) {
-        let limit = self.config.max_details;
-        let mut skipped = 0;
-        for (n, item) in out.items.iter_mut().enumerate() {
-            let Some(url) = item
-                .link
-                .as_deref()
-                .and_then(|l| crate::normalize::url::canonical_url(item.base_url.as_ref(), l))
-            else {
-                continue;
-            };
-            if n >= limit {
-                skipped += 1;
-                continue;
-            }
-            let request =
-                self.fetch_request(source, PageRequest::get(url.clone()), Validators::default());
-            match self.fetcher.fetch(&request).await {
-                Ok(FetchOutcome::Fetched(page)) => {
-                    out.pages += 1;
-                    let (src, mut raw) = (Arc::clone(source), std::mem::take(item));
-                    let (raw, warnings) = cpu(move || {
-                        let warnings = extract::extract_detail(&src, &page, &mut raw);
-                        (raw, warnings)
-                    })
-                    .await;
-                    *item = raw;
-                    out.warnings.extend(warnings);
-                }
-                Ok(FetchOutcome::NotModified) => {}
-                Err(e) => {
-                    // The listing's data is kept: a dead detail page only
-                    // costs the fields it would have added.
-                    out.errors += 1;
-                    out.warnings.push(format!("detail page {url}: {e}"));
-                }
-            }
-        }
-        if skipped > 0 {
-            out.warnings.push(format!(
-                "{skipped} detail pages not fetched (crawl.max_details = {limit})"
-            ));
-        }
     }
 
     fn fetch_request(
@@ -367,8 +403,7 @@ impl Crawler {
         mut report: SourceReport,
         started: Instant,
         started_at: chrono::DateTime<Utc>,
-        validators: Option<(Option<String>, Option<String>)>,
-        fatal: Option<String>,
+        fatal: Option<CrawlError>,
     ) -> SourceReport {
         if let Some(error) = fatal {
             report.outcome = Outcome::Failed(error);
@@ -376,6 +411,7 @@ impl Crawler {
         }
         report.duration = started.elapsed();
         let finished = Utc::now();
+        let error = report.outcome.error();
         let run = CrawlRunRecord {
             source_id: report.source.clone(),
             started_at: crate::store::ts(&started_at),
@@ -387,19 +423,17 @@ impl Crawler {
             updated: report.updated,
             unchanged: report.unchanged,
             errors: report.errors,
-            error: match &report.outcome {
-                Outcome::Failed(e) => Some(e.clone()),
-                _ => None,
-            },
+            error: error.map(ToString::to_string),
+            error_code: error.map(|e| e.code().into_owned()),
             warnings: report.warnings.clone(),
         };
         if let Err(e) = self
-            .with_store(move |store| store.record_run(&run, validators, finished))
+            .with_store(move |store| store.record_run(&run, finished))
             .await
         {
             tracing::error!(source = %report.source, "could not record the crawl run: {e:#}");
             if !matches!(report.outcome, Outcome::Failed(_)) {
-                report.outcome = Outcome::Failed(format!("database: {e:#}"));
+                report.outcome = Outcome::Failed(CrawlError::database(&e));
             }
         }
         report

@@ -1,121 +1,34 @@
-//! The page walk of one source: fetch a listing page, hand it to the CPU
-//! stage (extract, and normalize when nothing else must happen to the raw
-//! items first), follow `next`, repeat. Part of the crawl orchestrator
-//! (`crawl::Crawler::refresh_source` and `collect`).
+//! The page walk of one source: fetch a listing page (conditionally, with
+//! the validators stored for that very page), hand it to the CPU stage
+//! (extract, detail pages, normalize), pass what it gave on, follow `next`,
+//! repeat. Part of the crawl orchestrator (`crawl::Crawler::refresh_source`,
+//! `prepare` and `collect`).
 //!
-//! Parsing and normalizing are pure CPU work (and `scraper::Html` is not
-//! `Send`), so each page's is done in one closure on [`CPU_POOL`], one
-//! thread per core: as many pages are worked on at once as there are cores,
-//! whatever the number of sources in flight. The runtime's workers stay
-//! free for I/O, and only one page body per source is alive at a time.
+//! Conditional GET is per page, and a page that answers 304 is *replayed*
+//! from its stored state (see `store::pages`): the walk goes on to the
+//! request that page led to last time, so a change on page 50 is seen
+//! even when page 1 did not change. Only one page body per source is alive
+//! at a time; each page's items go to the store writer (`writer`) as soon
+//! as they are normalized, so a crawl killed midway keeps them.
 
-use std::collections::HashSet;
-use std::sync::{Arc, LazyLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
+use tokio::sync::mpsc;
 
-use super::{Collected, Crawler};
+use super::cpu::cpu;
+use super::{Collected, CrawlError, Crawler};
 use crate::extract::{self, RawItem};
 use crate::fetch::page::{Page, PageRequest};
-use crate::fetch::{FetchError, FetchOutcome, Validators};
+use crate::fetch::{FetchOutcome, Validators};
 use crate::normalize::item::NormalizedItem;
 use crate::normalize::themes::ThemeRules;
 use crate::normalize::{NormalizeContext, Normalized, normalize_item};
 use crate::source::SourceDef;
+use crate::store::{PageKey, PageState};
 
-/// How much less CPU priority the pool threads take (a `nice` increment).
-const POOL_NICENESS: i32 = 10;
-
-/// Lowers the calling thread's CPU priority by [`POOL_NICENESS`].
-///
-/// Every source's items go through one store writer, a serial stage the
-/// crawl waits on; at equal priority it competed with the pool's threads
-/// for the cores and got about two thirds of one. Measured on the
-/// `crawl_farm` bench (2 cores): the pool at `nice` +10 lets the process
-/// use 181–185 % of one core instead of 163–172 %, for the same CPU per
-/// page. Parsing is batch work: it also yields to anything more urgent on
-/// the machine. Best effort: where the change is refused, the pool runs as
-/// it is.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: plain system calls on the calling thread (on Linux,
-        // `PRIO_PROCESS` with id 0 designates the calling thread only);
-        // `errno` is reset first because -1 is also a valid priority.
-        unsafe {
-            *libc::__errno_location() = 0;
-            let current = libc::getpriority(libc::PRIO_PROCESS, 0);
-            if current != -1 || *libc::__errno_location() == 0 {
-                libc::setpriority(libc::PRIO_PROCESS, 0, current + POOL_NICENESS);
-            }
-        }
-    }
-}
-
-/// A CPU job: runs on a pool thread and sends its own result back.
-type Job = Box<dyn FnOnce() + Send>;
-
-/// A fixed pool of one thread per core for CPU-bound work (see the module
-/// documentation). Fixed rather than tokio's blocking pool, which grows a
-/// thread whenever none is idle at the instant a job arrives: every extra
-/// thread keeps its own malloc arena and regex caches warm, which cost
-/// tens of MiB of resident memory for no extra parallelism.
-struct CpuPool {
-    jobs: std::sync::mpsc::Sender<Job>,
-}
-
-static CPU_POOL: LazyLock<Option<CpuPool>> = LazyLock::new(|| {
-    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-    let queue = Arc::new(std::sync::Mutex::new(queue));
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut started = 0;
-    for n in 0..threads {
-        let queue = Arc::clone(&queue);
-        let spawned = std::thread::Builder::new()
-            .name(format!("vigie-cpu-{n}"))
-            .spawn(move || {
-                lower_priority();
-                loop {
-                    // Take one job and release the queue before running it.
-                    let job = match queue.lock() {
-                        Ok(queue) => queue.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
-                }
-            });
-        started += usize::from(spawned.is_ok());
-    }
-    (started > 0).then_some(CpuPool { jobs })
-});
-
-/// Runs CPU-bound work on the CPU pool, in the order asked. A panic in `f`
-/// is resumed here, as if `f` had run inline. Without a pool (no thread
-/// could be started), `f` runs on the blocking pool instead.
-pub(crate) async fn cpu<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, result) = tokio::sync::oneshot::channel();
-    let job: Job = Box::new(move || {
-        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    let unsent = match CPU_POOL.as_ref() {
-        Some(pool) => pool.jobs.send(job).err().map(|e| e.0),
-        None => Some(job),
-    };
-    if let Some(job) = unsent {
-        let _ = tokio::task::spawn_blocking(job).await;
-    }
-    match result.await {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        // The job was dropped without running: only at process exit.
-        Err(_) => std::panic::panic_any("CPU job dropped before it ran".to_string()),
-    }
-}
-
-/// What normalizing needs, owned so that it can move to the blocking pool.
+/// What normalizing needs, owned so that it can move to the CPU pool.
 #[derive(Clone)]
 pub(crate) struct Normalizer {
     pub rules: Arc<ThemeRules>,
@@ -149,6 +62,36 @@ impl Normalizer {
     }
 }
 
+/// One listing page done, on its way to the store writer.
+#[derive(Debug)]
+pub(crate) enum PageDone {
+    /// Fetched and normalized.
+    Fetched(Box<FetchedPage>),
+    /// Answered 304: the items it listed last time are still listed.
+    Replayed { item_keys: Vec<String> },
+}
+
+/// A fetched listing page: its items, and the state to record once they
+/// are stored.
+#[derive(Debug)]
+pub(crate) struct FetchedPage {
+    pub key: PageKey,
+    pub state: PageState,
+    pub items: Vec<NormalizedItem>,
+}
+
+/// What the walk does with each page.
+pub(crate) enum Walk {
+    /// Keep the raw items (with their detail pages) in `Collected::items`:
+    /// `sources check --fetch`.
+    Collect,
+    /// Normalize each page and send it on.
+    Normalize {
+        normalizer: Normalizer,
+        pages: mpsc::Sender<PageDone>,
+    },
+}
+
 /// What the CPU stage made of one page.
 struct PageWork {
     result: Result<extract::Extraction, extract::ExtractError>,
@@ -173,19 +116,20 @@ fn work_page(
 }
 
 impl Crawler {
-    /// Fetches every listing page of `source` and extracts it; with a
-    /// `normalizer`, each page's items are normalized right away into the
-    /// returned batch (and `Collected::items` stays empty).
+    /// Walks every listing page of `source`. `known` holds the stored state
+    /// of its pages (empty: every page is fetched unconditionally).
     pub(crate) async fn walk_pages(
         &self,
         source: &Arc<SourceDef>,
-        validators: Validators,
-        normalizer: Option<Normalizer>,
-    ) -> (Collected, NormalizedBatch) {
+        known: &HashMap<PageKey, PageState>,
+        walk: Walk,
+    ) -> Collected {
         let mut out = Collected::default();
-        let mut normalized = NormalizedBatch::default();
         let mut request = Some(extract::first_request(source));
         let mut index = 0u32;
+        let mut details_fetched = 0usize;
+        let mut details_skipped = 0usize;
+        let with_details = self.follows_details(source);
         // Pagination that loops back to a page already fetched stops there.
         let mut visited = HashSet::new();
         while let Some(page_request) = request.take() {
@@ -196,79 +140,170 @@ impl Crawler {
                 ));
                 break;
             }
-            // Only the first page is conditional: later pages are fetched
-            // only when the first one changed.
-            let conditional = if index == 0 {
-                validators.clone()
-            } else {
-                Validators::default()
-            };
+            let key = PageKey::of(&page_request);
+            // With detail pages, a listing page is always fetched in full:
+            // its items' links are needed to fetch their detail pages
+            // (which hold fields the listing does not, and change on their
+            // own), and a 304 carries none. Those sources fetch every
+            // detail page on every crawl anyway, so little is lost.
+            let stored = known.get(&key).filter(|_| !with_details);
+            let conditional = stored.map(|s| s.validators.clone()).unwrap_or_default();
             let page = match self
                 .fetcher
                 .fetch(&self.fetch_request(source, page_request.clone(), conditional))
                 .await
             {
-                Ok(FetchOutcome::NotModified) if index == 0 => {
-                    out.not_modified = true;
-                    return (out, normalized);
+                Ok(FetchOutcome::NotModified) => {
+                    let Some(stored) = stored else {
+                        // A 304 to an unconditional request: nothing to
+                        // replay, so nothing is known past this page.
+                        out.warnings.push(format!(
+                            "{} answered 304 to an unconditional request: stopped there",
+                            page_request.url
+                        ));
+                        break;
+                    };
+                    out.not_modified_pages += 1;
+                    if let Walk::Normalize { pages, .. } = &walk {
+                        let replay = PageDone::Replayed {
+                            item_keys: stored.item_keys.clone(),
+                        };
+                        if pages.send(replay).await.is_err() {
+                            // The writer stopped (and says why).
+                            break;
+                        }
+                    }
+                    request = stored.next.clone();
+                    index += 1;
+                    continue;
                 }
-                Ok(FetchOutcome::NotModified) => break,
                 Ok(FetchOutcome::Fetched(page)) => page,
                 Err(e) => {
                     out.errors += 1;
-                    out.fatal = Some(page_error(index, &e));
+                    out.fatal = Some(CrawlError::Fetch {
+                        page: index,
+                        error: Arc::new(e),
+                    });
                     break;
                 }
             };
             out.pages += 1;
-            if index == 0 {
-                out.validators = Some((page.etag.clone(), page.last_modified.clone()));
-            }
-            let (src, norm) = (Arc::clone(source), normalizer.clone());
-            let work =
-                cpu(move || work_page(&src, &page_request, &page, index, norm.as_ref())).await;
-            normalized.items.extend(work.normalized.items);
-            normalized.warnings.extend(work.normalized.warnings);
-            match work.result {
-                Ok(extraction) => {
-                    out.items.extend(extraction.items);
-                    out.warnings.extend(extraction.warnings);
-                    request = extraction.next;
-                }
+            let validators = Validators {
+                etag: page.etag.clone(),
+                last_modified: page.last_modified.clone(),
+            };
+            // Without detail pages, normalize in the same CPU job as the
+            // extraction: raw items and page bodies never pile up.
+            let early = match &walk {
+                Walk::Normalize { normalizer, .. } if !with_details => Some(normalizer.clone()),
+                _ => None,
+            };
+            let src = Arc::clone(source);
+            let req = page_request.clone();
+            let work = cpu(move || work_page(&src, &req, &page, index, early.as_ref())).await;
+            let mut extraction = match work.result {
+                Ok(extraction) => extraction,
                 Err(e) => {
                     out.errors += 1;
-                    out.fatal = Some(if index == 0 {
-                        e.to_string()
-                    } else {
-                        format!("page {}: {e}", index + 1)
+                    out.fatal = Some(CrawlError::Extract {
+                        page: index,
+                        error: e,
                     });
+                    break;
+                }
+            };
+            out.warnings.append(&mut extraction.warnings);
+            out.warnings.extend(work.normalized.warnings);
+            let mut raw = std::mem::take(&mut extraction.items);
+            if with_details {
+                let limit = self.config.max_details;
+                for item in raw.iter_mut() {
+                    if details_fetched >= limit {
+                        details_skipped += usize::from(item.link.is_some());
+                        continue;
+                    }
+                    if self.complete_from_detail(source, item, &mut out).await {
+                        details_fetched += 1;
+                    }
                 }
             }
+            match &walk {
+                Walk::Collect => out.items.extend(raw),
+                Walk::Normalize { normalizer, pages } => {
+                    let items = if with_details {
+                        let (src, normalizer) = (Arc::clone(source), normalizer.clone());
+                        let batch = cpu(move || {
+                            let mut batch = NormalizedBatch::default();
+                            normalizer.run(&raw, &src, &mut batch);
+                            batch
+                        })
+                        .await;
+                        out.warnings.extend(batch.warnings);
+                        batch.items
+                    } else {
+                        work.normalized.items
+                    };
+                    out.items_found += items.len() as u32;
+                    let state = PageState {
+                        validators,
+                        next: extraction.next.clone(),
+                        item_keys: items.iter().map(|i| i.key.to_db()).collect(),
+                    };
+                    let done = PageDone::Fetched(Box::new(FetchedPage { key, state, items }));
+                    if pages.send(done).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            request = extraction.next;
             index += 1;
         }
-        (out, normalized)
-    }
-}
-
-fn page_error(index: u32, e: &FetchError) -> String {
-    if index == 0 {
-        e.to_string()
-    } else {
-        format!("page {}: {e}", index + 1)
-    }
-}
-
-#[cfg(all(test, target_os = "linux"))]
-mod tests {
-    fn priority() -> i32 {
-        // SAFETY: reads the calling thread's nice value.
-        unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+        if details_skipped > 0 {
+            out.warnings.push(format!(
+                "{details_skipped} detail pages not fetched (crawl.max_details = {})",
+                self.config.max_details
+            ));
+        }
+        out
     }
 
-    #[tokio::test]
-    async fn pool_threads_yield_to_the_store_writer() {
-        let here = priority();
-        let pool = super::cpu(priority).await;
-        assert_eq!(pool, (here + super::POOL_NICENESS).min(19));
+    /// Fetches `item`'s detail page and completes it. Returns whether a
+    /// request was made (it counts against `crawl.max_details`).
+    async fn complete_from_detail(
+        &self,
+        source: &Arc<SourceDef>,
+        item: &mut RawItem,
+        out: &mut Collected,
+    ) -> bool {
+        let Some(url) = item
+            .link
+            .as_deref()
+            .and_then(|l| crate::normalize::url::canonical_url(item.base_url.as_ref(), l))
+        else {
+            return false;
+        };
+        let request =
+            self.fetch_request(source, PageRequest::get(url.clone()), Validators::default());
+        match self.fetcher.fetch(&request).await {
+            Ok(FetchOutcome::Fetched(page)) => {
+                out.pages += 1;
+                let (src, mut raw) = (Arc::clone(source), std::mem::take(item));
+                let (raw, warnings) = cpu(move || {
+                    let warnings = extract::extract_detail(&src, &page, &mut raw);
+                    (raw, warnings)
+                })
+                .await;
+                *item = raw;
+                out.warnings.extend(warnings);
+            }
+            Ok(FetchOutcome::NotModified) => {}
+            Err(e) => {
+                // The listing's data is kept: a dead detail page only
+                // costs the fields it would have added.
+                out.errors += 1;
+                out.warnings.push(format!("detail page {url}: {e}"));
+            }
+        }
+        true
     }
 }

@@ -89,6 +89,10 @@ impl DigestConfig {
     pub fn check_ranges(&self) -> Result<(), String> {
         Self::SEND_HOUR.check("digest.send_hour", self.send_hour)?;
         Self::CLOSING_SOON_DAYS.check("digest.closing_soon_days", self.closing_soon_days)?;
+        Self::CLOSING_SOON_DAYS.check(
+            "digest.closing_soon_min_age_days",
+            self.closing_soon_min_age_days,
+        )?;
         Self::MAX_CALLS.check("digest.max_calls", self.max_calls)?;
         Ok(())
     }

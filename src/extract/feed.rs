@@ -4,6 +4,12 @@
 //!
 //! Entries without an id/GUID get none (feed-rs would invent a hash): the
 //! store then falls back to the canonical link, which is stabler.
+//!
+//! Old RSS shapes feed-rs reads as empty are repaired first (`variants`),
+//! and a feed that holds `<item>`/`<entry>` elements but yields no entry
+//! is an error of the source, never a silent "0 items".
+
+mod variants;
 
 use feed_rs::model::{Entry, Feed};
 use scraper::Html;
@@ -29,6 +35,16 @@ impl Extractor for FeedSpec {
         let feed = parse(page)?;
         let mut out = Extraction::default();
         if feed.entries.is_empty() {
+            let elements = variants::count_items(&page.bytes);
+            if elements > 0 {
+                return Err(ExtractError::NotAFeed {
+                    url: crate::redact::url(&page.url).to_string(),
+                    message: format!(
+                        "it holds {elements} <item>/<entry> elements but none could be read as an entry \
+                         (an RSS or Atom variant Vigie does not read): check it with a feed validator"
+                    ),
+                });
+            }
             out.warnings.push(format!(
                 "feed {} has no entries",
                 crate::redact::url(&page.url)
@@ -100,18 +116,20 @@ fn parse(page: &Page) -> Result<Feed, ExtractError> {
             "expected RSS or Atom, got XML with elements nested more than {MAX_XML_DEPTH} deep"
         )));
     }
-    let first = match parser().parse(&page.bytes[..]) {
+    let first = match parser().parse(&variants::normalize_root(&page.bytes)[..]) {
         Ok(feed) => return Ok(feed),
         Err(e) => e,
     };
     let text = drop_encoding_label(&page.text);
-    parser().parse(text.as_bytes()).map_err(|_| {
-        not_a_feed(format!(
-            "expected RSS or Atom, got {} that does not parse: {}",
-            shape.describe(page),
-            first.to_string().lines().next().unwrap_or_default()
-        ))
-    })
+    parser()
+        .parse(&variants::normalize_root(text.as_bytes())[..])
+        .map_err(|_| {
+            not_a_feed(format!(
+                "expected RSS or Atom, got {} that does not parse: {}",
+                shape.describe(page),
+                first.to_string().lines().next().unwrap_or_default()
+            ))
+        })
 }
 
 /// Real feeds nest a few levels (plus some XHTML content); the XML parser

@@ -16,6 +16,17 @@ fn opt_time(t: &Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
     t.map(|t| t.to_rfc3339()).unwrap_or_default()
 }
 
+/// "yes", or "no (last seen 2027-03-01)" for an unlisted call.
+fn listed(call: &CallRecord) -> String {
+    if !call.unlisted {
+        return "yes".into();
+    }
+    match call.last_listed {
+        Some(t) => format!("no (last seen {})", t.format("%Y-%m-%d")),
+        None => "no".into(),
+    }
+}
+
 pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => print_json(calls),
@@ -84,6 +95,8 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                 "perimeter",
                 "themes",
                 "sources",
+                "review",
+                "listed",
             ]);
             for c in calls {
                 t.add_row(vec![
@@ -98,6 +111,7 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                     join(&c.themes),
                     c.sources.join(" "),
                     c.review.clone(),
+                    listed(c),
                 ]);
             }
             crate::outln!("{t}")?;

@@ -17,7 +17,6 @@ use serde::Serialize;
 
 use crate::cli::Format;
 use crate::crawl::{Crawler, Outcome, SourceReport};
-use crate::fetch::Validators;
 use crate::normalize::{NormalizeContext, normalize_item};
 use crate::source::SourceDef;
 use crate::store::SourceStateRecord;
@@ -43,11 +42,7 @@ pub fn on_source_done(bar: &ProgressBar, r: &SourceReport) {
     let line = format!(
         "{}: {} ({} pages, {} items, {} new, {} updated) in {:.1} s",
         r.source,
-        match &r.outcome {
-            Outcome::Ok => "ok".to_string(),
-            Outcome::NotModified => "not modified".to_string(),
-            Outcome::Failed(e) => format!("FAILED: {e}"),
-        },
+        r.outcome,
         r.pages,
         r.items,
         r.new,
@@ -82,13 +77,21 @@ pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()>
 struct ReportJson<'a> {
     source: &'a str,
     outcome: &'static str,
-    error: Option<&'a str>,
+    error: Option<String>,
+    /// The error's stable code (`timeout`, `http_503`, `layout_changed`...).
+    error_code: Option<String>,
+    /// Whether the error may go away on its own (worth retrying later).
+    transient: Option<bool>,
+    /// For a skipped source: the crawl that holds it.
+    held_by: Option<&'a crate::store::Lease>,
     pages: u32,
+    pages_not_modified: u32,
     items: u32,
     new: u32,
     updated: u32,
     unchanged: u32,
     merged: u32,
+    unlisted: u32,
     errors: u32,
     warnings: &'a [String],
     duration_ms: u128,
@@ -102,16 +105,21 @@ pub fn print_crawl_summary(reports: &[SourceReport], format: Format) -> anyhow::
             .map(|r| ReportJson {
                 source: &r.source,
                 outcome: r.outcome.as_str(),
-                error: match &r.outcome {
-                    Outcome::Failed(e) => Some(e),
+                error: r.outcome.error().map(ToString::to_string),
+                error_code: r.outcome.error().map(|e| e.code().into_owned()),
+                transient: r.outcome.error().map(|e| e.is_transient()),
+                held_by: match &r.outcome {
+                    Outcome::Skipped(lease) => Some(lease),
                     _ => None,
                 },
                 pages: r.pages,
+                pages_not_modified: r.pages_not_modified,
                 items: r.items,
                 new: r.new,
                 updated: r.updated,
                 unchanged: r.unchanged,
                 merged: r.merged,
+                unlisted: r.unlisted,
                 errors: r.errors,
                 warnings: &r.warnings,
                 duration_ms: r.duration.as_millis(),
@@ -128,6 +136,7 @@ pub fn print_crawl_summary(reports: &[SourceReport], format: Format) -> anyhow::
         "updated",
         "unchanged",
         "merged",
+        "unlisted",
         "errors",
         "warnings",
         "duration",
@@ -142,6 +151,7 @@ pub fn print_crawl_summary(reports: &[SourceReport], format: Format) -> anyhow::
             r.updated.to_string(),
             r.unchanged.to_string(),
             r.merged.to_string(),
+            r.unlisted.to_string(),
             r.errors.to_string(),
             r.warnings.len().to_string(),
             format!("{:.1} s", r.duration.as_secs_f64()),
@@ -149,8 +159,10 @@ pub fn print_crawl_summary(reports: &[SourceReport], format: Format) -> anyhow::
     }
     crate::outln!("{t}")?;
     for r in reports {
-        if let Outcome::Failed(e) = &r.outcome {
-            crate::outln!("{}: {}", r.source, e)?;
+        match &r.outcome {
+            Outcome::Failed(e) => crate::outln!("{}: {}", r.source, e)?,
+            Outcome::Skipped(_) => crate::outln!("{}: {}", r.source, r.outcome)?,
+            Outcome::Ok | Outcome::NotModified => {}
         }
     }
     Ok(())
@@ -180,7 +192,7 @@ pub struct PreviewItem {
 
 /// Fetches a source and normalizes what it would store, storing nothing.
 pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
-    let collected = crawler.collect(source, Validators::default()).await;
+    let collected = crawler.collect(source).await;
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Paris)
         .date_naive();
@@ -211,10 +223,13 @@ pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
             Err(skip) => warnings.push(format!("skipped: {skip}")),
         }
     }
-    let error = collected.fatal.or_else(|| {
-        (items.is_empty() && !source.is_feed())
-            .then(|| "no items found: the selectors or paths match nothing".to_string())
-    });
+    let error = collected
+        .fatal
+        .or_else(|| {
+            (items.is_empty() && !source.is_feed())
+                .then_some(crate::crawl::CrawlError::LayoutChanged)
+        })
+        .map(|e| e.to_string());
     Preview {
         source: source.id.to_string(),
         file: source.path.display().to_string(),

@@ -11,6 +11,7 @@
 //! - **healthy** otherwise. A 304 (not modified) clears `failing` but not
 //!   `zero_match` nor `drop`: the page they judged is unchanged.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -18,8 +19,12 @@ use serde::{Deserialize, Serialize};
 
 use super::CuratorsConfig;
 use super::schedule::Retry;
-use crate::crawl::{Outcome, SourceReport};
+use crate::crawl::{CrawlError, Outcome, SourceReport};
 use crate::domain::{UnknownCode, code_enum};
+
+/// The crawl's code for a run that read its pages and found no item: the
+/// zero-match case when earlier runs found some.
+pub const LAYOUT_CHANGED: &str = "layout_changed";
 
 code_enum!(
     /// A source's health, as stored in `service_sources.health`.
@@ -48,10 +53,12 @@ pub struct RunFacts {
 pub enum RunOutcome {
     Ok,
     NotModified,
+    /// Another process held the source's crawl lease: nothing ran.
+    Skipped,
     Failed {
-        /// A short, stable code (`no_items`, `crawl`): metrics and the
-        /// `last_error_code` column.
-        code: &'static str,
+        /// A short, stable code (`layout_changed`, `timeout`, `http_503`…):
+        /// metrics and the `last_error_code` column.
+        code: Cow<'static, str>,
         message: String,
         #[serde(skip)]
         retry: Retry,
@@ -63,6 +70,7 @@ impl RunOutcome {
         match self {
             RunOutcome::Ok => "ok",
             RunOutcome::NotModified => "not_modified",
+            RunOutcome::Skipped => "skipped",
             RunOutcome::Failed { .. } => "failed",
         }
     }
@@ -72,26 +80,23 @@ impl RunOutcome {
     }
 }
 
-/// Classifies a crawl report. The one place that reads the crawl's outcome:
-/// once the crawl returns a typed error (`Outcome::Failed(CrawlError)` with
-/// `is_transient()` and `code()`), this match uses them instead.
-///
-/// Today the error is a string, so nothing is decided by reading it: a run
-/// that fetched pages and extracted no item is the zero-match case (known
-/// from the counts); every other failure counts as transient.
+/// Classifies a crawl report: the one place that reads the crawl's
+/// outcome. The crawl's typed error gives the code (`layout_changed`,
+/// `timeout`, `http_503`, `robots`...) and whether retrying can help; a
+/// source another process was crawling is neither a success nor a failure.
 pub fn classify(report: &SourceReport) -> RunFacts {
     let outcome = match &report.outcome {
         Outcome::Ok => RunOutcome::Ok,
         Outcome::NotModified => RunOutcome::NotModified,
-        Outcome::Failed(message) if report.pages > 0 && report.items == 0 => RunOutcome::Failed {
-            code: "no_items",
-            message: message.clone(),
-            retry: Retry::Permanent,
-        },
-        Outcome::Failed(message) => RunOutcome::Failed {
-            code: "crawl",
-            message: message.clone(),
-            retry: Retry::Transient,
+        Outcome::Skipped(_) => RunOutcome::Skipped,
+        Outcome::Failed(error) => RunOutcome::Failed {
+            code: error.code(),
+            message: error.to_string(),
+            retry: if error.is_transient() {
+                Retry::Transient
+            } else {
+                Retry::Permanent
+            },
         },
     };
     RunFacts {
@@ -113,7 +118,7 @@ pub fn assess(
 ) -> Health {
     match &run.outcome {
         RunOutcome::Failed { code, .. } => {
-            if *code == "no_items" && history.iter().any(|&n| n > 0) {
+            if code == LAYOUT_CHANGED && history.iter().any(|&n| n > 0) {
                 Health::ZeroMatch
             } else if failures >= config.failure_threshold {
                 if previous == Health::ZeroMatch {
@@ -126,6 +131,7 @@ pub fn assess(
                 previous
             }
         }
+        RunOutcome::Skipped => previous,
         RunOutcome::NotModified => match previous {
             Health::Failing => Health::Healthy,
             other => other,
@@ -180,7 +186,7 @@ mod tests {
     fn failed(code: &'static str, pages: u32) -> RunFacts {
         RunFacts {
             outcome: RunOutcome::Failed {
-                code,
+                code: code.into(),
                 message: "boom".into(),
                 retry: Retry::Transient,
             },
@@ -203,7 +209,7 @@ mod tests {
     #[test]
     fn a_page_that_stops_matching_is_zero_match_at_once_only_if_it_matched_before() {
         let c = config();
-        let run = failed("no_items", 1);
+        let run = failed(LAYOUT_CHANGED, 1);
         assert_eq!(
             assess(Health::Healthy, 1, &run, &[12, 11], &c),
             Health::ZeroMatch
@@ -249,37 +255,44 @@ mod tests {
     }
 
     #[test]
-    fn only_fetched_empty_failures_are_zero_match_candidates() {
+    fn the_crawl_error_gives_the_code_and_whether_to_retry() {
         let mut report = crate::crawl::SourceReport {
             source: "s".into(),
-            outcome: Outcome::Failed("no items found".into()),
+            outcome: Outcome::Failed(CrawlError::LayoutChanged),
             pages: 1,
+            pages_not_modified: 0,
             items: 0,
             new: 0,
             updated: 0,
             unchanged: 0,
             merged: 0,
+            unlisted: 0,
             errors: 1,
             warnings: vec![],
             duration: std::time::Duration::ZERO,
         };
-        assert!(matches!(
-            classify(&report).outcome,
-            RunOutcome::Failed {
-                code: "no_items",
-                retry: Retry::Permanent,
-                ..
-            }
-        ));
-        report.pages = 0;
-        assert!(matches!(
-            classify(&report).outcome,
-            RunOutcome::Failed {
-                code: "crawl",
-                retry: Retry::Transient,
-                ..
-            }
-        ));
+        let RunOutcome::Failed { code, retry, .. } = classify(&report).outcome else {
+            panic!("a failed crawl is a failed run");
+        };
+        assert_eq!((code.as_ref(), retry), (LAYOUT_CHANGED, Retry::Permanent));
+        report.outcome = Outcome::Failed(CrawlError::Database("database is locked".into()));
+        let RunOutcome::Failed { code, retry, .. } = classify(&report).outcome else {
+            panic!("a failed crawl is a failed run");
+        };
+        assert_eq!((code.as_ref(), retry), ("database", Retry::Transient));
+        // A source another process holds is neither a success nor a failure:
+        // the health stays what it was.
+        report.outcome = Outcome::Skipped(crate::store::Lease {
+            source_id: "s".into(),
+            holder: crate::store::LeaseHolder::this_process(),
+            since: chrono::Utc::now(),
+            expires_at: chrono::Utc::now(),
+        });
+        let run = classify(&report);
+        assert_eq!(run.outcome, RunOutcome::Skipped);
+        for previous in [Health::Failing, Health::ZeroMatch, Health::Healthy] {
+            assert_eq!(assess(previous, 2, &run, &[20], &config()), previous);
+        }
     }
 
     proptest! {

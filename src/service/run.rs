@@ -92,7 +92,7 @@ async fn run_inner(
     let error = match &facts.outcome {
         RunOutcome::Failed { code, message, .. } => {
             tracing::warn!(
-                code,
+                code = %code,
                 error = %message,
                 items = facts.items,
                 next_due = ?decision.next_due,
@@ -161,6 +161,8 @@ fn finish(
         .ok_or_else(|| anyhow::anyhow!("the schedule row of {id} vanished during its run"))?;
     let (failures, retry) = match &facts.outcome {
         RunOutcome::Failed { retry, .. } => (row.consecutive_failures.saturating_add(1), *retry),
+        // Another process ran it: its count stands.
+        RunOutcome::Skipped => (row.consecutive_failures, Retry::Transient),
         _ => (0, Retry::Transient),
     };
     let schedule = Schedule::for_source(&def.schedule, ctx.every)?;

@@ -147,7 +147,7 @@ const NEVER: &str = "9999-12-31T23:59:59.000Z";
 /// were told), inside the caller's transaction.
 pub fn finish_run(tx: &Transaction, f: &Finished) -> anyhow::Result<()> {
     let code = match &f.facts.outcome {
-        RunOutcome::Failed { code, .. } => Some(*code),
+        RunOutcome::Failed { code, .. } => Some(code.as_ref()),
         _ => None,
     };
     let due = f.next_due.map_or_else(|| NEVER.to_string(), ts_ms);

@@ -28,6 +28,9 @@ pub struct CallFilter {
     pub text: Option<String>,
     /// Review states to include (`pending`, `approved`, `rejected`); empty: any.
     pub review: Vec<String>,
+    /// `Some(false)`: only calls some source still lists; `Some(true)`:
+    /// only calls no source lists any more (`unlisted`); `None`: both.
+    pub unlisted: Option<bool>,
     pub limit: Option<u32>,
 }
 
@@ -133,6 +136,10 @@ pub fn fts_query(text: &str) -> Option<String> {
     }
     (!terms.is_empty()).then(|| terms.join(" AND "))
 }
+
+/// True when no source lists the call any more: it has sightings and every
+/// one of them is flagged unlisted.
+const UNLISTED: &str = "(SELECT count(*) > 0 AND count(*) = count(unlisted_since) FROM sightings s WHERE s.call_id = c.id)";
 
 const CALL_COLUMNS: &str = "c.id, c.title, c.summary_html, c.summary_text, c.funder, c.kind, c.url,
     c.audiences, c.perimeter, c.themes, c.opens_on, c.deadlines, c.recurrence, c.first_seen,
@@ -300,6 +307,9 @@ impl Store {
                     .map(|r| Value::from(r.clone()))
                     .collect(),
             );
+        }
+        if let Some(unlisted) = filter.unlisted {
+            push(&mut sql, &format!("{UNLISTED} = ?"), vec![unlisted.into()]);
         }
         if let Some(text) = &filter.text {
             match fts_query(text) {

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/012_curator_perimeter.sql"),
     include_str!("migrations/013_service.sql"),
     include_str!("migrations/010_delivery_hardening.sql"),
+    include_str!("migrations/009_crawl_pages_leases.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

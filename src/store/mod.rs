@@ -4,8 +4,9 @@
 //! crawl runs. Pipeline: normalize → **store** → match → deliver.
 //!
 //! The store is synchronous (rusqlite); async callers hand it work through
-//! `spawn_blocking`. All writes of one source's crawl happen in one
-//! transaction, so a crash never leaves half a crawl behind.
+//! `spawn_blocking`. A crawl stores its items page by page (or a few pages
+//! per transaction), so a crash keeps what was fetched; each transaction is
+//! whole, and a page's state is written after its items (see `pages`).
 
 pub mod backup;
 mod calls;
@@ -13,9 +14,11 @@ mod checkpoint;
 mod curate;
 mod index;
 mod ingest;
+mod lease;
 mod merge;
 mod migrations;
 mod perimeter;
+mod pages;
 pub mod resolve;
 mod sources;
 
@@ -29,6 +32,8 @@ use rusqlite::config::DbConfig;
 pub use calls::{CallFilter, CallRecord, ChangeRecord};
 pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
 pub use ingest::IngestOutcome;
+pub use lease::{Lease, LeaseAttempt, LeaseHolder};
+pub use pages::{PageKey, PageState};
 pub use sources::{CrawlRunRecord, FetchState, SourceStateRecord};
 
 /// `PRAGMA application_id` of a Vigie database: ASCII "VGIE".

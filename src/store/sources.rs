@@ -1,6 +1,9 @@
-//! Per-source fetch state (validators, failures, last error) and the log of
-//! crawl runs. A failed crawl only touches these rows: calls and sightings
-//! of a broken source are never closed or deleted.
+//! Per-source health (failures, last error), the log of crawl runs, and
+//! which sightings a source still lists. A failed crawl only touches the
+//! health and the log: calls and sightings of a broken source are never
+//! closed, deleted or flagged unlisted. Validators live per page (`pages`).
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -8,11 +11,9 @@ use serde::Serialize;
 
 use super::{Store, ts};
 
-/// What the next conditional GET of a source needs, and its health.
+/// A source's fetch health.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FetchState {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
     pub consecutive_failures: u32,
 }
 
@@ -22,7 +23,7 @@ pub struct CrawlRunRecord {
     pub source_id: String,
     pub started_at: String,
     pub finished_at: String,
-    /// `ok`, `not_modified` or `failed`.
+    /// `ok`, `not_modified`, `skipped` or `failed`.
     pub outcome: String,
     pub pages: u32,
     pub items: u32,
@@ -31,6 +32,8 @@ pub struct CrawlRunRecord {
     pub unchanged: u32,
     pub errors: u32,
     pub error: Option<String>,
+    /// The stable short code of `error` (`timeout`, `http_503`...).
+    pub error_code: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -60,10 +63,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         self.conn.execute(
             "INSERT INTO sources (id, name, kind, url, priority, review) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, url = ?4, priority = ?5, review = ?6,
-               -- validators belong to the old URL: forget them when it changes
-               etag = CASE WHEN url = ?4 THEN etag END,
-               last_modified = CASE WHEN url = ?4 THEN last_modified END",
+             ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, url = ?4, priority = ?5, review = ?6",
             params![id, name, kind, url, priority, review],
         )?;
         Ok(())
@@ -73,13 +73,11 @@ impl Store {
         let state = self
             .conn
             .query_row(
-                "SELECT etag, last_modified, consecutive_failures FROM sources WHERE id = ?1",
+                "SELECT consecutive_failures FROM sources WHERE id = ?1",
                 [id],
                 |r| {
                     Ok(FetchState {
-                        etag: r.get(0)?,
-                        last_modified: r.get(1)?,
-                        consecutive_failures: r.get(2)?,
+                        consecutive_failures: r.get(0)?,
                     })
                 },
             )
@@ -87,20 +85,14 @@ impl Store {
         Ok(state.unwrap_or_default())
     }
 
-    /// Records a finished crawl: the run log row and the source's health.
-    /// `validators` are stored only on success, so that a failed or partial
-    /// crawl is retried in full next time.
-    pub fn record_run(
-        &self,
-        run: &CrawlRunRecord,
-        validators: Option<(Option<String>, Option<String>)>,
-        finished: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
+    /// Records a finished crawl: the run log row and the source's health
+    /// (a skipped run leaves the health alone: the source was not fetched).
+    pub fn record_run(&self, run: &CrawlRunRecord, finished: DateTime<Utc>) -> anyhow::Result<()> {
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
             "INSERT INTO crawl_runs (source_id, started_at, finished_at, outcome, pages, items, new,
-               updated, unchanged, errors, error, warnings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+               updated, unchanged, errors, error, warnings, error_code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 run.source_id,
                 run.started_at,
@@ -114,10 +106,13 @@ impl Store {
                 run.errors,
                 run.error,
                 serde_json::to_string(&run.warnings)?,
+                run.error_code,
             ],
         )?;
         let now = ts(&finished);
-        if run.outcome == "failed" {
+        if run.outcome == "skipped" {
+            // Another crawl holds the source: its health is that crawl's.
+        } else if run.outcome == "failed" {
             tx.execute(
                 "UPDATE sources SET last_run_at = ?2, last_error = ?3,
                    consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
@@ -129,12 +124,6 @@ impl Store {
                    consecutive_failures = 0 WHERE id = ?1",
                 params![run.source_id, now],
             )?;
-            if let Some((etag, last_modified)) = validators {
-                tx.execute(
-                    "UPDATE sources SET etag = ?2, last_modified = ?3 WHERE id = ?1",
-                    params![run.source_id, etag, last_modified],
-                )?;
-            }
         }
         tx.commit()?;
         Ok(())
@@ -148,7 +137,7 @@ impl Store {
     ) -> anyhow::Result<Vec<CrawlRunRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT source_id, started_at, finished_at, outcome, pages, items, new, updated,
-                    unchanged, errors, error, warnings, id
+                    unchanged, errors, error, warnings, id, error_code
              FROM crawl_runs WHERE ?1 IS NULL OR source_id = ?1
              ORDER BY id DESC LIMIT ?2",
         )?;
@@ -175,10 +164,54 @@ impl Store {
                 unchanged: r.get(8)?,
                 errors: r.get(9)?,
                 error: r.get(10)?,
+                error_code: r.get(13)?,
                 warnings,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// After a complete, successful crawl of `source_id` that listed the
+    /// items `listed` (sighting item keys), flags the source's other
+    /// sightings unlisted since `now` (those already flagged keep their
+    /// date) and clears the flag of the listed ones. Nothing is deleted; a
+    /// call is unlisted when every one of its sightings, from any source,
+    /// is. Returns how many sightings became unlisted.
+    pub fn update_listing(
+        &self,
+        source_id: &str,
+        listed: &HashSet<String>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<usize> {
+        let now = ts(&now);
+        let tx = self.conn.unchecked_transaction()?;
+        let rows: Vec<(i64, String, bool)> = tx
+            .prepare_cached(
+                "SELECT id, item_key, unlisted_since IS NOT NULL FROM sightings WHERE source_id = ?1",
+            )?
+            .query_map([source_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut flagged = 0;
+        {
+            let mut flag =
+                tx.prepare_cached("UPDATE sightings SET unlisted_since = ?2 WHERE id = ?1")?;
+            let mut clear =
+                tx.prepare_cached("UPDATE sightings SET unlisted_since = NULL WHERE id = ?1")?;
+            for (id, key, unlisted) in rows {
+                match (listed.contains(&key), unlisted) {
+                    (false, false) => {
+                        flag.execute(params![id, now])?;
+                        flagged += 1;
+                    }
+                    (true, true) => {
+                        clear.execute([id])?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(flagged)
     }
 
     /// Every known source with its health and number of calls.

@@ -225,7 +225,7 @@ fn filters_combine_and_status_is_derived_from_dates() {
 }
 
 #[test]
-fn a_failed_run_keeps_validators_and_counts_failures() {
+fn failed_runs_are_counted_and_logged_with_their_code() {
     let store = store_with_source();
     let run = |outcome: &str| CrawlRunRecord {
         source_id: "siaf".into(),
@@ -239,21 +239,29 @@ fn a_failed_run_keeps_validators_and_counts_failures() {
         unchanged: 0,
         errors: u32::from(outcome == "failed"),
         error: (outcome == "failed").then(|| "HTTP 500".into()),
+        error_code: (outcome == "failed").then(|| "http_500".into()),
         warnings: vec![],
     };
-    store
-        .record_run(&run("ok"), Some((Some("\"v1\"".into()), None)), now())
-        .unwrap();
-    store.record_run(&run("failed"), None, now()).unwrap();
-    store.record_run(&run("failed"), None, now()).unwrap();
+    store.record_run(&run("ok"), now()).unwrap();
+    store.record_run(&run("failed"), now()).unwrap();
+    store.record_run(&run("skipped"), now()).unwrap();
+    store.record_run(&run("failed"), now()).unwrap();
     let state = store.fetch_state("siaf").unwrap();
-    assert_eq!(state.etag.as_deref(), Some("\"v1\""));
-    assert_eq!(state.consecutive_failures, 2);
+    assert_eq!(
+        state.consecutive_failures, 2,
+        "a skipped run is not a failure"
+    );
+    assert_eq!(
+        store.recent_runs(Some("siaf"), 1).unwrap()[0]
+            .error_code
+            .as_deref(),
+        Some("http_500")
+    );
     assert_eq!(
         store.source_states().unwrap()[0].last_error.as_deref(),
         Some("HTTP 500")
     );
-    assert_eq!(store.recent_runs(Some("siaf"), 10).unwrap().len(), 3);
+    assert_eq!(store.recent_runs(Some("siaf"), 10).unwrap().len(), 4);
 }
 
 #[test]

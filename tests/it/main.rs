@@ -3,6 +3,9 @@
 
 mod cli;
 mod crawl;
+mod crawl_feeds;
+mod crawl_lease;
+mod crawl_pages;
 mod dedup;
 mod deliver;
 mod demo;
@@ -16,3 +19,4 @@ mod service;
 mod sources;
 mod subscribers;
 mod support;
+mod unlisted;

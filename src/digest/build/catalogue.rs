@@ -40,9 +40,14 @@ pub struct Catalogue {
 
 impl Catalogue {
     pub fn load(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Catalogue> {
+        // An unlisted call (no source lists it any more: withdrawn,
+        // cancelled or moved) is left out of digests altogether: neither
+        // announced as new nor as extended, since its page may be gone.
+        // If a source lists it again, it comes back like any other call.
         let filter = CallFilter {
             open: true,
             review: vec!["approved".to_string()],
+            unlisted: Some(false),
             ..CallFilter::default()
         };
         let mut calls = store.list_calls(&filter, now)?;

@@ -86,9 +86,10 @@ fn unreadable_stored_warnings_are_an_error_naming_the_run() {
         unchanged: 0,
         errors: 0,
         error: None,
+        error_code: None,
         warnings: vec!["0 items on page 2".into()],
     };
-    store.record_run(&run, None, now()).unwrap();
+    store.record_run(&run, now()).unwrap();
     assert_eq!(
         store.recent_runs(None, 5).unwrap()[0].warnings,
         run.warnings
