@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CuratorsConfig;
 use super::schedule::Retry;
-use crate::crawl::{CrawlError, Outcome, SourceReport};
+use crate::crawl::{Outcome, SourceReport};
 use crate::domain::{UnknownCode, code_enum};
 
 /// The crawl's code for a run that read its pages and found no item: the
@@ -256,6 +256,7 @@ mod tests {
 
     #[test]
     fn the_crawl_error_gives_the_code_and_whether_to_retry() {
+        use crate::crawl::CrawlError;
         let mut report = crate::crawl::SourceReport {
             source: "s".into(),
             outcome: Outcome::Failed(CrawlError::LayoutChanged),
