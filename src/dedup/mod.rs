@@ -65,6 +65,7 @@
 //! `cargo test --lib dedup -- --nocapture` to see both, with every
 //! misclassified pair and the pairs nearest the threshold.
 
+pub mod cluster;
 pub mod similarity;
 pub mod title;
 
@@ -82,6 +83,11 @@ pub const THRESHOLD: f32 = 0.6;
 const DEADLINE_CONFLICT_HOURS: i64 = 10 * 24;
 /// Deadlines this close (hours) support the same call.
 const DEADLINE_CLOSE_HOURS: i64 = 2 * 24;
+/// Taken off when each title has a distinctive word of its own ("… des
+/// mairies" / "… des écoles"): a funder publishing sibling calls gives
+/// them the same funder, deadline and kind, so those must not carry the
+/// pair.
+const DISTINCT_WORDS_PENALTY: f32 = 0.22;
 /// Titles below this similarity are unrelated even with a shared URL.
 const UNRELATED_TITLES: f32 = 0.2;
 
@@ -108,6 +114,12 @@ pub struct Signals {
 pub struct Decision {
     pub same: bool,
     pub score: f32,
+    /// Whether nothing keeps the two apart: no hard conflict, not two
+    /// distinct items of one source, and titles related (or a shared URL).
+    /// `same` implies `compatible`. A sighting joins a call only when it is
+    /// compatible with every sighting already in it (see
+    /// [`cluster::partition`]).
+    pub compatible: bool,
     /// Human-readable signals that led there, e.g. `["same url", "title
     /// 0.92", "deadline +1 day", "different years 2020/2021"]`.
     pub reasons: Vec<String>,
@@ -151,7 +163,16 @@ fn lots_conflict(a: &[String], b: &[String]) -> Vec<String> {
     for f in families {
         let in_a: Vec<&String> = a.iter().filter(|m| family(m) == f).collect();
         let in_b: Vec<&String> = b.iter().filter(|m| family(m) == f).collect();
-        if !in_b.is_empty() && !in_a.iter().any(|m| in_b.contains(m)) {
+        // Numbers identify: two titles that name numbers name the same ones
+        // ("n° 618" vs "n° 2017"; a law vs the bill that cites it and an
+        // ordinance). Other families conflict only when they share none
+        // ("lot 1" vs "lots 1 et 2" is no conflict).
+        let conflict = if f == "numero" {
+            !in_b.is_empty() && in_a != in_b
+        } else {
+            !in_b.is_empty() && !in_a.iter().any(|m| in_b.contains(m))
+        };
+        if conflict {
             let show = |v: &[&String]| {
                 v.iter()
                     .map(|m| m.split(':').nth(1).unwrap_or(""))
@@ -234,7 +255,13 @@ pub fn decide_keyed(a: &Signals, ka: &TitleKey, b: &Signals, kb: &TitleKey) -> D
         b.url.as_deref(),
         b.origin_url.as_deref(),
     )
-    .filter(|why| !same_source || *why == similarity::SAME_URL);
+    // Within one source, links that differ by their fragment are two
+    // items of one page ("#mairies", "#ecoles").
+    .filter(|why| {
+        !same_source
+            || (*why == similarity::SAME_URL
+                && similarity::fragment(a.url.as_deref()) == similarity::fragment(b.url.as_deref()))
+    });
     if let Some(why) = url {
         reasons.push(why.to_string());
         if !edition_conflicts.is_empty() {
@@ -242,6 +269,7 @@ pub fn decide_keyed(a: &Signals, ka: &TitleKey, b: &Signals, kb: &TitleKey) -> D
             return Decision {
                 same: false,
                 score: t.min(THRESHOLD - 0.15),
+                compatible: false,
                 reasons,
             };
         }
@@ -249,11 +277,24 @@ pub fn decide_keyed(a: &Signals, ka: &TitleKey, b: &Signals, kb: &TitleKey) -> D
             return Decision {
                 same: true,
                 score: t.max(0.9),
+                compatible: true,
+                reasons,
+            };
+        }
+        // One page, one cut-off to the minute, across sources: the same
+        // call described in other words (often another language).
+        if why == similarity::SAME_URL && !same_source && same_minute(a, b) {
+            reasons.push("same deadline to the minute".to_string());
+            return Decision {
+                same: true,
+                score: 0.9,
+                compatible: true,
                 reasons,
             };
         }
         reasons.push("titles unrelated despite shared url".to_string());
     }
+    let related = url.is_some() || t >= UNRELATED_TITLES;
 
     // 3. Same source.
     if same_source {
@@ -263,12 +304,17 @@ pub fn decide_keyed(a: &Signals, ka: &TitleKey, b: &Signals, kb: &TitleKey) -> D
         return Decision {
             same: false,
             score: t.min(THRESHOLD - 0.15),
+            compatible: false,
             reasons,
         };
     }
 
     // 4. Title rule with soft signals.
     let mut score = t;
+    if similarity::both_have_own_words(ka, kb) {
+        score -= DISTINCT_WORDS_PENALTY;
+        reasons.push("distinct words on both sides".to_string());
+    }
     let shared_markers: Vec<&String> = ka.lots.iter().filter(|m| kb.lots.contains(m)).collect();
     if !shared_markers.is_empty() {
         score += 0.08;
@@ -326,8 +372,14 @@ pub fn decide_keyed(a: &Signals, ka: &TitleKey, b: &Signals, kb: &TitleKey) -> D
     Decision {
         same: !conflicted && score >= THRESHOLD,
         score,
+        compatible: !conflicted && related,
         reasons,
     }
+}
+
+/// Both deadlines known and equal to the minute.
+fn same_minute(a: &Signals, b: &Signals) -> bool {
+    matches!((a.deadline, b.deadline), (Some(x), Some(y)) if (x - y).num_minutes() == 0)
 }
 
 #[cfg(test)]

@@ -111,16 +111,21 @@ fn stated_kind(key: &TitleKey) -> Option<u8> {
 pub struct SightingRow {
     pub id: i64,
     pub call_id: i64,
+    /// The group of sightings linked by "same call" decisions it belongs to
+    /// (see `resolve`); `None` only in rows written before migration 14.
+    pub component: Option<i64>,
     pub signals: Signals,
 }
 
-const COLUMNS: &str = "id, call_id, source_id, title, url, funder, perimeter, deadline, kind";
+pub(super) const COLUMNS: &str =
+    "id, call_id, source_id, title, url, funder, perimeter, deadline, kind, component";
 
-fn row(r: &rusqlite::Row) -> rusqlite::Result<SightingRow> {
+pub(super) fn row(r: &rusqlite::Row) -> rusqlite::Result<SightingRow> {
     let deadline: Option<String> = r.get(7)?;
     Ok(SightingRow {
         id: r.get(0)?,
         call_id: r.get(1)?,
+        component: r.get(9)?,
         signals: Signals {
             source_id: r.get(2)?,
             title: r.get(3)?,

@@ -193,59 +193,40 @@ fn ingest_items(
                 let signals = resolve::signals(source_id, item);
                 let title_key = dedup::title_key(&signals.title);
                 let tokens = dedup::blocking_tokens_of(&title_key);
-                let matches = resolve::matching_calls(tx, idx, &signals, &title_key, &tokens)?;
-                let (call_id, resolution) = match matches.iter().map(|m| m.call_id).min() {
-                    None => (insert_call(tx, item, now, review)?, Resolution::new_call()),
-                    Some(oldest) => {
-                        // The oldest matching call survives; the sighting
-                        // keeps the reason of its best match.
-                        (oldest, matches[0].resolution.clone())
-                    }
+                let new = resolve::NewSighting {
+                    item_key: &key,
+                    signals: &signals,
+                    key: &title_key,
+                    tokens: &tokens,
                 };
-                let row = SightingRow {
+                let placement = resolve::place(tx, idx, &new)?;
+                let stored = Stored {
                     source_id,
                     key: &key,
-                    call_id,
                     hash: &hash,
                     data: &data,
-                    resolution: &resolution,
+                    item,
+                    priority,
+                    review,
                 };
-                let sighting_id = insert_sighting(tx, &row, item, now)?;
-                idx.add_with_tokens(sighting_id, &signals, &title_key, tokens)?;
-                if !review && !matches.is_empty() {
-                    // A trusted source vouches for a call that waited
-                    // only because a review source found it first.
-                    approve_pending(tx, call_id, source_id, now)?;
-                }
-                for other in matches.iter().map(|m| m.call_id).filter(|&c| c != call_id) {
-                    merge::merge_calls(
-                        tx,
-                        call_id,
-                        other,
-                        now,
-                        "dedup: a new sighting matched both",
-                    )?;
-                }
-                let changed = match matches.len() {
-                    0 => false,
-                    1 => {
-                        let joined = merge::Joined {
-                            sighting_id,
-                            item,
+                let sighting_id = match placement {
+                    None => {
+                        let call_id = insert_call(tx, item, now, review)?;
+                        let row = SightingRow {
                             source_id,
-                            priority,
+                            key: &key,
+                            call_id,
+                            component: call_id,
+                            hash: &hash,
+                            data: &data,
+                            resolution: &Resolution::new_call(),
                         };
-                        merge::refresh_after_join(tx, call_id, &joined, now)?
+                        outcome.new.push(call_id);
+                        insert_sighting(tx, &row, item, now)?
                     }
-                    _ => merge::refresh_call(tx, call_id, now, Some(source_id))?,
+                    Some(p) => apply_placement(tx, &p, &stored, now, &mut outcome)?,
                 };
-                if matches.is_empty() {
-                    outcome.new.push(call_id);
-                } else if changed {
-                    outcome.updated.push(call_id);
-                } else {
-                    outcome.merged += 1;
-                }
+                idx.add_with_tokens(sighting_id, &signals, &title_key, tokens)?;
             }
             Some((sighting_id, _, old_hash)) if old_hash == hash => {
                 tx.prepare_cached(
@@ -273,6 +254,134 @@ fn ingest_items(
         }
     }
     Ok(outcome)
+}
+
+/// A new item being stored, with what placing it needs.
+struct Stored<'a> {
+    source_id: &'a str,
+    key: &'a str,
+    hash: &'a str,
+    data: &'a str,
+    item: &'a NormalizedItem,
+    /// Its source's `priority` and `review`.
+    priority: i64,
+    review: bool,
+}
+
+/// Stores a new sighting where resolution placed it, moves the stored
+/// sightings it re-grouped, and refreshes every call that changed.
+/// Returns the new sighting's id.
+fn apply_placement(
+    tx: &Transaction,
+    p: &resolve::Placement,
+    new: &Stored,
+    now: &str,
+    outcome: &mut IngestOutcome,
+) -> anyhow::Result<i64> {
+    use resolve::Target;
+    // Calls to create: from the new item when it is in one, else from a
+    // moved sighting's item (refresh_call derives the fields anyway).
+    let mut fresh = Vec::with_capacity(p.fresh);
+    for n in 0..p.fresh {
+        let id = if p.target == Target::Fresh(n) {
+            insert_call(tx, new.item, now, new.review)?
+        } else {
+            let first = p
+                .moves
+                .iter()
+                .find(|m| m.to == Target::Fresh(n))
+                .map(|m| m.sighting)
+                .ok_or_else(|| anyhow::anyhow!("call {n} to create has no sighting"))?;
+            let data: String = tx
+                .prepare_cached("SELECT data FROM sightings WHERE id = ?1")?
+                .query_row([first], |r| r.get(0))?;
+            insert_call(tx, &serde_json::from_str(&data)?, now, new.review)?
+        };
+        fresh.push(id);
+    }
+    let call_of = |t: Target| match t {
+        Target::Call(id) => id,
+        Target::Fresh(n) => fresh[n],
+    };
+    let call_id = call_of(p.target);
+    let resolution = match &p.link {
+        Some(link) => link.resolution(0),
+        None => Resolution::new_call(),
+    };
+    let row = SightingRow {
+        source_id: new.source_id,
+        key: new.key,
+        call_id,
+        component: p.component,
+        hash: new.hash,
+        data: new.data,
+        resolution: &resolution,
+    };
+    let sighting_id = insert_sighting(tx, &row, new.item, now)?;
+    if let Some(link) = &p.link {
+        merge::set_resolution(tx, sighting_id, &link.resolution(sighting_id))?;
+    }
+    let mut touched: Vec<i64> = Vec::new();
+    for m in &p.moves {
+        let to = call_of(m.to);
+        tx.prepare_cached("UPDATE sightings SET call_id = ?2 WHERE id = ?1")?
+            .execute(params![m.sighting, to])?;
+        let resolution = match &m.link {
+            Some(link) => link.resolution(sighting_id),
+            None => Resolution::new_call(),
+        };
+        merge::set_resolution(tx, m.sighting, &resolution)?;
+        touched.extend([m.from, to]);
+    }
+    for &(call, to) in &p.retired {
+        merge::retire_call(
+            tx,
+            call,
+            call_of(to),
+            now,
+            "dedup: its sightings were re-grouped",
+        )?;
+    }
+    for &label in &p.joined {
+        tx.prepare_cached("UPDATE sightings SET component = ?2 WHERE component = ?1")?
+            .execute(params![label, p.component])?;
+    }
+    if !new.review && p.link.is_some() {
+        // A trusted source vouches for a call that waited only because a
+        // review source found it first.
+        approve_pending(tx, call_id, new.source_id, now)?;
+    }
+    let created = matches!(p.target, Target::Fresh(_));
+    if created {
+        outcome.new.push(call_id);
+    } else if p.moves.is_empty() {
+        let joined = merge::Joined {
+            sighting_id,
+            item: new.item,
+            source_id: new.source_id,
+            priority: new.priority,
+        };
+        if merge::refresh_after_join(tx, call_id, &joined, now)? {
+            outcome.updated.push(call_id);
+        } else {
+            outcome.merged += 1;
+        }
+    } else {
+        touched.push(call_id);
+    }
+    touched.extend(fresh.iter().copied().filter(|&c| c != call_id));
+    touched.sort_unstable();
+    touched.dedup();
+    let retired: Vec<i64> = p.retired.iter().map(|(c, _)| *c).collect();
+    for call in touched.into_iter().filter(|c| !retired.contains(c)) {
+        let changed = merge::refresh_call(tx, call, now, Some(new.source_id))?;
+        if changed && !outcome.new.contains(&call) && !outcome.updated.contains(&call) {
+            outcome.updated.push(call);
+        } else if !changed && call == call_id && !created {
+            outcome.merged += 1;
+        }
+    }
+    Ok(sighting_id)
 }
 
 fn approve_pending(
@@ -340,6 +449,7 @@ struct SightingRow<'a> {
     source_id: &'a str,
     key: &'a str,
     call_id: i64,
+    component: i64,
     hash: &'a str,
     data: &'a str,
     resolution: &'a Resolution,
@@ -353,8 +463,8 @@ fn insert_sighting(
 ) -> anyhow::Result<i64> {
     tx.prepare_cached(
         "INSERT INTO sightings (source_id, item_key, call_id, content_hash, data, first_seen, last_seen,
-           url, title, funder, deadline, perimeter, kind, resolution)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+           url, title, funder, deadline, perimeter, kind, resolution, component)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         row.source_id,
@@ -370,6 +480,7 @@ fn insert_sighting(
         item.perimeter.to_string(),
         item.kind.to_string(),
         serde_json::to_string(row.resolution)?,
+        row.component,
     ])?;
     Ok(tx.last_insert_rowid())
 }

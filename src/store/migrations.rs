@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_resolution_index.sql"),
     include_str!("migrations/007_merged_into_index.sql"),
     include_str!("migrations/008_drop_sightings_url_index.sql"),
+    include_str!("migrations/014_components.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

@@ -145,3 +145,6 @@ mod index_tests;
 
 #[cfg(test)]
 mod merge_tests;
+
+#[cfg(test)]
+mod resolve_tests;
