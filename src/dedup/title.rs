@@ -354,8 +354,9 @@ pub fn title_key(title: &str) -> TitleKey {
 pub const MAX_BLOCKING_TOKENS: usize = 6;
 
 /// The most distinctive normalized tokens of a title, at most
-/// [`MAX_BLOCKING_TOKENS`], for finding candidates in an index: specific
-/// words before generic ones, longer before shorter, then alphabetical.
+/// [`MAX_BLOCKING_TOKENS`], for finding candidates in an index: call
+/// numbers, then specific words before generic ones, longer before
+/// shorter, then alphabetical.
 pub fn blocking_tokens(title: &str) -> Vec<String> {
     blocking_tokens_of(&title_key(title))
 }
@@ -370,10 +371,14 @@ pub fn blocking_tokens_of(key: &TitleKey) -> Vec<String> {
         .map(|t| (is_generic(t), std::cmp::Reverse(t.len()), t))
         .collect();
     ranked.sort();
-    ranked
-        .into_iter()
+    // A call number ("numero:618") is the most distinctive thing a title
+    // says, and no longer a word of it: it comes first.
+    key.lots
+        .iter()
+        .filter(|m| m.starts_with("numero:"))
+        .chain(ranked.into_iter().map(|(_, _, t)| t))
         .take(MAX_BLOCKING_TOKENS)
-        .map(|(_, _, t)| t.clone())
+        .cloned()
         .collect()
 }
 
