@@ -10,7 +10,11 @@ use crate::domain::Perimeter;
 
 /// Weight of a token in set similarity: generic domain words count half.
 fn weight(token: &str) -> f32 {
-    if is_generic(token) { 0.5 } else { 1.0 }
+    if is_generic(token) || token.bytes().all(|b| b.is_ascii_digit()) {
+        0.5
+    } else {
+        1.0
+    }
 }
 
 /// Acronym expansion: a token of one title (3 to 6 letters, absent from the
@@ -54,6 +58,9 @@ fn expand_acronyms<'a>(own: &'a TitleKey, other: &'a TitleKey) -> Vec<&'a str> {
     out
 }
 
+/// The most a short title contained in a much longer one scores.
+const SHORT_TITLE_CAP: f32 = 0.52;
+
 /// Title similarity in [0, 1] on normalized tokens:
 /// `0.45 · containment + 0.35 · Jaccard + 0.20 · Sørensen–Dice − divergence`.
 ///
@@ -84,6 +91,7 @@ pub fn title_similarity(a: &TitleKey, b: &TitleKey) -> f32 {
     let inter: f32 = sa.intersection(&sb).map(|t| weight(t)).sum();
     let union = wa + wb - inter;
     let small = wa.min(wb);
+    let large = wa.max(wb);
     let mut containment = inter / small;
     if small < 2.0 {
         containment *= 0.5 + small / 4.0;
@@ -91,7 +99,36 @@ pub fn title_similarity(a: &TitleKey, b: &TitleKey) -> f32 {
     let jaccard = if union > 0.0 { inter / union } else { 0.0 };
     let dice = strsim::sorensen_dice(&a.joined(), &b.joined()) as f32;
     let divergence = 0.5 * (wa - inter).min(wb - inter) / small;
-    (0.45 * containment + 0.35 * jaccard + 0.20 * dice - divergence).clamp(0.0, 1.0)
+    let t = (0.45 * containment + 0.35 * jaccard + 0.20 * dice - divergence).clamp(0.0, 1.0);
+    // A short title inside one at least twice its weight ("Mobilité
+    // douce" / "Développer la mobilité douce dans les territoires ruraux")
+    // is weak evidence: the title alone cannot make the pair.
+    if small <= 2.0 && large >= 2.0 * small {
+        t.min(SHORT_TITLE_CAP)
+    } else {
+        t
+    }
+}
+
+/// Whether each title has a distinctive word of its own (neither generic
+/// nor a number, acronyms expanded): "… des mairies" / "… des écoles",
+/// "moins de 50 000 €" / "plus de 50 000 €". Such titles name different
+/// things unless the rest says otherwise strongly.
+pub fn both_have_own_words(a: &TitleKey, b: &TitleKey) -> bool {
+    let sa: BTreeSet<&str> = expand_acronyms(a, b).into_iter().collect();
+    let sb: BTreeSet<&str> = expand_acronyms(b, a).into_iter().collect();
+    // A word of one's own is distinctive, and not a variant of a word of
+    // the other ("ruralité" / "rurales": five letters in common).
+    let variant = |t: &str, y: &BTreeSet<&str>| {
+        y.iter().any(|u| {
+            let common = t.bytes().zip(u.bytes()).take_while(|(p, q)| p == q).count();
+            common >= 5
+        })
+    };
+    let own = |x: &BTreeSet<&str>, y: &BTreeSet<&str>| {
+        x.difference(y).any(|t| weight(t) >= 1.0 && !variant(t, y))
+    };
+    own(&sa, &sb) && own(&sb, &sa)
 }
 
 /// Whether a URL names a listing rather than one call: a site root, or a
@@ -135,6 +172,11 @@ pub fn url_key(url: &str) -> String {
         .unwrap_or(u);
     let u = u.strip_prefix("www.").unwrap_or(u);
     u.trim_end_matches('/').to_string()
+}
+
+/// The fragment of a URL (after `#`), if any.
+pub fn fragment(url: Option<&str>) -> Option<&str> {
+    url.and_then(|u| u.split_once('#')).map(|(_, f)| f)
 }
 
 /// The reason given for identical canonical URLs.

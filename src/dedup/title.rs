@@ -16,8 +16,10 @@ use words::{is_boilerplate, is_function_word, names_a_year, opens_a_suffix};
 /// stemming, stop words and call boilerplate removed), in title order. `years` are the explicit edition years found
 /// (sorted). `lots` are the sub-call markers, as `family:number` with the
 /// families `lot` (lot, volet, axe, tranche, mesure), `vague` (vague,
-/// session, relève, phase, tour, appel when numbered) and `edition`
-/// ("3e édition", "saison 2"), sorted.
+/// session, relève, phase, tour, appel when numbered), `edition`
+/// ("3e édition", "saison 2") and `numero` (a number announced by "n°" or
+/// "numéro", digit groups joined by dots: "n° 2034-217" is `numero:2034.217`),
+/// sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TitleKey {
     pub tokens: Vec<String>,
@@ -95,6 +97,17 @@ fn strip_publisher_suffix(title: &str) -> &str {
         }
     }
     &title[..cut]
+}
+
+/// "n", "no", "num", "numero": the words that announce a number ("n°"
+/// folds to "n").
+fn is_number_sign(w: &str) -> bool {
+    matches!(w, "n" | "no" | "num" | "numero")
+}
+
+/// Digits only, at most 9 of them.
+fn is_number(w: &str) -> bool {
+    !w.is_empty() && w.len() <= 9 && w.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn parse_year(t: &str) -> Option<u16> {
@@ -238,7 +251,25 @@ pub fn title_key(title: &str) -> TitleKey {
     let mut lots = BTreeSet::new();
 
     for i in 0..words.len() {
+        if consumed[i] {
+            continue;
+        }
         let w = words[i];
+        // A call number: "n° 618", "numéro 12", "n° 2034-217" (a law's
+        // number reads as digit groups). Read before years, so that
+        // "n° 2017" is a number, not an edition year.
+        if is_number_sign(w) && words.get(i + 1).is_some_and(|n| is_number(n)) {
+            let mut j = i + 1;
+            let mut parts: Vec<&str> = Vec::new();
+            while j < words.len() && is_number(words[j]) {
+                parts.push(words[j].trim_start_matches('0'));
+                consumed[j] = true;
+                j += 1;
+            }
+            consumed[i] = true;
+            lots.insert(format!("numero:{}", parts.join(".")));
+            continue;
+        }
         // Edition years, unless part of a programme name ("France 2030").
         if let Some(y) = parse_year(w) {
             let named = i > 0 && names_a_year(words[i - 1]);
@@ -251,13 +282,20 @@ pub fn title_key(title: &str) -> TitleKey {
         // "<marker> [n|no|numero] <number> [et|, <number>]*": "lot 2", "volets 1 et 2".
         if let Some(family) = marker_family(w) {
             let mut j = i + 1;
-            while j < words.len() && ["n", "no", "num", "numero"].contains(&words[j]) {
+            while j < words.len() && is_number_sign(words[j]) {
                 j += 1;
             }
+            // After "n°" any number is a number ("lot n° 2017"), not a year.
+            let signed = j > i + 1;
+            let signs = i + 1..j;
             let mut found = false;
             while j < words.len() {
-                let Some(n) = parse_cardinal(words[j]) else {
-                    break;
+                let n = match parse_cardinal(words[j]) {
+                    Some(n) => n.to_string(),
+                    None if signed && is_number(words[j]) => {
+                        words[j].trim_start_matches('0').to_string()
+                    }
+                    None => break,
                 };
                 // "appel 2021" is a year, caught above; a bare "tour 1" etc. is fine.
                 lots.insert(format!("{family}:{n}"));
@@ -274,6 +312,7 @@ pub fn title_key(title: &str) -> TitleKey {
             }
             if found {
                 consumed[i] = true;
+                consumed[signs].fill(true);
             }
             continue;
         }
@@ -315,8 +354,9 @@ pub fn title_key(title: &str) -> TitleKey {
 pub const MAX_BLOCKING_TOKENS: usize = 6;
 
 /// The most distinctive normalized tokens of a title, at most
-/// [`MAX_BLOCKING_TOKENS`], for finding candidates in an index: specific
-/// words before generic ones, longer before shorter, then alphabetical.
+/// [`MAX_BLOCKING_TOKENS`], for finding candidates in an index: call
+/// numbers, then specific words before generic ones, longer before
+/// shorter, then alphabetical.
 pub fn blocking_tokens(title: &str) -> Vec<String> {
     blocking_tokens_of(&title_key(title))
 }
@@ -331,10 +371,14 @@ pub fn blocking_tokens_of(key: &TitleKey) -> Vec<String> {
         .map(|t| (is_generic(t), std::cmp::Reverse(t.len()), t))
         .collect();
     ranked.sort();
-    ranked
-        .into_iter()
+    // A call number ("numero:618") is the most distinctive thing a title
+    // says, and no longer a word of it: it comes first.
+    key.lots
+        .iter()
+        .filter(|m| m.starts_with("numero:"))
+        .chain(ranked.into_iter().map(|(_, _, t)| t))
         .take(MAX_BLOCKING_TOKENS)
-        .map(|(_, _, t)| t.clone())
+        .cloned()
         .collect()
 }
 

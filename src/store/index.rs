@@ -52,6 +52,8 @@ struct Entry {
     /// Hash of the URL as `dedup` compares it (listing pages excluded).
     url_key: Option<u64>,
     years: Box<[u16]>,
+    /// Hashes of the call numbers the title names ("n° 618"), sorted.
+    numbers: Box<[u64]>,
     /// The kind the title states, when it states exactly one.
     stated_kind: Option<u8>,
 }
@@ -64,6 +66,7 @@ pub struct Probe {
     url_key: Option<u64>,
     origin_key: Option<u64>,
     years: Vec<u16>,
+    numbers: Box<[u64]>,
     stated_kind: Option<u8>,
 }
 
@@ -98,6 +101,18 @@ fn url_key_hash(url: Option<&str>) -> Option<u64> {
         .map(|k| hash_of(&k))
 }
 
+/// The call numbers of a title (`numero:` markers), hashed and sorted.
+fn numbers(key: &TitleKey) -> Box<[u64]> {
+    let mut out: Vec<u64> = key
+        .lots
+        .iter()
+        .filter(|m| m.starts_with("numero:"))
+        .map(|m| hash_of(m))
+        .collect();
+    out.sort_unstable();
+    out.into_boxed_slice()
+}
+
 fn stated_kind(key: &TitleKey) -> Option<u8> {
     match key.kinds.as_slice() {
         [k] if k == "aap" => Some(0),
@@ -111,16 +126,21 @@ fn stated_kind(key: &TitleKey) -> Option<u8> {
 pub struct SightingRow {
     pub id: i64,
     pub call_id: i64,
+    /// The group of sightings linked by "same call" decisions it belongs to
+    /// (see `resolve`); `None` only in rows written before migration 14.
+    pub component: Option<i64>,
     pub signals: Signals,
 }
 
-const COLUMNS: &str = "id, call_id, source_id, title, url, funder, perimeter, deadline, kind";
+pub(super) const COLUMNS: &str =
+    "id, call_id, source_id, title, url, funder, perimeter, deadline, kind, component";
 
-fn row(r: &rusqlite::Row) -> rusqlite::Result<SightingRow> {
+pub(super) fn row(r: &rusqlite::Row) -> rusqlite::Result<SightingRow> {
     let deadline: Option<String> = r.get(7)?;
     Ok(SightingRow {
         id: r.get(0)?,
         call_id: r.get(1)?,
+        component: r.get(9)?,
         signals: Signals {
             source_id: r.get(2)?,
             title: r.get(3)?,
@@ -196,7 +216,7 @@ impl BlockingIndex {
             + self
                 .entries
                 .iter()
-                .map(|e| e.years.len() * 2)
+                .map(|e| e.years.len() * 2 + e.numbers.len() * 8)
                 .sum::<usize>();
         let postings = self.postings.capacity() * size_of::<Vec<u32>>()
             + self
@@ -277,6 +297,7 @@ impl BlockingIndex {
             deadline: s.deadline.map(|d| d.timestamp()),
             url_key: url_key_hash(s.url.as_deref()),
             years: key.years.clone().into_boxed_slice(),
+            numbers: numbers(key),
             stated_kind: stated_kind(key),
         });
         self.link(slot, s.url.as_deref(), tokens);
@@ -305,6 +326,7 @@ impl BlockingIndex {
         e.deadline = new.deadline.map(|d| d.timestamp());
         e.url_key = url_key_hash(new.url.as_deref());
         e.years = new_key.years.clone().into_boxed_slice();
+        e.numbers = numbers(new_key);
         e.stated_kind = stated_kind(new_key);
         self.link(slot, new.url.as_deref(), dedup::blocking_tokens_of(new_key));
         Ok(())
@@ -370,6 +392,7 @@ impl BlockingIndex {
             url_key: url_key_hash(s.url.as_deref()),
             origin_key: url_key_hash(s.origin_url.as_deref()),
             years: key.years.clone(),
+            numbers: numbers(key),
             stated_kind: stated_kind(key),
         }
     }
@@ -434,6 +457,10 @@ impl BlockingIndex {
     pub fn surely_apart(&self, p: &Probe, slot: u32) -> bool {
         let e = &self.entries[slot as usize];
         if dedup::years_conflict(&p.years, &e.years) {
+            return true;
+        }
+        // Titles that both name call numbers and not the same ones.
+        if !p.numbers.is_empty() && !e.numbers.is_empty() && p.numbers != e.numbers {
             return true;
         }
         if let (Some(a), Some(b)) = (p.stated_kind, e.stated_kind)

@@ -77,7 +77,12 @@ fn sightings_written_by_another_connection_are_candidates() {
         relay.new.is_empty(),
         "the relay must join the retitled call"
     );
-    assert_eq!(first.count_calls().unwrap(), 1);
+    // The relay of the old title does not fit the retitled item any more:
+    // once the new relay links into their component, it is partitioned
+    // again and the old relay keeps a call of its own.
+    assert_eq!(first.count_calls().unwrap(), 2);
+    let joined = first.get_call(out.new[0], now()).unwrap().unwrap();
+    assert_eq!(joined.sources, vec!["a", "c"]);
 }
 
 #[test]
@@ -139,4 +144,44 @@ fn a_failed_ingest_leaves_an_index_that_still_matches_the_table() {
     assert!(out.new.is_empty(), "the relay must join the first call");
     assert_eq!(store.count_calls().unwrap(), 1);
     assert_eq!(store.load_resolution_index().unwrap(), 2);
+}
+
+proptest::proptest! {
+    /// The index's shortcut never skips a pair that `decide` would merge:
+    /// call numbers, years, sources, URLs and deadlines mixed at random.
+    #[test]
+    fn surely_apart_never_hides_a_same_call(
+        n in proptest::collection::vec(0u32..2200, 2),
+        forms in proptest::collection::vec(0usize..5, 2),
+        days in 0i64..14,
+        same_source: bool,
+        same_url: bool,
+    ) {
+        use crate::dedup::{Signals, decide, title_key};
+        let title = |k: usize| match forms[k] {
+            0 => format!("Appel à projets connectivité mairies n°{}", n[k]),
+            1 => format!("AAP n° {} : connectivité des mairies", n[k]),
+            2 => format!("Connectivité des mairies — édition 2035, lot n° {}", n[k]),
+            3 => format!("Connectivité des mairies {}", n[k]),
+            _ => "Appel à projets connectivité des mairies".to_string(),
+        };
+        let signals = |k: usize| Signals {
+            source_id: if same_source || k == 0 { "a".into() } else { "b".into() },
+            title: title(k),
+            funder: None,
+            url: Some(if same_url { "https://x.test/aap".into() } else { format!("https://x.test/{k}") }),
+            origin_url: None,
+            deadline: Some(dedup_tests::paris(2035, 3, 1, 12) + chrono::Duration::days(days * k as i64)),
+            perimeter: Some("france".into()),
+            kind: Some("aap".into()),
+        };
+        let (a, b) = (signals(0), signals(1));
+        let mut index = super::index::BlockingIndex::default();
+        index.add(1, &a, &title_key(&a.title)).unwrap();
+        let probe = index.probe(&b, &title_key(&b.title));
+        if index.surely_apart(&probe, 0) {
+            let d = decide(&a, &b);
+            proptest::prop_assert!(!d.same, "{:?} / {:?}: {:?}", a.title, b.title, d);
+        }
+    }
 }

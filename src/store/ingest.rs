@@ -18,8 +18,12 @@ use sha2::{Digest, Sha256};
 use super::index::{self, BlockingIndex};
 use super::resolve::{self, Resolution};
 use super::{Store, merge, ts};
+
+mod placement;
+
 use crate::dedup;
 use crate::normalize::item::NormalizedItem;
+use placement::{Stored, apply_placement};
 
 /// What one ingest did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -193,59 +197,40 @@ fn ingest_items(
                 let signals = resolve::signals(source_id, item);
                 let title_key = dedup::title_key(&signals.title);
                 let tokens = dedup::blocking_tokens_of(&title_key);
-                let matches = resolve::matching_calls(tx, idx, &signals, &title_key, &tokens)?;
-                let (call_id, resolution) = match matches.iter().map(|m| m.call_id).min() {
-                    None => (insert_call(tx, item, now, review)?, Resolution::new_call()),
-                    Some(oldest) => {
-                        // The oldest matching call survives; the sighting
-                        // keeps the reason of its best match.
-                        (oldest, matches[0].resolution.clone())
-                    }
+                let new = resolve::NewSighting {
+                    item_key: &key,
+                    signals: &signals,
+                    key: &title_key,
+                    tokens: &tokens,
                 };
-                let row = SightingRow {
+                let placement = resolve::place(tx, idx, &new)?;
+                let stored = Stored {
                     source_id,
                     key: &key,
-                    call_id,
                     hash: &hash,
                     data: &data,
-                    resolution: &resolution,
+                    item,
+                    priority,
+                    review,
                 };
-                let sighting_id = insert_sighting(tx, &row, item, now)?;
-                idx.add_with_tokens(sighting_id, &signals, &title_key, tokens)?;
-                if !review && !matches.is_empty() {
-                    // A trusted source vouches for a call that waited
-                    // only because a review source found it first.
-                    approve_pending(tx, call_id, source_id, now)?;
-                }
-                for other in matches.iter().map(|m| m.call_id).filter(|&c| c != call_id) {
-                    merge::merge_calls(
-                        tx,
-                        call_id,
-                        other,
-                        now,
-                        "dedup: a new sighting matched both",
-                    )?;
-                }
-                let changed = match matches.len() {
-                    0 => false,
-                    1 => {
-                        let joined = merge::Joined {
-                            sighting_id,
-                            item,
+                let sighting_id = match placement {
+                    None => {
+                        let call_id = insert_call(tx, item, now, review)?;
+                        let row = SightingRow {
                             source_id,
-                            priority,
+                            key: &key,
+                            call_id,
+                            component: call_id,
+                            hash: &hash,
+                            data: &data,
+                            resolution: &Resolution::new_call(),
                         };
-                        merge::refresh_after_join(tx, call_id, &joined, now)?
+                        outcome.new.push(call_id);
+                        insert_sighting(tx, &row, item, now)?
                     }
-                    _ => merge::refresh_call(tx, call_id, now, Some(source_id))?,
+                    Some(p) => apply_placement(tx, &p, &stored, now, &mut outcome)?,
                 };
-                if matches.is_empty() {
-                    outcome.new.push(call_id);
-                } else if changed {
-                    outcome.updated.push(call_id);
-                } else {
-                    outcome.merged += 1;
-                }
+                idx.add_with_tokens(sighting_id, &signals, &title_key, tokens)?;
             }
             Some((sighting_id, _, old_hash)) if old_hash == hash => {
                 tx.prepare_cached(
@@ -340,6 +325,7 @@ struct SightingRow<'a> {
     source_id: &'a str,
     key: &'a str,
     call_id: i64,
+    component: i64,
     hash: &'a str,
     data: &'a str,
     resolution: &'a Resolution,
@@ -353,8 +339,8 @@ fn insert_sighting(
 ) -> anyhow::Result<i64> {
     tx.prepare_cached(
         "INSERT INTO sightings (source_id, item_key, call_id, content_hash, data, first_seen, last_seen,
-           url, title, funder, deadline, perimeter, kind, resolution)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+           url, title, funder, deadline, perimeter, kind, resolution, component)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         row.source_id,
@@ -370,6 +356,7 @@ fn insert_sighting(
         item.perimeter.to_string(),
         item.kind.to_string(),
         serde_json::to_string(row.resolution)?,
+        row.component,
     ])?;
     Ok(tx.last_insert_rowid())
 }

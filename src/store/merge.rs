@@ -246,6 +246,13 @@ pub fn merge_calls(
         "UPDATE calls SET merged_into = ?1 WHERE id = ?2 OR merged_into = ?2",
         params![survivor, absorbed],
     )?;
+    // One call is one component: the two components become one (see
+    // `resolve`), labelled by the smaller label.
+    tx.execute(
+        "UPDATE sightings SET component = (SELECT min(component) FROM sightings WHERE call_id = ?1)
+         WHERE component IN (SELECT component FROM sightings WHERE call_id = ?1)",
+        params![survivor],
+    )?;
     // Approval travels with the call: one approved part approves the whole.
     tx.execute(
         "UPDATE calls SET review = 'approved' WHERE id = ?1
@@ -258,6 +265,35 @@ pub fn merge_calls(
         params![survivor, absorbed.to_string(), why, now],
     )?;
     refresh_call(tx, survivor, now, None)?;
+    Ok(())
+}
+
+/// Marks `absorbed`, whose sightings all moved away when resolution
+/// re-grouped its component, as leading to `survivor` (links to it keep
+/// working), with the reason in its history.
+pub fn retire_call(
+    tx: &Transaction,
+    absorbed: i64,
+    survivor: i64,
+    now: &str,
+    why: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        survivor != absorbed,
+        "cannot retire call {absorbed} into itself"
+    );
+    tx.prepare_cached("UPDATE calls SET merged_into = ?1 WHERE id = ?2 OR merged_into = ?2")?
+        .execute(params![survivor, absorbed])?;
+    tx.prepare_cached(
+        "UPDATE calls SET review = 'approved' WHERE id = ?1
+           AND (SELECT review FROM calls WHERE id = ?2) = 'approved' AND review = 'pending'",
+    )?
+    .execute(params![survivor, absorbed])?;
+    tx.prepare_cached(
+        "INSERT INTO call_changes (call_id, field, old, new, changed_at, source_id)
+         VALUES (?1, 'merged', ?2, ?3, ?4, NULL)",
+    )?
+    .execute(params![survivor, absorbed.to_string(), why, now])?;
     Ok(())
 }
 

@@ -19,10 +19,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_resolution_index.sql"),
     include_str!("migrations/007_merged_into_index.sql"),
     include_str!("migrations/008_drop_sightings_url_index.sql"),
-    include_str!("migrations/012_curator_perimeter.sql"),
-    include_str!("migrations/013_service.sql"),
-    include_str!("migrations/010_delivery_hardening.sql"),
     include_str!("migrations/009_crawl_pages_leases.sql"),
+    include_str!("migrations/010_delivery_hardening.sql"),
+    include_str!("migrations/011_curator_perimeter.sql"),
+    include_str!("migrations/012_service.sql"),
+    include_str!("migrations/013_components.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

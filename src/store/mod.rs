@@ -200,3 +200,6 @@ mod open_tests;
 
 #[cfg(test)]
 mod search_tests;
+
+#[cfg(test)]
+mod resolve_tests;

@@ -150,3 +150,18 @@ fn stems_borrow_or_rewrite() {
     assert_eq!(stem("lieux"), "lieu");
     assert!(matches!(stem("numerique"), Cow::Borrowed(_)));
 }
+
+#[test]
+fn call_numbers_are_markers_not_years_or_words() {
+    assert_eq!(
+        title_key("Appel à projets connectivité mairies n°618").lots,
+        ["numero:618"]
+    );
+    let k = title_key("Appel à projets « Connectivité » — édition 2035, lot n° 2017");
+    assert_eq!(k.lots, ["lot:2017"]);
+    assert_eq!(k.years, [2035]);
+    let law = title_key("Loi n° 2034-217 du 21 février 2034 relative à la différenciation");
+    assert_eq!(law.lots, ["numero:2034.217"]);
+    assert_eq!(law.years, [2034]);
+    assert!(!law.tokens.iter().any(|t| t == "217"), "{law:?}");
+}
