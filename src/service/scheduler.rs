@@ -50,6 +50,7 @@ pub(super) async fn start(
         metrics.clone(),
         events.clone(),
         Arc::new(Notify::new()),
+        options.clock.clone().unwrap_or_else(|| Arc::new(Utc::now)),
     )?);
 
     let tick = tick(&ctx);
@@ -143,7 +144,7 @@ impl Scheduler {
         let rows: BTreeMap<String, state::ScheduleRow> =
             rows.into_iter().map(|r| (r.source_id.clone(), r)).collect();
         let ids: Vec<String> = self.sources.by_id.keys().cloned().collect();
-        let now = Utc::now();
+        let now = self.ctx.now();
         for id in ids {
             let row = rows.get(&id);
             if let Some(r) = row
@@ -212,8 +213,9 @@ impl Scheduler {
     ) {
         tokio::pin!(shutdown);
         loop {
-            let now = Utc::now();
-            self.heartbeat.beat(now);
+            // The heartbeat is real time: /healthz compares it with the system clock.
+            self.heartbeat.beat(Utc::now());
+            let now = self.ctx.now();
             self.start_due(now);
             let wake = self.next_wake(now);
             tokio::select! {
@@ -271,7 +273,8 @@ impl Scheduler {
                 let id = self.running_ids.remove(&e.id());
                 tracing::error!(source = ?id, "a run task ended abnormally: {e}");
                 if let Some(id) = id {
-                    self.due.insert(id, Utc::now() + self.ctx.backoff_base());
+                    self.due
+                        .insert(id, self.ctx.now() + self.ctx.backoff_base());
                 }
             }
         }
@@ -301,7 +304,7 @@ impl Scheduler {
             "sources reloaded"
         );
         self.sources = sources;
-        let now = Utc::now();
+        let now = self.ctx.now();
         for id in &changes.removed {
             self.due.remove(id);
         }
@@ -355,6 +358,7 @@ impl Scheduler {
             self.ctx.metrics.clone(),
             self.ctx.events.clone(),
             Arc::clone(&self.ctx.outbox_wake),
+            Arc::clone(&self.ctx.clock),
         )?;
         self.ctx = Arc::new(ctx);
         let _ = self.ctx_tx.send(Arc::clone(&self.ctx));
