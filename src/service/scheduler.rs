@@ -413,15 +413,30 @@ impl Scheduler {
         }
         let store = Arc::clone(&self.ctx.store);
         drop(self);
-        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let checkpoint = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let guard = store
                 .lock()
                 .map_err(|_| anyhow::anyhow!("the database lock was poisoned"))?;
-            guard
-                .checkpoint()
-                .context("checkpointing the database at shutdown")
+            // The store's checkpointer thread may be in a checkpoint of its
+            // own: SQLite then answers "busy" at once, so try a few times.
+            let mut tries = 0;
+            loop {
+                match guard.checkpoint() {
+                    Ok(()) => return Ok(()),
+                    Err(_) if tries < 20 => {
+                        tries += 1;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Err(e) => return Err(e).context("checkpointing the database at shutdown"),
+                }
+            }
         })
-        .await??;
+        .await?;
+        if let Err(e) = checkpoint {
+            // Nothing is lost: every commit is in the WAL, which the next
+            // open checkpoints.
+            tracing::warn!("{e:#}");
+        }
         tracing::info!("stopped");
         Ok(())
     }
