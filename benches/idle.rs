@@ -5,7 +5,7 @@
 //!
 //! 1. Start to `/healthz` answering 200: the time from spawning the process
 //!    to the first 200 (polled every 2 ms). Target < 300 ms.
-//! 2. Idle: after 2 s of settling, CPU time (utime + stime from
+//! 2. Idle: after 12 s of settling, CPU time (utime + stime from
 //!    `/proc/PID/stat`) over `IDLE_SECS` (default 60) seconds, as a share
 //!    of one core (target < 0.5 %), and resident memory (`VmRSS`, sampled
 //!    every second, and `VmHWM` at the end; target < 40 MiB).
@@ -78,6 +78,23 @@ fn get(addr: SocketAddr, path: &str) -> Option<u16> {
     raw.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time of each live thread of `pid`, by thread id, from
+/// `/proc/PID/task/*/schedstat` (nanoseconds: finer than the 10 ms ticks
+/// of `/proc/PID/stat`).
+fn schedstat(pid: u32) -> std::collections::HashMap<String, f64> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Default::default();
+    };
+    tasks
+        .filter_map(|t| {
+            let t = t.ok()?;
+            let s = std::fs::read_to_string(t.path().join("schedstat")).ok()?;
+            let ns = s.split_whitespace().next()?.parse::<f64>().ok()?;
+            Some((t.file_name().to_string_lossy().into_owned(), ns / 1e9))
+        })
+        .collect()
+}
+
 /// (utime + stime in seconds, VmRSS MiB, VmHWM MiB) of `pid`.
 fn sample(pid: u32) -> (f64, f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -101,6 +118,12 @@ fn sample(pid: u32) -> (f64, f64, f64) {
 }
 
 fn main() -> anyhow::Result<()> {
+    // The aides-territoires source reads its API token from the
+    // environment; nothing is fetched here, any value loads it.
+    if std::env::var_os("AIDES_TERRITOIRES_TOKEN").is_none() {
+        // SAFETY: set before any other thread starts.
+        unsafe { std::env::set_var("AIDES_TERRITOIRES_TOKEN", "idle-benchmark") };
+    }
     let secs = env("IDLE_SECS", 60) as u64;
     let calls = env("IDLE_CALLS", 50_000);
     let dir = tempfile::tempdir()?;
@@ -110,7 +133,14 @@ fn main() -> anyhow::Result<()> {
         let mut store = Store::open(&db)?;
         insert_calls(&mut store, calls)?;
         let n = schedule_tomorrow(&store, &sources)?;
-        store.checkpoint()?;
+        // The store's checkpointer thread may be checkpointing the bulk
+        // insert: wait for it.
+        let mut tries = 0;
+        while let Err(e) = store.checkpoint() {
+            tries += 1;
+            anyhow::ensure!(tries < 100, "checkpoint: {e:#}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
         println!("database: {calls} calls, {n} shipped sources due in a day");
     }
     let config = dir.path().join("vigie.toml");
@@ -156,9 +186,11 @@ fn main() -> anyhow::Result<()> {
         ready.as_secs_f64() * 1e3
     );
 
-    std::thread::sleep(Duration::from_secs(2));
+    // Settle past the 10 s keep-alive of the start-up's blocking threads.
+    std::thread::sleep(Duration::from_secs(12));
     let pid = child.id();
     let (cpu0, _, _) = sample(pid);
+    let sched0 = schedstat(pid);
     let t0 = Instant::now();
     let mut max_rss = 0.0f64;
     while t0.elapsed() < Duration::from_secs(secs) {
@@ -166,10 +198,19 @@ fn main() -> anyhow::Result<()> {
         max_rss = max_rss.max(sample(pid).1);
     }
     let (cpu1, rss, hwm) = sample(pid);
-    let share = (cpu1 - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
+    // Threads alive at the end: their time since the start of the window
+    // (a thread started within it counts whole).
+    let sched: f64 = schedstat(pid)
+        .iter()
+        .map(|(tid, t)| t - sched0.get(tid).copied().unwrap_or(0.0))
+        .sum();
+    let elapsed = t0.elapsed().as_secs_f64();
+    let share = (cpu1 - cpu0).max(sched) / elapsed * 100.0;
     println!(
-        "idle over {secs} s: CPU {:.3} s = {share:.3} % of one core (target < 0.5 %)",
-        cpu1 - cpu0
+        "idle over {secs} s: CPU {:.2} s (stat, 10 ms ticks), {:.4} s (schedstat, live threads) \
+         = {share:.3} % of one core (target < 0.5 %)",
+        cpu1 - cpu0,
+        sched
     );
     println!(
         "resident memory: {rss:.1} MiB now, {max_rss:.1} MiB max sampled, VmHWM {hwm:.1} MiB \

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore, broadcast};
 
-use super::Event;
 use super::metrics::Metrics;
+use super::{Clock, Event};
 use crate::config::Config;
 use crate::crawl::Crawler;
 use crate::deliver::Transport;
@@ -31,6 +31,7 @@ pub(super) struct Ctx {
     pub events: broadcast::Sender<Event>,
     /// Wakes the outbox loop (after digests or alerts are queued).
     pub outbox_wake: Arc<Notify>,
+    pub clock: Clock,
 }
 
 impl Ctx {
@@ -41,6 +42,7 @@ impl Ctx {
         metrics: Metrics,
         events: broadcast::Sender<Event>,
         outbox_wake: Arc<Notify>,
+        clock: Clock,
     ) -> anyhow::Result<Ctx> {
         config.service.validate()?;
         config.curators.validate()?;
@@ -62,7 +64,13 @@ impl Ctx {
             metrics,
             events,
             outbox_wake,
+            clock,
         })
+    }
+
+    /// Now, by the daemon's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.clock)()
     }
 
     /// Sends an event; nobody listening is fine.

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::watch;
 
 use super::Event;
@@ -54,7 +53,7 @@ async fn run_digests(ctx: &Arc<Ctx>) {
                 &c.renderer,
                 &c.config.digest,
                 &c.config.mail,
-                Utc::now(),
+                c.now(),
                 false,
             )
         })
@@ -106,7 +105,9 @@ pub(super) async fn outbox_loop(ctx: watch::Receiver<Arc<Ctx>>, mut stop: watch:
 }
 
 async fn drain(ctx: &Arc<Ctx>) {
-    let report = match drain_outbox(&ctx.store, &ctx.transport, &ctx.config.mail, Utc::now).await {
+    let clock = Arc::clone(&ctx.clock);
+    let report = match drain_outbox(&ctx.store, &ctx.transport, &ctx.config.mail, || clock()).await
+    {
         Ok(report) => report,
         Err(e) => {
             tracing::error!("outbox drain failed: {e:#}");
@@ -135,11 +136,12 @@ async fn drain(ctx: &Arc<Ctx>) {
         return;
     }
     let threshold = ctx.config.mail.bounce_threshold;
+    let now = ctx.now();
     let result = ctx
         .with_store(move |store| {
             for recipient in bounces {
                 if let Ok(email) = EmailAddress::parse(&recipient) {
-                    store.mark_bounce(&email, threshold, Utc::now())?;
+                    store.mark_bounce(&email, threshold, now)?;
                 }
             }
             Ok(())

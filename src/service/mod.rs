@@ -68,6 +68,8 @@ pub mod schedule;
 mod scheduler;
 pub mod state;
 pub mod status;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -83,6 +85,10 @@ pub use config::{CuratorsConfig, ServiceConfig};
 pub use health::Health;
 
 use crate::config::Config;
+
+/// The daemon's clock: UTC now. It must run at real speed (sleeps are
+/// real); an offset lets a demo pretend it is 07:00 in Paris.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Re-reads the configuration on reload (SIGHUP), with the same layers and
 /// flags as at start. Returns the new configuration or why it is invalid.
@@ -104,6 +110,9 @@ pub struct RunOptions {
     /// Re-reads the configuration on reload. `None`: a reload keeps the
     /// configuration and re-reads the source definitions only.
     pub reload_config: Option<ConfigLoader>,
+    /// The clock for schedules, digests and the outbox; `None`: the system
+    /// clock.
+    pub clock: Option<Clock>,
     /// More routes served by the same listener (the web module's pages),
     /// merged with [`http::router`].
     pub routes: Option<axum::Router>,

@@ -44,7 +44,7 @@ pub(super) async fn run_source(ctx: Arc<Ctx>, def: Arc<SourceDef>) -> RunEnd {
                 // The run could not be recorded (database): try again after
                 // the backoff rather than in a tight loop.
                 tracing::error!("run not recorded: {e:#}");
-                Some(Utc::now() + ctx.backoff_base())
+                Some(ctx.now() + ctx.backoff_base())
             }
         };
         RunEnd { source, next_due }
@@ -61,8 +61,9 @@ async fn run_inner(
     let _slot = ctx.crawl_slots.acquire().await?;
     let source = def.id.to_string();
     let (sid, rid, sched) = (source.clone(), run_id.to_string(), def.schedule.clone());
+    let now = ctx.now();
     ctx.with_store(move |s| {
-        state::start_run(s.conn(), &sid, &rid, Utc::now())?;
+        state::start_run(s.conn(), &sid, &rid, now)?;
         // A first run also records the schedule it follows.
         s.conn().execute(
             "UPDATE service_sources SET schedule = ?2 WHERE source_id = ?1",
@@ -153,7 +154,7 @@ fn finish(
     facts: &RunFacts,
     store: &mut crate::store::Store,
 ) -> anyhow::Result<Decision> {
-    let now = Utc::now();
+    let now = ctx.now();
     let id = def.id.as_str();
     let curators = &ctx.config.curators;
     let tx = store.conn().unchecked_transaction()?;

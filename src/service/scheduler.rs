@@ -50,6 +50,7 @@ pub(super) async fn start(
         metrics.clone(),
         events.clone(),
         Arc::new(Notify::new()),
+        options.clock.clone().unwrap_or_else(|| Arc::new(Utc::now)),
     )?);
 
     let tick = tick(&ctx);
@@ -143,7 +144,7 @@ impl Scheduler {
         let rows: BTreeMap<String, state::ScheduleRow> =
             rows.into_iter().map(|r| (r.source_id.clone(), r)).collect();
         let ids: Vec<String> = self.sources.by_id.keys().cloned().collect();
-        let now = Utc::now();
+        let now = self.ctx.now();
         for id in ids {
             let row = rows.get(&id);
             if let Some(r) = row
@@ -212,8 +213,9 @@ impl Scheduler {
     ) {
         tokio::pin!(shutdown);
         loop {
-            let now = Utc::now();
-            self.heartbeat.beat(now);
+            // The heartbeat is real time: /healthz compares it with the system clock.
+            self.heartbeat.beat(Utc::now());
+            let now = self.ctx.now();
             self.start_due(now);
             let wake = self.next_wake(now);
             tokio::select! {
@@ -271,7 +273,8 @@ impl Scheduler {
                 let id = self.running_ids.remove(&e.id());
                 tracing::error!(source = ?id, "a run task ended abnormally: {e}");
                 if let Some(id) = id {
-                    self.due.insert(id, Utc::now() + self.ctx.backoff_base());
+                    self.due
+                        .insert(id, self.ctx.now() + self.ctx.backoff_base());
                 }
             }
         }
@@ -301,7 +304,7 @@ impl Scheduler {
             "sources reloaded"
         );
         self.sources = sources;
-        let now = Utc::now();
+        let now = self.ctx.now();
         for id in &changes.removed {
             self.due.remove(id);
         }
@@ -355,6 +358,7 @@ impl Scheduler {
             self.ctx.metrics.clone(),
             self.ctx.events.clone(),
             Arc::clone(&self.ctx.outbox_wake),
+            Arc::clone(&self.ctx.clock),
         )?;
         self.ctx = Arc::new(ctx);
         let _ = self.ctx_tx.send(Arc::clone(&self.ctx));
@@ -409,15 +413,30 @@ impl Scheduler {
         }
         let store = Arc::clone(&self.ctx.store);
         drop(self);
-        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let checkpoint = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let guard = store
                 .lock()
                 .map_err(|_| anyhow::anyhow!("the database lock was poisoned"))?;
-            guard
-                .checkpoint()
-                .context("checkpointing the database at shutdown")
+            // The store's checkpointer thread may be in a checkpoint of its
+            // own: SQLite then answers "busy" at once, so try a few times.
+            let mut tries = 0;
+            loop {
+                match guard.checkpoint() {
+                    Ok(()) => return Ok(()),
+                    Err(_) if tries < 20 => {
+                        tries += 1;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Err(e) => return Err(e).context("checkpointing the database at shutdown"),
+                }
+            }
         })
-        .await??;
+        .await?;
+        if let Err(e) = checkpoint {
+            // Nothing is lost: every commit is in the WAL, which the next
+            // open checkpoints.
+            tracing::warn!("{e:#}");
+        }
         tracing::info!("stopped");
         Ok(())
     }
