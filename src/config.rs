@@ -132,6 +132,8 @@ impl Config {
         self.fetch.check_ranges()?;
         self.mail.check_ranges()?;
         self.digest.check_ranges()?;
+        self.service.check_ranges()?;
+        self.curators.check_ranges()?;
         Ok(())
     }
 }
@@ -447,6 +449,16 @@ mod tests {
                 "[crawl]\nconcurrency = 0\n",
                 "crawl.concurrency",
                 "from 1 to 256 sources",
+            ),
+            (
+                "[service]\nbackoff_max_secs = 9223372036854775807\n",
+                "service.backoff_max_secs",
+                "from 1 to 604800 seconds",
+            ),
+            (
+                "[curators]\ndrop_window = 0\n",
+                "curators.drop_window",
+                "from 1 to 100 runs",
             ),
         ] {
             let err = Config::from_layers(layer(text), std::iter::empty())

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::limits::Limit;
+
 /// `[service]`: the daemon (`vigie run`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +77,45 @@ impl ServiceConfig {
             self.backoff_max_secs,
             self.backoff_base_secs
         );
+        Ok(())
+    }
+}
+
+/// Accepted ranges of the numeric settings (see `crate::limits`), checked
+/// when the configuration is loaded: a value that would overflow the
+/// scheduler's time arithmetic is an error naming the key.
+impl ServiceConfig {
+    pub const OVERRIDE_SECS: Limit<u64> =
+        Limit::new(0, 7 * 86_400, "seconds (0 = the sources' schedules)");
+    pub const INTERVAL_SECS: Limit<u64> = Limit::new(1, 86_400, "seconds");
+    pub const TICK_SECS: Limit<u64> = Limit::new(1, 3_600, "seconds");
+    pub const SPREAD_SECS: Limit<u64> = Limit::new(0, 86_400, "seconds");
+    pub const BACKOFF_SECS: Limit<u64> = Limit::new(1, 7 * 86_400, "seconds");
+    pub const GRACE_SECS: Limit<u64> = Limit::new(0, 3_600, "seconds");
+
+    pub fn check_ranges(&self) -> Result<(), String> {
+        Self::OVERRIDE_SECS.check(
+            "service.schedule_override_secs",
+            self.schedule_override_secs,
+        )?;
+        Self::INTERVAL_SECS.check("service.digest_interval_secs", self.digest_interval_secs)?;
+        Self::INTERVAL_SECS.check("service.outbox_interval_secs", self.outbox_interval_secs)?;
+        Self::TICK_SECS.check("service.tick_secs", self.tick_secs)?;
+        Self::SPREAD_SECS.check("service.catch_up_spread_secs", self.catch_up_spread_secs)?;
+        Self::BACKOFF_SECS.check("service.backoff_base_secs", self.backoff_base_secs)?;
+        Self::BACKOFF_SECS.check("service.backoff_max_secs", self.backoff_max_secs)?;
+        Self::GRACE_SECS.check("service.shutdown_grace_secs", self.shutdown_grace_secs)?;
+        Ok(())
+    }
+}
+
+impl CuratorsConfig {
+    pub const FAILURE_THRESHOLD: Limit<u32> = Limit::new(1, 1_000, "failed runs");
+    pub const DROP_WINDOW: Limit<u32> = Limit::new(1, 100, "runs");
+
+    pub fn check_ranges(&self) -> Result<(), String> {
+        Self::FAILURE_THRESHOLD.check("curators.failure_threshold", self.failure_threshold)?;
+        Self::DROP_WINDOW.check("curators.drop_window", self.drop_window)?;
         Ok(())
     }
 }
