@@ -6,34 +6,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures};
+use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures, listing_source};
 
 /// A listing source on `server` at `path`, with the selectors of
 /// `tests/fixtures/crawl/listing.html`.
 fn html_source(id: &str, server: &FixtureServer, path: &str) -> String {
-    format!(
-        r#"id = "{id}"
-name = "Démo {id}"
-funder = "Service interministériel des Archives de France"
-kind = "html"
-url = "{url}"
-schedule = "0 6 * * *"
-
-[defaults]
-audiences = ["commune", "epci"]
-perimeter = "france"
-themes = ["numerique"]
-
-[html]
-item = "article.call"
-id = "@data-id"
-title = "h2 a"
-link = "h2 a @href"
-summary = "p.desc"
-deadline = "p.end"
-"#,
-        url = server.url(path)
-    )
+    listing_source(id, &server.url(path), "")
 }
 
 fn feed_source(id: &str, server: &FixtureServer, path: &str) -> String {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{FixtureServer, Response, Scenario, all_output};
+use crate::support::{FixtureServer, Response, Scenario, all_output, listing_source};
 
 /// Calls per generated page.
 pub(crate) const PER_PAGE: usize = 4;
@@ -37,29 +37,10 @@ pub(crate) fn html_page(n: usize, pages: usize, deadline: &str, extra: &str) -> 
 }
 
 pub(crate) fn html_source(id: &str, server: &FixtureServer) -> String {
-    format!(
-        r#"id = "{id}"
-name = "Listing paginé {id}"
-kind = "html"
-url = "{url}"
-schedule = "0 6 * * *"
-
-[defaults]
-audiences = ["commune"]
-perimeter = "france"
-themes = ["numerique"]
-
-[html]
-item = "article.call"
-id = "@data-id"
-title = "h2 a"
-link = "h2 a @href"
-summary = "p.desc"
-deadline = "p.end"
-next_page = "a[rel=next] @href"
-max_pages = 10
-"#,
-        url = server.url("/page1.html")
+    listing_source(
+        id,
+        &server.url("/page1.html"),
+        "next_page = \"a[rel=next] @href\"\nmax_pages = 10\n",
     )
 }
 

@@ -6,7 +6,7 @@
 use chrono::Utc;
 use serde_json::Value;
 
-use crate::support::{FixtureServer, Response, Scenario, all_output};
+use crate::support::{FixtureServer, Response, Scenario, all_output, listing_source};
 
 /// A listing of the calls `ids` (each `id` gives a distinct call).
 fn listing(ids: &[&str]) -> String {
@@ -23,27 +23,7 @@ fn listing(ids: &[&str]) -> String {
 }
 
 fn source(id: &str, server: &FixtureServer, path: &str) -> String {
-    format!(
-        r#"id = "{id}"
-name = "Source {id}"
-kind = "html"
-url = "{url}"
-schedule = "0 6 * * *"
-
-[defaults]
-audiences = ["commune"]
-perimeter = "france"
-themes = ["numerique"]
-
-[html]
-item = "article.call"
-id = "@data-id"
-title = "h2 a"
-link = "h2 a @href"
-deadline = "p.end"
-"#,
-        url = server.url(path)
-    )
+    listing_source(id, &server.url(path), "")
 }
 
 fn crawl(sc: &Scenario) -> (bool, Vec<Value>) {

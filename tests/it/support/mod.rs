@@ -7,6 +7,7 @@ pub mod fixture_server;
 pub mod response;
 pub mod scenario;
 pub mod smtp;
+pub mod sources;
 
 #[allow(unused_imports)]
 pub use fixture_server::{FixtureServer, RecordedRequest};
@@ -16,3 +17,5 @@ pub use response::Response;
 pub use scenario::{Scenario, all_output, fixtures, text};
 #[allow(unused_imports)]
 pub use smtp::SmtpSink;
+#[allow(unused_imports)]
+pub use sources::listing_source;
