@@ -119,7 +119,10 @@ pub fn print_outcome(report: &DrainReport, waiting: &[OutboxRow]) -> std::io::Re
         crate::outln!(
             "failed: #{} to {}: {} (its calls go back to the next digest; \
              `vigie outbox retry {}` sends it again instead)",
-            f.outbox_id, f.recipient, f.reason, f.outbox_id
+            f.outbox_id,
+            f.recipient,
+            f.reason,
+            f.outbox_id
         )?;
     }
     if let Some(next) = waiting.iter().map(|r| r.next_attempt_at.as_str()).min() {

@@ -179,7 +179,8 @@ fn run_digests(args: RunArgs) -> anyhow::Result<ExitCode> {
     )?;
     crate::outln!(
         "subscribers due: {} (of {} active)",
-        summary.due, summary.active
+        summary.due,
+        summary.active
     )?;
     crate::outln!("digests built: {}", summary.built)?;
     crate::outln!("empty, skipped: {}", summary.empty)?;

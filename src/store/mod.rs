@@ -17,8 +17,8 @@ mod ingest;
 mod lease;
 mod merge;
 mod migrations;
-mod perimeter;
 mod pages;
+mod perimeter;
 pub mod resolve;
 mod sources;
 
