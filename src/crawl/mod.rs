@@ -16,6 +16,7 @@
 mod cpu;
 mod error;
 mod lease;
+mod order;
 mod pages;
 mod writer;
 
@@ -201,6 +202,9 @@ impl Crawler {
     ) -> Vec<SourceReport> {
         // Each source is its own task, so that the parsing and normalizing
         // of different sources run in parallel on the runtime's threads.
+        // Hosts take turns, so that the sources in flight are not all
+        // waiting on one host's politeness slots (see `order`).
+        let sources = order::by_host(sources);
         let mut reports: Vec<SourceReport> = futures::stream::iter(sources)
             .map(|source| {
                 let crawler = self.clone();
