@@ -138,6 +138,11 @@ proptest! {
         let word = which.get(&words);
         let word = if upper { word.to_uppercase() } else { word.clone() };
         let word: String = if decomposed { word.nfd().collect() } else { word };
+        // A word that is itself what the search drops is not a word to
+        // find: an operator in capitals (`AND`), or one letter before an
+        // apostrophe (`L'`, an elided article).
+        prop_assume!(!["AND", "OR", "NOT", "NEAR"].contains(&word.as_str()));
+        prop_assume!(!(word.chars().count() == 1 && after == "'"));
         let typed = format!("{before}{word}{after}");
         let found = search(&store, &typed).map_err(|e| TestCaseError::fail(format!("{typed:?}: {e:#}")))?;
         prop_assert_eq!(found, vec![title.clone()], "{:?}", typed);
