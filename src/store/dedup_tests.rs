@@ -276,7 +276,16 @@ fn a_vanished_item_is_flagged_unlisted_not_closed() {
     let call = store.ingest("siaf", &[funder_item()], now()).unwrap().new[0];
     let later = now() + Duration::days(2);
     store.ingest("siaf", &[next_edition()], later).unwrap();
-    assert_eq!(store.mark_unlisted("siaf", later).unwrap(), 1);
+    // The crawl's complete listing now holds only the next edition.
+    let listed: std::collections::HashSet<String> = store
+        .conn()
+        .prepare("SELECT item_key FROM sightings WHERE call_id != ?1")
+        .unwrap()
+        .query_map([call], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(store.update_listing("siaf", &listed, later).unwrap(), 1);
     let record = store.get_call(call, later).unwrap().unwrap();
     assert!(record.unlisted);
     assert_eq!(

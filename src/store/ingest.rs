@@ -122,21 +122,6 @@ impl Store {
         self.index = slot;
         Ok(outcome)
     }
-
-    /// After a complete crawl of a source, flags the sightings it no longer
-    /// lists (never deletes them). Returns how many became unlisted.
-    pub fn mark_unlisted(
-        &mut self,
-        source_id: &str,
-        crawl_started: DateTime<Utc>,
-    ) -> anyhow::Result<usize> {
-        let started = ts(&crawl_started);
-        Ok(self.conn.execute(
-            "UPDATE sightings SET unlisted_since = ?2
-             WHERE source_id = ?1 AND last_seen < ?2 AND unlisted_since IS NULL",
-            params![source_id, started],
-        )?)
-    }
 }
 
 /// Stops indexing new calls in `calls_fts` row by row (see migration 006):

@@ -177,12 +177,4 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-
-    /// Forgets every page state of `source_id`: its next crawl fetches
-    /// every page in full.
-    pub fn forget_page_states(&self, source_id: &str) -> anyhow::Result<()> {
-        self.conn
-            .execute("DELETE FROM page_states WHERE source_id = ?1", [source_id])?;
-        Ok(())
-    }
 }
