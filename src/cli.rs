@@ -551,6 +551,7 @@ fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
             _ => None,
         },
         limit: args.limit,
+        ..CallFilter::default()
     };
     report::print_calls(&store.list_calls(&filter, now)?, args.format)?;
     Ok(ExitCode::SUCCESS)

@@ -56,6 +56,7 @@ pub mod spreadsheet;
 pub mod store;
 pub mod subscribers;
 pub mod territory;
+pub mod web;
 
 #[cfg(test)]
 mod loader_fuzz_tests;

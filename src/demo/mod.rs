@@ -139,10 +139,16 @@ async fn run_in(
         sources.len(),
     ));
     let (events, mut received) = broadcast::channel(1024);
+    let web = crate::web::WebState::new(
+        db.clone(),
+        std::sync::Arc::new(config.clone()),
+        std::sync::Arc::new(Utc::now),
+    );
     let run_options = RunOptions {
         bind: Some(bind),
         every: Some(options.every),
         events: Some(events),
+        routes: Some(crate::web::router(web)),
         ..RunOptions::default()
     };
     let mut narrator = Narrator::new(

@@ -60,10 +60,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = args.common.load()?;
     let common = args.common.clone();
     let loader: ConfigLoader = Arc::new(move || common.load());
+    let web = crate::web::WebState::new(
+        config.database.path.clone(),
+        Arc::new(config.clone()),
+        Arc::new(chrono::Utc::now),
+    );
     let options = RunOptions {
         bind: args.bind,
         every: args.every,
         reload_config: Some(loader),
+        routes: Some(crate::web::router(web)),
         ..RunOptions::default()
     };
     crate::cli::runtime()?.block_on(async move {

@@ -31,7 +31,40 @@ pub struct CallFilter {
     /// `Some(false)`: only calls some source still lists; `Some(true)`:
     /// only calls no source lists any more (`unlisted`); `None`: both.
     pub unlisted: Option<bool>,
+    pub kinds: Vec<CallKind>,
+    /// Only calls whose last cut-off is at or after this instant.
+    pub deadline_after: Option<DateTime<Utc>>,
+    /// Only calls whose last cut-off is at or before this instant (calls
+    /// without a deadline are left out when either bound is set).
+    pub deadline_before: Option<DateTime<Utc>>,
+    /// What the public sees: approved calls only (a call waiting for a
+    /// curator or rejected by one is not shown).
+    pub public_only: bool,
+    /// Calls to skip before the first one returned (pagination).
+    pub offset: u32,
+    pub order: CallOrder,
     pub limit: Option<u32>,
+}
+
+/// The order of a listing; every order ends on the call id, so pages never
+/// overlap nor skip a call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOrder {
+    /// Soonest deadline first, calls without a deadline last.
+    #[default]
+    Deadline,
+    /// Most recently found first (`first_seen`).
+    Newest,
+    /// Most recently changed first (`updated`), as feeds list them.
+    Updated,
+}
+
+/// One page of a listing and how many calls match in all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallPage {
+    pub calls: Vec<CallRecord>,
+    pub total: u64,
 }
 
 /// A stored call with every field, its derived status and its sources.
@@ -226,6 +259,17 @@ impl Store {
         filter: &CallFilter,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<CallRecord>> {
+        Ok(self.select_calls(filter, now, false)?.calls)
+    }
+
+    /// The listing behind [`Store::list_calls`] and [`Store::list_calls_page`];
+    /// `count_all` reads past the page to count every match.
+    fn select_calls(
+        &self,
+        filter: &CallFilter,
+        now: DateTime<Utc>,
+        count_all: bool,
+    ) -> anyhow::Result<CallPage> {
         let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE c.merged_into IS NULL");
         let mut args: Vec<Value> = Vec::new();
         let mut push = |sql: &mut String, clause: &str, values: Vec<Value>| {
@@ -308,6 +352,35 @@ impl Store {
                     .collect(),
             );
         }
+        if !filter.kinds.is_empty() {
+            let marks = vec!["?"; filter.kinds.len()].join(",");
+            push(
+                &mut sql,
+                &format!("c.kind IN ({marks})"),
+                filter
+                    .kinds
+                    .iter()
+                    .map(|k| Value::from(k.as_str().to_string()))
+                    .collect(),
+            );
+        }
+        if let Some(after) = filter.deadline_after {
+            push(
+                &mut sql,
+                "c.deadline_ts >= ?",
+                vec![after.timestamp().into()],
+            );
+        }
+        if let Some(before) = filter.deadline_before {
+            push(
+                &mut sql,
+                "c.deadline_ts <= ?",
+                vec![before.timestamp().into()],
+            );
+        }
+        if filter.public_only {
+            push(&mut sql, "c.review = 'approved'", Vec::new());
+        }
         if let Some(unlisted) = filter.unlisted {
             push(&mut sql, &format!("{UNLISTED} = ?"), vec![unlisted.into()]);
         }
@@ -321,20 +394,40 @@ impl Store {
                 None => anyhow::bail!("the search text `{text}` contains no word to look for"),
             }
         }
-        sql.push_str(" ORDER BY c.deadline_ts IS NULL, c.deadline_ts, c.id");
+        sql.push_str(match filter.order {
+            CallOrder::Deadline => " ORDER BY c.deadline_ts IS NULL, c.deadline_ts, c.id",
+            CallOrder::Newest => " ORDER BY c.first_seen DESC, c.id DESC",
+            CallOrder::Updated => " ORDER BY c.updated DESC, c.id DESC",
+        });
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), |r| call_from_row(r, now))?;
         let mut calls = Vec::new();
+        let mut total = 0u64;
         for call in rows {
             let call = call?;
-            if filter.status.is_empty() || filter.status.contains(&call.status) {
+            if !filter.status.is_empty() && !filter.status.contains(&call.status) {
+                continue;
+            }
+            total += 1;
+            let wanted = total > u64::from(filter.offset)
+                && filter.limit.is_none_or(|l| (calls.len() as u32) < l);
+            if wanted {
                 calls.push(call);
-                if filter.limit.is_some_and(|l| calls.len() as u32 >= l) {
-                    break;
-                }
+            } else if !count_all && filter.limit.is_some_and(|l| calls.len() as u32 >= l) {
+                break;
             }
         }
-        Ok(calls)
+        Ok(CallPage { calls, total })
+    }
+
+    /// One page of the calls matching `filter` (`offset`, `limit`) and how
+    /// many match in all, for paginated listings.
+    pub fn list_calls_page(
+        &self,
+        filter: &CallFilter,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<CallPage> {
+        self.select_calls(filter, now, true)
     }
 
     /// One call by id, following merges to the surviving call.

@@ -29,7 +29,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
 
-pub use calls::{CallFilter, CallRecord, ChangeRecord};
+pub use calls::{CallFilter, CallOrder, CallPage, CallRecord, ChangeRecord, fts_query};
 pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
 pub use ingest::IngestOutcome;
 pub use lease::{Lease, LeaseAttempt, LeaseHolder};
@@ -64,6 +64,33 @@ impl Store {
         store._checkpointer = checkpoint::Checkpointer::attach(&mut store.conn, path)
             .with_context(|| format!("starting the checkpointer of {}", path.display()))?;
         Ok(store)
+    }
+
+    /// Opens an existing database for reading only, as the web server does
+    /// for every request: no migration, no checkpointer, no write. Fails
+    /// with a clear message when the file is missing, is not Vigie's, or
+    /// was not migrated to this version (the daemon migrates it at start).
+    pub fn open_read_only(path: &Path) -> anyhow::Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("opening the database {} for reading", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        anyhow::ensure!(
+            version == migrations::LATEST as i64,
+            "the database {} is at schema version {version}, this Vigie expects {}: \
+             start `vigie run` (or any command that writes) once to migrate it",
+            path.display(),
+            migrations::LATEST
+        );
+        Ok(Store {
+            conn,
+            index: None,
+            _checkpointer: None,
+        })
     }
 
     /// An in-memory catalogue, for tests and benchmarks.

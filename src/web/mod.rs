@@ -1,0 +1,23 @@
+//! The public web: the catalogue's pages, the sign-up flow, the feeds and
+//! calendars, and the API, served by the daemon's HTTP listener (see
+//! `service::RunOptions::routes`) and by `vigie demo`.
+//!
+//! Every part reads the catalogue through [`WebState`] (a small pool of
+//! read-only SQLite connections, so a crawl's write transaction never
+//! blocks a page) and understands the same search parameters
+//! ([`query::SearchQuery`]): a search on the catalogue page, as a feed, as a
+//! calendar or through the API is the same query string.
+//!
+//! The web sits above the pipeline stages and is never imported by them.
+
+pub mod query;
+mod state;
+
+pub use state::{Clock, WebError, WebState};
+
+use axum::Router;
+
+/// Every public route, ready to be merged into the daemon's router.
+pub fn router(state: WebState) -> Router {
+    Router::new().with_state(state)
+}

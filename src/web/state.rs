@@ -1,0 +1,106 @@
+//! What every handler shares: the database path and a pool of read-only
+//! connections, the configuration, and the clock.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// The time source ("now"): the system clock in production, a fixed or
+/// compressed one in tests and the demo.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// How many idle read connections are kept for reuse.
+const POOL_SIZE: usize = 8;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct WebState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: PathBuf,
+    config: Arc<Config>,
+    clock: Clock,
+    idle: Mutex<Vec<Store>>,
+}
+
+/// Why a handler could not answer: the caller turns it into a 500 page or
+/// JSON body; the details go to the log, never to the visitor.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct WebError(#[from] pub anyhow::Error);
+
+impl WebState {
+    /// `db` must already be migrated (the daemon and the demo do it at
+    /// start); `config` gives `digest.site_url`, the public base of links.
+    pub fn new(db: PathBuf, config: Arc<Config>, clock: Clock) -> WebState {
+        WebState {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                clock,
+                idle: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.inner.clock)()
+    }
+
+    /// The public base of every absolute link, without a trailing slash.
+    pub fn site_url(&self) -> &str {
+        self.inner.config.digest.site()
+    }
+
+    /// Runs `f` on a read-only connection, off the async runtime.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, WebError> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.idle.lock().ok().and_then(|mut idle| idle.pop());
+            let store = match pooled {
+                Some(store) => store,
+                None => Store::open_read_only(&inner.db)?,
+            };
+            let out = f(&store);
+            if let Ok(mut idle) = inner.idle.lock()
+                && idle.len() < POOL_SIZE
+            {
+                idle.push(store);
+            }
+            out
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("a web read task failed: {e}"))?
+        .map_err(WebError)
+    }
+
+    /// Runs `f` on a read-write connection (sign-ups, confirmations,
+    /// unsubscriptions), off the async runtime. Writes are rare: each one
+    /// opens its own connection, and SQLite serializes them with the crawl.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, WebError> {
+        let db = self.inner.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = Store::open(&db)?;
+            f(&mut store)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("a web write task failed: {e}"))?
+        .map_err(WebError)
+    }
+}
