@@ -143,7 +143,7 @@ async fn run_in(
         db.clone(),
         std::sync::Arc::new(config.clone()),
         std::sync::Arc::new(Utc::now),
-    );
+    )?;
     let run_options = RunOptions {
         bind: Some(bind),
         every: Some(options.every),

@@ -64,7 +64,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config.database.path.clone(),
         Arc::new(config.clone()),
         Arc::new(chrono::Utc::now),
-    );
+    )?;
     let options = RunOptions {
         bind: args.bind,
         every: args.every,

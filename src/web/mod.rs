@@ -11,13 +11,28 @@
 //! The web sits above the pipeline stages and is never imported by them.
 
 pub mod query;
+pub mod render;
 mod state;
 
 pub use state::{Clock, WebError, WebState};
 
 use axum::Router;
+use axum::http::header;
+use axum::routing::get;
 
 /// Every public route, ready to be merged into the daemon's router.
 pub fn router(state: WebState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .route(render::CSS_PATH, get(stylesheet))
+        .with_state(state)
+}
+
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        render::CSS,
+    )
 }

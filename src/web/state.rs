@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
+use super::render::Templates;
 use crate::config::Config;
 use crate::store::Store;
 
@@ -27,6 +28,7 @@ struct Inner {
     config: Arc<Config>,
     clock: Clock,
     idle: Mutex<Vec<Store>>,
+    templates: Templates,
 }
 
 /// Why a handler could not answer: the caller turns it into a 500 page or
@@ -38,15 +40,22 @@ pub struct WebError(#[from] pub anyhow::Error);
 impl WebState {
     /// `db` must already be migrated (the daemon and the demo do it at
     /// start); `config` gives `digest.site_url`, the public base of links.
-    pub fn new(db: PathBuf, config: Arc<Config>, clock: Clock) -> WebState {
-        WebState {
+    /// Fails only when an embedded template does not compile (a bug).
+    pub fn new(db: PathBuf, config: Arc<Config>, clock: Clock) -> anyhow::Result<WebState> {
+        let templates = Templates::new()?;
+        Ok(WebState {
             inner: Arc::new(Inner {
                 db,
                 config,
                 clock,
                 idle: Mutex::new(Vec::new()),
+                templates,
             }),
-        }
+        })
+    }
+
+    pub fn templates(&self) -> &Templates {
+        &self.inner.templates
     }
 
     pub fn config(&self) -> &Config {
