@@ -16,7 +16,7 @@ use vigie::deliver::{
 };
 use vigie::store::Store;
 
-use crate::support::smtp::{self, python_has};
+use crate::support::smtp;
 use crate::support::{Scenario, SmtpSink, all_output};
 
 const SUBJECT: &str = "Appels à projets : 3 nouveautés pour Saint-Étienne — « énergie »";
@@ -358,13 +358,7 @@ async fn a_550_fails_the_message_with_its_reason_reports_the_recipient_and_is_no
 
 #[tokio::test]
 async fn messages_signed_with_dkim_verify_with_dkimpy_after_the_smtp_trip() {
-    if !python_has("dkim") {
-        eprintln!(
-            "SKIPPED messages_signed_with_dkim_verify_with_dkimpy: the Python module dkim \
-             is missing (python3 -m pip install dkimpy; CI installs it)"
-        );
-        return;
-    }
+    smtp::require_python("dkim", "dkimpy");
     let keys = tempfile::tempdir().unwrap();
     let (key, txt) = dkim_key(keys.path());
     let sink = SmtpSink::start(&[]);

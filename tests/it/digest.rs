@@ -238,10 +238,7 @@ pub(crate) fn wait(sink: &SmtpSink, n: usize) -> Vec<Mail> {
 
 #[test]
 fn digests_carry_fitting_calls_once_then_extensions_and_reminders_once() {
-    if !crate::support::smtp::python_has("aiosmtpd") {
-        eprintln!("skipped: aiosmtpd missing");
-        return;
-    }
+    crate::support::smtp::require_python("aiosmtpd", "aiosmtpd");
     let Setup { server, sc, sink } = setup(&[], "", &two_communes());
 
     // Before the send hour: nobody is due.
@@ -428,10 +425,7 @@ fn digests_carry_fitting_calls_once_then_extensions_and_reminders_once() {
 
 #[test]
 fn a_refused_address_becomes_bouncing_after_the_threshold() {
-    if !crate::support::smtp::python_has("aiosmtpd") {
-        eprintln!("skipped: aiosmtpd missing");
-        return;
-    }
+    crate::support::smtp::require_python("aiosmtpd", "aiosmtpd");
     const GONE: &str = "ancienne@cergy.fr";
     let Setup { sc, sink, .. } = setup(
         &["--reject", GONE],

@@ -31,10 +31,7 @@ fn id_of(rows: &[serde_json::Value], recipient: &str) -> i64 {
 #[test]
 fn after_a_4xx_then_an_outage_the_calls_come_back_in_the_next_digest_and_retry_refuses_duplicates()
 {
-    if !crate::support::smtp::python_has("aiosmtpd") {
-        eprintln!("skipped: aiosmtpd missing");
-        return;
-    }
+    crate::support::smtp::require_python("aiosmtpd", "aiosmtpd");
     let Setup { sc, sink, .. } = setup(
         &["--transient-first", "100"],
         "max_attempts = 2\nretry_base_secs = 60",
@@ -109,10 +106,7 @@ fn after_a_4xx_then_an_outage_the_calls_come_back_in_the_next_digest_and_retry_r
 /// calls count as sent again, and the next digest does not repeat them.
 #[test]
 fn a_retried_failed_digest_is_sent_and_its_calls_are_not_repeated_by_the_next_digest() {
-    if !crate::support::smtp::python_has("aiosmtpd") {
-        eprintln!("skipped: aiosmtpd missing");
-        return;
-    }
+    crate::support::smtp::require_python("aiosmtpd", "aiosmtpd");
     let Setup { sc, sink, .. } = setup(&["--reject", LYON], "", &two_communes());
     let port = sink.port.to_string();
     let (code, out) = vigie_code(&sc, &["digest", "run", "--now", DAY1]);

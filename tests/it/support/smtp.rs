@@ -109,6 +109,16 @@ pub fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
         .expect("the message parses")
 }
 
+/// Fails the test, saying what to install, unless `python3` can import
+/// `module`: a test whose real component is missing never passes silently.
+pub fn require_python(module: &str, package: &str) {
+    assert!(
+        python_has(module),
+        "this test needs the Python module `{module}`: python3 -m pip install {package} \
+         (.ci/run installs it)"
+    );
+}
+
 /// Whether `python3 -c "import MODULE"` works.
 pub fn python_has(module: &str) -> bool {
     Command::new("python3")
