@@ -10,12 +10,14 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::config::Common;
 use crate::config::Config;
 use crate::crawl::{Crawler, Outcome};
 use crate::domain::{Audience, Perimeter, Status, Theme};
 use crate::fetch::Fetcher;
 use crate::normalize::themes::ThemeRules;
 use crate::report;
+pub use crate::report::Format;
 use crate::source::{self, SourceDef};
 use crate::store::{CallFilter, Store};
 use crate::subscribers::cli::SubscribersCommand;
@@ -121,33 +123,6 @@ pub enum ReviewCommand {
         #[command(flatten)]
         common: Common,
     },
-}
-
-/// Options shared by every command that touches the database.
-#[derive(Debug, Clone, Args)]
-pub struct Common {
-    /// Configuration file (default: ./vigie.toml if present, else the embedded defaults).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// SQLite database file (overrides database.path).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-    /// Folder of source definitions (overrides crawl.sources_dir).
-    #[arg(long, global = true, value_name = "DIR")]
-    pub sources: Option<PathBuf>,
-}
-
-impl Common {
-    pub(crate) fn load(&self) -> anyhow::Result<Config> {
-        let mut config = Config::load(self.config.as_deref())?;
-        if let Some(db) = &self.db {
-            config.database.path = db.clone();
-        }
-        if let Some(dir) = &self.sources {
-            config.crawl.sources_dir = dir.clone();
-        }
-        Ok(config)
-    }
 }
 
 #[derive(Debug, Args)]
@@ -275,13 +250,6 @@ where
     T::Err: std::fmt::Display,
 {
     s.parse().map_err(|e: T::Err| e.to_string())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
 }
 
 /// Runs the parsed command; the exit code says whether everything worked.

@@ -19,7 +19,8 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use super::carried::{self, RetryError};
 use super::outbox::{self, OutboxRow, OutboxStatus};
 use super::{DrainReport, Transport, drain_outbox};
-use crate::cli::{Common, Format};
+use crate::config::Common;
+use crate::report::Format;
 use crate::store::Store;
 
 /// Exit code of a run that failed nothing but left messages waiting for a

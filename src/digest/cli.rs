@@ -16,7 +16,7 @@ use clap::{Args, Subcommand};
 use super::bounces::record_bounces;
 use super::build::{self, Catalogue, History, enqueue_due_digests, not_due_reason, paris_date};
 use super::render::{Renderer, SectionKind};
-use crate::cli::Common;
+use crate::config::Common;
 use crate::deliver::cli::{exit_code, print_outcome};
 use crate::deliver::outbox;
 use crate::deliver::{Transport, drain_outbox};

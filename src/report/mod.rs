@@ -4,9 +4,11 @@
 //! [`calls`].
 
 mod calls;
+mod format;
 pub mod out;
 
 pub use calls::{print_call, print_calls};
+pub use format::Format;
 
 use std::io::Write;
 use std::time::Duration;
@@ -15,7 +17,6 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::Format;
 use crate::crawl::{Crawler, Outcome, SourceReport};
 use crate::normalize::{NormalizeContext, normalize_item};
 use crate::source::SourceDef;

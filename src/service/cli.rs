@@ -12,7 +12,7 @@ use clap::Args;
 use futures::StreamExt;
 
 use super::{ConfigLoader, RunOptions};
-use crate::cli::Common;
+use crate::config::Common;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {

@@ -12,8 +12,9 @@ use serde::Serialize;
 
 use super::csv::{profile_from_fields, read_profiles, write_profiles};
 use super::model::{Subscriber, SubscriberStatus, weekday_code};
-use crate::cli::{Common, Format};
+use crate::config::Common;
 use crate::config::Config;
+use crate::report::Format;
 use crate::store::{Store, ts};
 use crate::territory;
 

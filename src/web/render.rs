@@ -74,7 +74,8 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| WebError(anyhow::anyhow!("template {name}: {e:#}")))?;
-        let ctx = minijinja::context! { css => CSS_PATH, ..Value::from(minijinja::value::Serde(&ctx)) };
+        let ctx =
+            minijinja::context! { css => CSS_PATH, ..Value::from(minijinja::value::Serde(&ctx)) };
         template
             .render(ctx)
             .map_err(|e| WebError(anyhow::anyhow!("rendering {name}: {e:#}")))
