@@ -10,9 +10,12 @@
 //!
 //! The web sits above the pipeline stages and is never imported by them.
 
+pub mod cache;
+mod pages;
 pub mod query;
 pub mod render;
 mod state;
+mod views;
 
 pub use state::{Clock, WebError, WebState};
 
@@ -24,6 +27,8 @@ use axum::routing::get;
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route(render::CSS_PATH, get(stylesheet))
+        .merge(pages::routes())
+        .fallback(not_found)
         .with_state(state)
 }
 
@@ -35,4 +40,10 @@ async fn stylesheet() -> impl axum::response::IntoResponse {
         ],
         render::CSS,
     )
+}
+
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<WebState>,
+) -> axum::response::Response {
+    pages::not_found(&state)
 }

@@ -26,6 +26,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "error.html.j2",
         include_str!("../../templates/web/error.html.j2"),
     ),
+    (
+        "catalogue.html.j2",
+        include_str!("../../templates/web/catalogue.html.j2"),
+    ),
+    (
+        "call.html.j2",
+        include_str!("../../templates/web/call.html.j2"),
+    ),
+    (
+        "macros.html.j2",
+        include_str!("../../templates/web/macros.html.j2"),
+    ),
 ];
 
 /// The stylesheet, served at [`CSS_PATH`] (no external resource at runtime).
@@ -43,6 +55,18 @@ impl Templates {
     pub fn new() -> anyhow::Result<Templates> {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|_| AutoEscape::Html);
+        // minijinja's HTML escaping also turns `/` into `&#x2f;`, which
+        // HTML does not need and which makes every link's source unreadable:
+        // escape the five characters that matter, in text and attributes.
+        env.set_formatter(|out, state, value| {
+            if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() {
+                let text = value.to_string();
+                out.write_str(&html_escape::encode_quoted_attribute(&text))?;
+                Ok(())
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
@@ -62,6 +86,7 @@ impl Templates {
                 if n > 1 { many } else { one }
             },
         );
+        env.add_filter("truncate", truncate);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)?;
         }
@@ -97,6 +122,23 @@ impl Templates {
     }
 }
 
+/// At most `max` characters of `text`, cut at a word boundary, with an
+/// ellipsis when something was cut.
+fn truncate(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(char::is_whitespace) {
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!(
+        "{}…",
+        cut.trim_end_matches(|c: char| c.is_whitespace() || c == ',' || c == '.')
+    )
+}
+
 /// An RFC 3339 instant shown in Paris time; a value that does not parse
 /// is a template bug, reported as such.
 fn paris(v: &str) -> Result<DateTime<chrono_tz::Tz>, minijinja::Error> {
@@ -127,6 +169,16 @@ mod tests {
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("lang=\"fr\""), "{html}");
         assert!(html.contains("href=\"#contenu\""), "a skip link: {html}");
+    }
+
+    #[test]
+    fn truncation_cuts_on_a_word_and_never_inside_a_character() {
+        assert_eq!(truncate("court".into(), 10), "court");
+        assert_eq!(
+            truncate("un texte assez long pour être coupé".into(), 20),
+            "un texte assez long…"
+        );
+        assert_eq!(truncate("ééééééééééé".into(), 4), "éééé…");
     }
 
     #[test]

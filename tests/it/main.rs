@@ -20,3 +20,4 @@ mod sources;
 mod subscribers;
 mod support;
 mod unlisted;
+mod web;

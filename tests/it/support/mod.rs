@@ -8,6 +8,7 @@ pub mod response;
 pub mod scenario;
 pub mod smtp;
 pub mod sources;
+pub mod web;
 
 #[allow(unused_imports)]
 pub use fixture_server::{FixtureServer, RecordedRequest};

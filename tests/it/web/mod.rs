@@ -1,0 +1,4 @@
+//! The public web over HTTP: pages, feeds, calendars and API served from a
+//! catalogue filled by a real crawl (see `support::web`).
+
+mod pages;
