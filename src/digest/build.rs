@@ -98,6 +98,12 @@ pub fn not_due_reason(s: &Subscriber, now: DateTime<Utc>, send_hour: u32) -> Opt
     if s.status != SubscriberStatus::Active {
         return Some(format!("the subscriber is {}, not active", s.status));
     }
+    if let Some(since) = s.paused_since {
+        return Some(format!(
+            "the subscriber paused their alert on {}",
+            since.date_naive()
+        ));
+    }
     let local = now.with_timezone(&Paris);
     if local.hour() < send_hour {
         return Some(format!(

@@ -27,7 +27,7 @@ use crate::territory;
 
 const MONTHS: [&str; 12] = crate::domain::FRENCH_MONTHS;
 
-fn weekday(w: Weekday) -> &'static str {
+pub fn weekday(w: Weekday) -> &'static str {
     match w {
         Weekday::Mon => "lundi",
         Weekday::Tue => "mardi",

@@ -28,6 +28,7 @@ fn subscriber(edit: impl FnOnce(&mut Profile)) -> Subscriber {
         manage_token: "t".into(),
         bounce_count: 0,
         last_digest_at: None,
+        paused_since: None,
     }
 }
 

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/011_curator_perimeter.sql"),
     include_str!("migrations/012_service.sql"),
     include_str!("migrations/013_components.sql"),
+    include_str!("migrations/014_signup.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod csv;
 pub mod model;
+mod signup;
 pub mod store;
 
 pub use model::{EmailAddress, FieldError, Frequency, Profile, Subscriber, SubscriberStatus};

@@ -301,6 +301,9 @@ pub struct Subscriber {
     pub manage_token: String,
     pub bounce_count: u32,
     pub last_digest_at: Option<DateTime<Utc>>,
+    /// Set while the subscriber paused their alert (from the web's manage
+    /// page): no digest is built for them until they resume.
+    pub paused_since: Option<DateTime<Utc>>,
 }
 
 /// A collectivity's name: trimmed, not empty, no control characters.

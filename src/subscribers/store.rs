@@ -54,8 +54,8 @@ pub struct ImportSummary {
     pub skipped_unsubscribed: Vec<String>,
 }
 
-const COLUMNS: &str = "id, email, name, audience, territory, themes, keywords, frequency, \
-     weekday, status, created_at, confirmed_at, manage_token, bounce_count, last_digest_at";
+pub(super) const COLUMNS: &str = "id, email, name, audience, territory, themes, keywords, frequency, \
+     weekday, status, created_at, confirmed_at, manage_token, bounce_count, last_digest_at, paused_since";
 
 /// A corrupt column of a `subscribers` row: the error names the table, the
 /// row, the column and the value, and says what to do.
@@ -92,7 +92,7 @@ fn time(row: &Row, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
 }
 
 /// Rows are parsed again into domain types: a corrupted column is an error.
-fn from_row(row: &Row) -> rusqlite::Result<Subscriber> {
+pub(super) fn from_row(row: &Row) -> rusqlite::Result<Subscriber> {
     let text = |i: usize| -> rusqlite::Result<String> { row.get(i) };
     let bad = |i: usize, e: &dyn std::fmt::Display| corrupt(row, i, e);
     let email = EmailAddress::parse(&text(1)?).map_err(|e| bad(1, &e))?;
@@ -121,6 +121,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Subscriber> {
         manage_token: text(12)?,
         bounce_count: row.get(13)?,
         last_digest_at: time(row, 14)?,
+        paused_since: time(row, 15)?,
     })
 }
 
@@ -133,7 +134,11 @@ fn keywords_json(p: &Profile) -> String {
     serde_json::to_string(&p.keywords).expect("strings serialize")
 }
 
-fn by(conn: &Connection, clause: &str, arg: &str) -> rusqlite::Result<Option<Subscriber>> {
+pub(super) fn by(
+    conn: &Connection,
+    clause: &str,
+    arg: &str,
+) -> rusqlite::Result<Option<Subscriber>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM subscribers WHERE {clause}"),
         [arg],
@@ -183,7 +188,7 @@ fn insert(
     Ok(conn.last_insert_rowid())
 }
 
-fn update_profile(
+pub(super) fn update_profile(
     conn: &Connection,
     id: i64,
     p: &Profile,

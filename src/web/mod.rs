@@ -14,22 +14,79 @@ pub mod cache;
 mod pages;
 pub mod query;
 pub mod render;
+mod signup;
 mod state;
 mod views;
 
 pub use state::{Clock, WebError, WebState};
 
 use axum::Router;
-use axum::http::header;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The largest form body accepted (a sign-up is well under 4 KiB).
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
+/// The longest path and query string accepted.
+pub const MAX_URI_BYTES: usize = 4096;
+
+/// The Content-Security-Policy of every response: no script at all, styles
+/// only from the site's own stylesheet, forms only to the site, never in a
+/// frame.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Every public route, ready to be merged into the daemon's router.
 pub fn router(state: WebState) -> Router {
-    Router::new()
+    let headers: [(HeaderName, &'static str); 5] = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ),
+    ];
+    let mut router = Router::new()
         .route(render::CSS_PATH, get(stylesheet))
         .merge(pages::routes())
+        .merge(signup::routes())
         .fallback(not_found)
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state.clone(), limit_uri))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new());
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router.with_state(state)
+}
+
+/// Refuses over-long URIs (414) before any handler parses them.
+async fn limit_uri(
+    axum::extract::State(state): axum::extract::State<WebState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let len = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if len > MAX_URI_BYTES {
+        return state.templates().error_page(
+            StatusCode::URI_TOO_LONG,
+            "Adresse trop longue",
+            "Cette adresse est trop longue pour être traitée. Simplifiez la recherche.",
+        );
+    }
+    next.run(request).await.into_response()
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

@@ -99,9 +99,9 @@ fn form_of(q: &SearchQuery) -> Form {
             .iter()
             .map(|(code, o)| Choice {
                 code: code.to_string(),
-                label: match code {
-                    &"recent" => "Les plus récents",
-                    &"modifie" => "Modifiés récemment",
+                label: match *code {
+                    "recent" => "Les plus récents",
+                    "modifie" => "Modifiés récemment",
                     _ => "Clôture la plus proche",
                 }
                 .to_string(),

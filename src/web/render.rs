@@ -35,6 +35,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/web/call.html.j2"),
     ),
     (
+        "signup.html.j2",
+        include_str!("../../templates/web/signup.html.j2"),
+    ),
+    (
+        "message.html.j2",
+        include_str!("../../templates/web/message.html.j2"),
+    ),
+    (
+        "confirm.html.j2",
+        include_str!("../../templates/web/confirm.html.j2"),
+    ),
+    (
+        "manage.html.j2",
+        include_str!("../../templates/web/manage.html.j2"),
+    ),
+    (
+        "unsubscribe.html.j2",
+        include_str!("../../templates/web/unsubscribe.html.j2"),
+    ),
+    (
         "macros.html.j2",
         include_str!("../../templates/web/macros.html.j2"),
     ),

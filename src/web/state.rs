@@ -29,6 +29,7 @@ struct Inner {
     clock: Clock,
     idle: Mutex<Vec<Store>>,
     templates: Templates,
+    signup: super::signup::Limits,
 }
 
 /// Why a handler could not answer: the caller turns it into a 500 page or
@@ -50,12 +51,17 @@ impl WebState {
                 clock,
                 idle: Mutex::new(Vec::new()),
                 templates,
+                signup: super::signup::Limits::default(),
             }),
         })
     }
 
     pub fn templates(&self) -> &Templates {
         &self.inner.templates
+    }
+
+    pub(super) fn signup_limits(&self) -> &super::signup::Limits {
+        &self.inner.signup
     }
 
     pub fn config(&self) -> &Config {

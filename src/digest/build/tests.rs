@@ -22,6 +22,7 @@ fn subscriber(frequency: Frequency, last: Option<DateTime<Utc>>) -> Subscriber {
         manage_token: "t".into(),
         bounce_count: 0,
         last_digest_at: last,
+        paused_since: None,
     }
 }
 

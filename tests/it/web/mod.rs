@@ -1,4 +1,6 @@
-//! The public web over HTTP: pages, feeds, calendars and API served from a
-//! catalogue filled by a real crawl (see `support::web`).
+//! The public web over HTTP: pages, sign-up, feeds, calendars and API
+//! served from a catalogue filled by a real crawl (see `support::web`).
 
 mod pages;
+mod security;
+mod signup;

@@ -156,8 +156,7 @@ fn a_call_page_shows_every_field_and_where_it_was_seen() {
     }
     // The funder's link, without its tracking parameters.
     assert!(
-        r.body
-            .contains(&format!("{}", site.fixtures.url("/aap/archivage.html"))),
+        r.body.contains(&site.fixtures.url("/aap/archivage.html")),
         "{}",
         r.body
     );
