@@ -16,6 +16,7 @@ use crate::support::{FixtureServer, Response, Scenario, fixtures};
 
 mod alerts;
 mod lifecycle;
+mod web_flow;
 
 pub(super) const CURATOR: &str = "curateurs@numerique.gouv.fr";
 

@@ -292,7 +292,7 @@ pub fn link_in(text: &str, path_prefix: &str) -> Option<String> {
     let start = text.find(path_prefix)?;
     let rest = &text[start..];
     let end = rest
-        .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>' | ','))
         .unwrap_or(rest.len());
     Some(rest[..end].to_string())
 }
