@@ -44,10 +44,16 @@ fn a_collectivity_signs_up_confirms_receives_a_digest_and_unsubscribes_in_one_cl
     let web = Http::new(format!("http://{}", daemon.addr));
 
     // The daemon's first crawl fills the catalogue it serves.
-    wait_until(Duration::from_secs(20), "the crawled calls on /appels", || {
-        let r = web.get("/appels");
-        r.body.contains("Archivage numérique en territoires").then_some(())
-    });
+    wait_until(
+        Duration::from_secs(20),
+        "the crawled calls on /appels",
+        || {
+            let r = web.get("/appels");
+            r.body
+                .contains("Archivage numérique en territoires")
+                .then_some(())
+        },
+    );
 
     let csrf = web.get("/abonnement").csrf();
     let r = web.post_form(
@@ -70,7 +76,10 @@ fn a_collectivity_signs_up_confirms_receives_a_digest_and_unsubscribes_in_one_cl
     assert_eq!(confirmation.subject(), Some("Confirmez votre alerte Vigie"));
     let text = confirmation.body_text(0).unwrap().to_string();
     let confirm = link_in(&text, "/abonnement/confirmer/").expect("a confirmation link");
-    assert!(text.contains(&format!("https://vigie.example{confirm}")), "{text}");
+    assert!(
+        text.contains(&format!("https://vigie.example{confirm}")),
+        "{text}"
+    );
     assert_eq!(status(&sc, "mairie@cergy.fr"), "pending");
 
     let page = web.get(&confirm);
@@ -95,7 +104,9 @@ fn a_collectivity_signs_up_confirms_receives_a_digest_and_unsubscribes_in_one_cl
         .expect("a List-Unsubscribe header")
         .to_string();
     assert!(
-        digest.header_raw("List-Unsubscribe-Post").is_some_and(|v| v.contains("One-Click")),
+        digest
+            .header_raw("List-Unsubscribe-Post")
+            .is_some_and(|v| v.contains("One-Click")),
         "RFC 8058"
     );
     let unsubscribe = link_in(&header, "/desabonnement/").expect("an https unsubscribe URL");
@@ -115,5 +126,9 @@ fn a_collectivity_signs_up_confirms_receives_a_digest_and_unsubscribes_in_one_cl
 
     let (exit, log) = daemon.stop(Duration::from_secs(15));
     assert!(exit.success(), "{log}");
-    assert_eq!(sink.messages().len(), 2, "nothing after unsubscribing: {log}");
+    assert_eq!(
+        sink.messages().len(),
+        2,
+        "nothing after unsubscribing: {log}"
+    );
 }
