@@ -163,6 +163,12 @@ async fn run_in(
         options.every.as_secs(),
         handle.local_addr()
     ));
+    say(&format!(
+        "The public web: http://{addr}/appels (the catalogue and each call's page, where \
+         the digests' links lead), http://{addr}/abonnement (sign up for alerts; the \
+         confirmation email lands in the outbox folder).",
+        addr = handle.local_addr()
+    ));
     let mut subscribed = false;
     loop {
         match received.recv().await {

@@ -98,6 +98,32 @@ fn demo_folder(seen: &[String]) -> PathBuf {
     PathBuf::from(rest.split(" (").next().unwrap())
 }
 
+/// `GET url` (plain HTTP on loopback): status and body.
+fn http_get(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
+
 #[test]
 fn the_demo_writes_french_digests_within_a_minute_and_stops_cleanly_on_ctrl_c() {
     let parent = tempfile::tempdir().unwrap();
@@ -108,6 +134,48 @@ fn the_demo_writes_french_digests_within_a_minute_and_stops_cleanly_on_ctrl_c() 
         l.starts_with("Wrote ")
     });
     let elapsed = started.elapsed();
+    // The public web answers while the demo runs, and the digests' links
+    // lead to it.
+    let web = seen
+        .iter()
+        .find(|l| l.starts_with("The public web: "))
+        .cloned()
+        .unwrap_or_else(|| panic!("no web line:\n{}", seen.join("\n")));
+    let catalogue = web
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") && w.ends_with("/appels"))
+        .unwrap_or_else(|| panic!("{web}"))
+        .to_string();
+    let (status, body) = http_get(&catalogue);
+    assert_eq!(status, 200, "{catalogue}");
+    assert!(
+        body.contains("Archivage numérique en territoires"),
+        "{body}"
+    );
+    let wrote = seen.iter().find(|l| l.starts_with("Wrote ")).unwrap();
+    let outbox = wrote
+        .split(" to ")
+        .nth(1)
+        .and_then(|r| r.split(" (open").next())
+        .unwrap_or_else(|| panic!("{wrote}"));
+    let eml = std::fs::read_dir(outbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "eml"))
+        .expect("a digest");
+    let raw = std::fs::read(&eml).unwrap();
+    let text = MessageParser::default()
+        .parse(&raw)
+        .unwrap()
+        .body_text(0)
+        .unwrap()
+        .to_string();
+    let base = catalogue.trim_end_matches("/appels");
+    let link = text
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{base}/appels/")))
+        .unwrap_or_else(|| panic!("no call link in the digest:\n{text}"));
+    assert_eq!(http_get(link).0, 200, "{link}");
     let code = interrupt(&mut child, &rx, &mut seen);
     let out = seen.join("\n");
     assert_eq!(code, 0, "{out}");
