@@ -19,8 +19,8 @@ mod merge;
 mod migrations;
 mod pages;
 mod perimeter;
+mod public;
 pub mod resolve;
-mod seen_on;
 mod sources;
 
 use std::path::Path;
@@ -35,7 +35,7 @@ pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
 pub use ingest::IngestOutcome;
 pub use lease::{Lease, LeaseAttempt, LeaseHolder};
 pub use pages::{PageKey, PageState};
-pub use seen_on::SeenOn;
+pub use public::SeenOn;
 pub use sources::{CrawlRunRecord, FetchState, SourceStateRecord};
 
 /// `PRAGMA application_id` of a Vigie database: ASCII "VGIE".

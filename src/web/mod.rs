@@ -11,6 +11,7 @@
 //! The web sits above the pipeline stages and is never imported by them.
 
 pub mod cache;
+mod feeds;
 mod pages;
 pub mod query;
 pub mod render;
@@ -56,6 +57,7 @@ pub fn router(state: WebState) -> Router {
         .route(render::CSS_PATH, get(stylesheet))
         .merge(pages::routes())
         .merge(signup::routes())
+        .merge(feeds::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), limit_uri))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

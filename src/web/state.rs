@@ -30,6 +30,7 @@ struct Inner {
     idle: Mutex<Vec<Store>>,
     templates: Templates,
     signup: super::signup::Limits,
+    feeds: super::feeds::FeedCache,
 }
 
 /// Why a handler could not answer: the caller turns it into a 500 page or
@@ -52,6 +53,7 @@ impl WebState {
                 idle: Mutex::new(Vec::new()),
                 templates,
                 signup: super::signup::Limits::default(),
+                feeds: super::feeds::FeedCache::default(),
             }),
         })
     }
@@ -62,6 +64,15 @@ impl WebState {
 
     pub(super) fn signup_limits(&self) -> &super::signup::Limits {
         &self.inner.signup
+    }
+
+    pub(super) fn feeds(&self) -> &super::feeds::FeedCache {
+        &self.inner.feeds
+    }
+
+    /// The SQLite file the catalogue is read from.
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.inner.db
     }
 
     pub fn config(&self) -> &Config {

@@ -2,6 +2,7 @@
 //! served from a catalogue filled by a real crawl (see `support::web`).
 
 mod browser;
+mod feeds;
 mod pages;
 mod security;
 mod signup;

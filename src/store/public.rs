@@ -1,5 +1,6 @@
-//! Where a call was seen: its sightings with their sources, for the public
-//! call page.
+//! What the public web reads besides the catalogue queries: where a call
+//! was seen (its sightings with their sources), whether it may be shown,
+//! and whether anything changed since a cached answer was built.
 
 use serde::Serialize;
 
@@ -39,6 +40,15 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// SQLite's `data_version` for this connection: it changes whenever
+    /// another connection commits (a crawl, a curator's decision), so a
+    /// cache kept beside one long-lived connection knows when to rebuild.
+    pub fn data_version(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
     /// Whether a curator approved call `id` (what the public may see).
