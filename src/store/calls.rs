@@ -43,6 +43,9 @@ pub struct CallFilter {
     /// Calls to skip before the first one returned (pagination).
     pub offset: u32,
     pub order: CallOrder,
+    /// Keyset pagination: only calls after this one in `order` (the last
+    /// call of the previous page). Stable when calls are added meanwhile.
+    pub after: Option<Keyset>,
     pub limit: Option<u32>,
 }
 
@@ -58,6 +61,39 @@ pub enum CallOrder {
     Newest,
     /// Most recently changed first (`updated`), as feeds list them.
     Updated,
+}
+
+/// Where a page ends, in the listing's order: the sort key and id of its
+/// last call (see [`CallFilter::after`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Keyset {
+    /// `deadline_ts` (None for calls without a deadline, listed last).
+    Deadline(Option<i64>, i64),
+    /// `first_seen` as stored.
+    Newest(String, i64),
+    /// `updated` as stored.
+    Updated(String, i64),
+}
+
+impl Keyset {
+    /// The key of `c` in `order`.
+    pub fn of(order: CallOrder, c: &CallRecord) -> Keyset {
+        match order {
+            CallOrder::Deadline => Keyset::Deadline(c.deadline.map(|d| d.timestamp()), c.id),
+            CallOrder::Newest => Keyset::Newest(super::ts(&c.first_seen.to_utc()), c.id),
+            CallOrder::Updated => Keyset::Updated(super::ts(&c.updated.to_utc()), c.id),
+        }
+    }
+
+    /// Whether this key belongs to listings in `order`.
+    pub fn fits(&self, order: CallOrder) -> bool {
+        matches!(
+            (self, order),
+            (Keyset::Deadline(..), CallOrder::Deadline)
+                | (Keyset::Newest(..), CallOrder::Newest)
+                | (Keyset::Updated(..), CallOrder::Updated)
+        )
+    }
 }
 
 /// One page of a listing and how many calls match in all.
@@ -393,6 +429,29 @@ impl Store {
                 ),
                 None => anyhow::bail!("the search text `{text}` contains no word to look for"),
             }
+        }
+        match &filter.after {
+            None => {}
+            Some(Keyset::Deadline(Some(ts), id)) => push(
+                &mut sql,
+                "(c.deadline_ts IS NULL OR c.deadline_ts > ? OR (c.deadline_ts = ? AND c.id > ?))",
+                vec![(*ts).into(), (*ts).into(), (*id).into()],
+            ),
+            Some(Keyset::Deadline(None, id)) => push(
+                &mut sql,
+                "(c.deadline_ts IS NULL AND c.id > ?)",
+                vec![(*id).into()],
+            ),
+            Some(Keyset::Newest(at, id)) => push(
+                &mut sql,
+                "(c.first_seen < ? OR (c.first_seen = ? AND c.id < ?))",
+                vec![at.clone().into(), at.clone().into(), (*id).into()],
+            ),
+            Some(Keyset::Updated(at, id)) => push(
+                &mut sql,
+                "(c.updated < ? OR (c.updated = ? AND c.id < ?))",
+                vec![at.clone().into(), at.clone().into(), (*id).into()],
+            ),
         }
         sql.push_str(match filter.order {
             CallOrder::Deadline => " ORDER BY c.deadline_ts IS NULL, c.deadline_ts, c.id",

@@ -30,7 +30,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
 
-pub use calls::{CallFilter, CallOrder, CallPage, CallRecord, ChangeRecord, fts_query};
+pub use calls::{CallFilter, CallOrder, CallPage, CallRecord, ChangeRecord, Keyset, fts_query};
 pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
 pub use ingest::IngestOutcome;
 pub use lease::{Lease, LeaseAttempt, LeaseHolder};

@@ -10,6 +10,7 @@
 //!
 //! The web sits above the pipeline stages and is never imported by them.
 
+mod api;
 pub mod cache;
 mod feeds;
 mod pages;
@@ -58,6 +59,7 @@ pub fn router(state: WebState) -> Router {
         .merge(pages::routes())
         .merge(signup::routes())
         .merge(feeds::routes())
+        .merge(api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), limit_uri))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
