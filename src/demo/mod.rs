@@ -166,7 +166,8 @@ async fn run_in(
     say(&format!(
         "The public web: http://{addr}/appels (the catalogue and each call's page, where \
          the digests' links lead), http://{addr}/abonnement (sign up for alerts; the \
-         confirmation email lands in the outbox folder).",
+         confirmation email lands in the outbox folder), feeds at http://{addr}/flux.atom, \
+         deadlines at http://{addr}/agenda.ics, the API at http://{addr}/api/v1/calls.",
         addr = handle.local_addr()
     ));
     let mut subscribed = false;

@@ -7,3 +7,4 @@ mod feeds;
 mod pages;
 mod security;
 mod signup;
+mod xss;
