@@ -50,7 +50,9 @@ def main():
             else:
                 root = dict(schema)
                 root["components"] = spec.get("components", {})
-                validator = jsonschema.Draft202012Validator(root)
+                validator = jsonschema.Draft202012Validator(
+                    root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+                )
                 result["errors"] = [
                     f"{'/'.join(map(str, e.absolute_path))}: {e.message}"[:300]
                     for e in validator.iter_errors(json.loads(body))

@@ -167,12 +167,13 @@ pub fn enqueue_digest(
         subject: email.subject.clone(),
         html: email.html.clone(),
         text: email.text.clone(),
-        list_unsubscribe_url: config.unsubscribe_url(&subscriber.manage_token),
+        list_unsubscribe_url: config.unsubscribe_url(&plan.manage_token),
         list_unsubscribe_mailto: None,
     };
     let Some(outbox_id) = enqueue(&tx, &message, mail, now)? else {
         return Ok(None); // dropping `tx` rolls back (nothing was written)
     };
+    crate::subscribers::store::record_token(&tx, subscriber.id, &plan.manage_token, now)?;
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO digest_items (subscriber_id, call_id, section, event_id,
@@ -244,6 +245,9 @@ impl Builder<'_> {
         let Some(plan) = plan(self.catalogue, s, &matcher, history, self.config, self.now) else {
             return Ok(None);
         };
+        let token = crate::subscribers::model::new_token()
+            .context("reading random bytes for the email's manage token")?;
+        let plan = plan.with_token(token, self.config);
         let email = self
             .renderer
             .render_cached(&plan.view, cache)

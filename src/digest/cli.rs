@@ -93,7 +93,9 @@ fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
         &history,
         &config.digest,
         now,
-    );
+    )
+    // Nothing is recorded: the preview's links carry no working token.
+    .map(|p| p.with_token("apercu".into(), &config.digest));
     let due = not_due_reason(&subscriber, now, config.digest.send_hour);
     if !args.text {
         crate::outln!(

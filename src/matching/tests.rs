@@ -25,7 +25,6 @@ fn subscriber(edit: impl FnOnce(&mut Profile)) -> Subscriber {
         status: SubscriberStatus::Active,
         created_at: Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
         confirmed_at: None,
-        manage_token: "t".into(),
         bounce_count: 0,
         last_digest_at: None,
         paused_since: None,

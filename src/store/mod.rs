@@ -202,6 +202,10 @@ fn claim(conn: &Connection) -> anyhow::Result<()> {
 }
 
 /// Formats an instant the way every timestamp column stores it.
+/// How long the token of an email's manage and unsubscribe links works
+/// (a year and a month: last year's digest can still unsubscribe).
+pub const TOKEN_VALIDITY_DAYS: i64 = 400;
+
 pub fn ts<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String
 where
     Tz::Offset: std::fmt::Display,

@@ -213,7 +213,7 @@ pub fn run(cmd: SubscribersCommand, config: &Config) -> anyhow::Result<ExitCode>
                 Ok(ExitCode::SUCCESS)
             }
             Some(s) => {
-                let s = store.unsubscribe(&s.manage_token, now)?;
+                let s = store.unsubscribe_id(s.id, now)?;
                 crate::outln!(
                     "unsubscribed {}: {}; kept so that imports never add them back",
                     s.id,

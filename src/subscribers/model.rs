@@ -297,8 +297,6 @@ pub struct Subscriber {
     pub status: SubscriberStatus,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
-    /// The secret of the manage/unsubscribe link put in every email.
-    pub manage_token: String,
     pub bounce_count: u32,
     pub last_digest_at: Option<DateTime<Utc>>,
     /// Set while the subscriber paused their alert (from the web's manage

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::model::{Profile, Subscriber, token_hash};
-use super::store::{COLUMNS, SubscriberError, by, from_row, update_profile};
+use super::store::{COLUMNS, SubscriberError, TOKEN_OWNER, by_id, from_row, update_profile};
 use crate::store::{Store, ts};
 
 /// How long a confirmation link stays valid; an older pending sign-up
@@ -76,7 +76,7 @@ impl Store {
     /// active or bouncing subscriber has an alert to pause.
     pub fn set_paused(
         &self,
-        manage_token: &str,
+        token: &str,
         paused: bool,
         now: DateTime<Utc>,
     ) -> Result<Subscriber, SubscriberError> {
@@ -84,12 +84,12 @@ impl Store {
             .query_row(
                 &format!(
                     "UPDATE subscribers
-                     SET paused_since = CASE WHEN ?2 THEN coalesce(paused_since, ?3) ELSE NULL END,
-                         updated_at = ?3
-                     WHERE manage_token = ?1 AND status IN ('active', 'bouncing')
+                     SET paused_since = CASE WHEN ?3 THEN coalesce(paused_since, ?2) ELSE NULL END,
+                         updated_at = ?2
+                     WHERE id = ({TOKEN_OWNER}) AND status IN ('active', 'bouncing')
                      RETURNING {COLUMNS}"
                 ),
-                params![manage_token.trim(), paused, ts(&now)],
+                params![token_hash(token), ts(&now), paused],
                 from_row,
             )
             .optional()?
@@ -101,12 +101,19 @@ impl Store {
     /// must sign up again.
     pub fn update_profile_by_token(
         &self,
-        manage_token: &str,
+        token: &str,
         profile: &Profile,
         now: DateTime<Utc>,
     ) -> Result<Subscriber, SubscriberError> {
         let tx = self.conn().unchecked_transaction()?;
-        let Some(s) = by(&tx, "manage_token = ?1", manage_token.trim())? else {
+        let Some(s) = tx
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ({TOKEN_OWNER})"),
+                params![token_hash(token), ts(&now)],
+                from_row,
+            )
+            .optional()?
+        else {
             return Err(SubscriberError::InvalidToken);
         };
         if !matches!(
@@ -120,8 +127,7 @@ impl Store {
             ..profile.clone()
         };
         update_profile(&tx, s.id, &kept, now)?;
-        let s = by(&tx, "manage_token = ?1", manage_token.trim())?
-            .ok_or(SubscriberError::InvalidToken)?;
+        let s = by_id(&tx, s.id)?.ok_or(SubscriberError::InvalidToken)?;
         tx.commit()?;
         Ok(s)
     }
@@ -202,39 +208,40 @@ mod tests {
         let store = Store::open(&dir.path().join("v.db")).unwrap();
         let t0 = at("2026-03-01T10:00:00Z");
         let (s, token) = store.create_pending(&profile("a@cergy.fr"), t0).unwrap();
+        let manage = store.issue_token(s.id, t0).unwrap();
         assert!(
-            store.set_paused(&s.manage_token, true, t0).is_err(),
+            store.set_paused(&manage, true, t0).is_err(),
             "a pending sign-up has nothing to pause"
         );
         store.confirm_signup(&token, t0).unwrap();
-        let paused = store.set_paused(&s.manage_token, true, t0).unwrap();
+        let paused = store.set_paused(&manage, true, t0).unwrap();
         assert_eq!(paused.paused_since, Some(t0));
         let again = store
-            .set_paused(&s.manage_token, true, t0 + Duration::days(1))
+            .set_paused(&manage, true, t0 + Duration::days(1))
             .unwrap();
         assert_eq!(
             again.paused_since,
             Some(t0),
             "pausing twice keeps the first date"
         );
-        let resumed = store.set_paused(&s.manage_token, false, t0).unwrap();
+        let resumed = store.set_paused(&manage, false, t0).unwrap();
         assert_eq!(resumed.paused_since, None);
         let mut changed = profile("pirate@example.org");
         changed.frequency = Frequency::Weekly(chrono::Weekday::Mon);
         let s2 = store
-            .update_profile_by_token(&s.manage_token, &changed, t0)
+            .update_profile_by_token(&manage, &changed, t0)
             .unwrap();
         assert_eq!(s2.profile.email.as_str(), "a@cergy.fr", "the address stays");
         assert_eq!(
             s2.profile.frequency,
             Frequency::Weekly(chrono::Weekday::Mon)
         );
-        store.unsubscribe(&s.manage_token, t0).unwrap();
+        store.unsubscribe(&manage, t0).unwrap();
         assert!(
             store
-                .update_profile_by_token(&s.manage_token, &changed, t0)
+                .update_profile_by_token(&manage, &changed, t0)
                 .is_err()
         );
-        assert!(store.set_paused(&s.manage_token, false, t0).is_err());
+        assert!(store.set_paused(&manage, false, t0).is_err());
     }
 }

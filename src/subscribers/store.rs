@@ -54,6 +54,28 @@ pub struct ImportSummary {
     pub skipped_unsubscribed: Vec<String>,
 }
 
+/// The subscriber id owning the token whose hash is `?1`, if the token is
+/// still valid at `?2`.
+pub(super) const TOKEN_OWNER: &str =
+    "SELECT subscriber_id FROM subscriber_tokens WHERE hash = ?1 AND expires_at > ?2";
+
+/// Stores the hash of `token`, valid [`crate::store::TOKEN_VALIDITY_DAYS`]
+/// from `now`, for subscriber `id` (inside the caller's transaction).
+pub fn record_token(
+    conn: &Connection,
+    id: i64,
+    token: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let expires = now + chrono::Duration::days(crate::store::TOKEN_VALIDITY_DAYS);
+    conn.execute(
+        "INSERT INTO subscriber_tokens (hash, subscriber_id, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash(token), id, ts(&now), ts(&expires)],
+    )?;
+    Ok(())
+}
+
 pub(super) const COLUMNS: &str = "id, email, name, audience, territory, themes, keywords, frequency, \
      weekday, status, created_at, confirmed_at, manage_token, bounce_count, last_digest_at, paused_since";
 
@@ -118,7 +140,6 @@ pub(super) fn from_row(row: &Row) -> rusqlite::Result<Subscriber> {
         status: text(9)?.parse().map_err(|e| bad(9, &e))?,
         created_at: time(row, 10)?.ok_or_else(|| bad(10, &"missing created_at"))?,
         confirmed_at: time(row, 11)?,
-        manage_token: text(12)?,
         bounce_count: row.get(13)?,
         last_digest_at: time(row, 14)?,
         paused_since: time(row, 15)?,
@@ -147,7 +168,7 @@ pub(super) fn by(
     .optional()
 }
 
-fn by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Subscriber>> {
+pub(super) fn by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<Subscriber>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ?1"),
         [id],
@@ -182,7 +203,9 @@ fn insert(
             ts(&now),
             confirmed,
             confirm_hash,
-            new_token()?,
+            // Unused since manage tokens are per email and stored hashed
+            // (`subscriber_tokens`); kept unique for the column's constraint.
+            format!("unused:{}", new_token()?),
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -315,16 +338,59 @@ impl Store {
             .ok_or(SubscriberError::InvalidToken)
     }
 
-    /// The subscriber behind a manage/unsubscribe link.
-    pub fn subscriber_by_manage_token(&self, token: &str) -> anyhow::Result<Option<Subscriber>> {
-        Ok(by(self.conn(), "manage_token = ?1", token.trim())?)
+    /// The subscriber behind a manage/unsubscribe link's token, while the
+    /// token is valid.
+    pub fn subscriber_by_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<Subscriber>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM subscribers WHERE id = ({TOKEN_OWNER})"),
+                params![token_hash(token), ts(&now)],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    /// A new token for the manage and unsubscribe links of one email to
+    /// subscriber `id`; only its hash is stored.
+    pub fn issue_token(&self, id: i64, now: DateTime<Utc>) -> Result<String, SubscriberError> {
+        let token = new_token()?;
+        record_token(self.conn(), id, &token, now)?;
+        Ok(token)
     }
 
     /// The unsubscribe link was followed: any status → unsubscribed
     /// (idempotent). The row is kept so an import never re-adds them.
     pub fn unsubscribe(
         &self,
-        manage_token: &str,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Subscriber, SubscriberError> {
+        self.unsubscribe_where(
+            &format!("id = ({TOKEN_OWNER})"),
+            params![token_hash(token), ts(&now)],
+            now,
+        )
+    }
+
+    /// An operator unsubscribes subscriber `id` (same effect as the link).
+    pub fn unsubscribe_id(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Subscriber, SubscriberError> {
+        self.unsubscribe_where("id = ?1", params![id, ts(&now)], now)
+    }
+
+    /// `clause` uses `?1` (and `?2`, the time); `?3` is `now`.
+    fn unsubscribe_where(
+        &self,
+        clause: &str,
+        args: &[&dyn rusqlite::ToSql],
         now: DateTime<Utc>,
     ) -> Result<Subscriber, SubscriberError> {
         // One statement: a row another process deletes meanwhile is simply
@@ -334,11 +400,11 @@ impl Store {
             .query_row(
                 &format!(
                     "UPDATE subscribers SET status = 'unsubscribed', confirm_token_hash = NULL,
-                         updated_at = CASE WHEN status = 'unsubscribed' THEN updated_at ELSE ?2 END
-                     WHERE manage_token = ?1
+                         updated_at = CASE WHEN status = 'unsubscribed' THEN updated_at ELSE ?3 END
+                     WHERE {clause}
                      RETURNING {COLUMNS}"
                 ),
-                params![manage_token.trim(), ts(&now)],
+                [args[0], args[1], &ts(&now) as &dyn rusqlite::ToSql],
                 from_row,
             )
             .optional()?

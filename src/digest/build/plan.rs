@@ -27,9 +27,22 @@ pub struct PlannedItem {
 pub struct Plan {
     pub view: DigestView,
     pub items: Vec<PlannedItem>,
+    /// The token of this email's manage and unsubscribe links (see
+    /// [`Plan::with_token`]); stored hashed when the email is queued.
+    pub manage_token: String,
 }
 
 impl Plan {
+    /// Puts `token` in the email's manage and unsubscribe links. Each
+    /// email gets its own token: the database keeps only hashes, so the
+    /// links of a message cannot be rebuilt from it.
+    pub fn with_token(mut self, token: String, config: &DigestConfig) -> Plan {
+        self.view.manage_url = config.manage_url(&token);
+        self.view.unsubscribe_url = config.unsubscribe_url(&token);
+        self.manage_token = token;
+        self
+    }
+
     /// The calls of one section, by id.
     pub fn call_ids(&self, kind: SectionKind) -> Vec<i64> {
         self.view
@@ -194,12 +207,14 @@ pub fn plan(
         view: DigestView {
             subscriber_name: subscriber.profile.name.clone(),
             sections,
-            manage_url: config.manage_url(&subscriber.manage_token),
-            unsubscribe_url: config.unsubscribe_url(&subscriber.manage_token),
+            // Set by `with_token` once the digest is known not to be empty.
+            manage_url: config.manage_url(""),
+            unsubscribe_url: config.unsubscribe_url(""),
             site_url: config.site().to_string(),
             generated_at: now,
             closing_soon_days: config.closing_soon_days,
         },
         items,
+        manage_token: String::new(),
     })
 }

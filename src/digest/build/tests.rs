@@ -19,7 +19,6 @@ fn subscriber(frequency: Frequency, last: Option<DateTime<Utc>>) -> Subscriber {
         status: SubscriberStatus::Active,
         created_at: utc(2026, 1, 1, 0, 0),
         confirmed_at: None,
-        manage_token: "t".into(),
         bounce_count: 0,
         last_digest_at: last,
         paused_since: None,
@@ -140,7 +139,10 @@ fn plan_with(
 ) -> Option<Plan> {
     let catalogue = Catalogue::load(store, now).unwrap();
     let history = History::load(store.conn(), s.id).unwrap();
-    plan(&catalogue, s, &Matcher::new(s), &history, config, now)
+    plan(&catalogue, s, &Matcher::new(s), &history, config, now).map(|p| {
+        let token = crate::subscribers::model::new_token().unwrap();
+        p.with_token(token, config)
+    })
 }
 
 /// Plans, renders and records `s`'s digest as a run would; `None` when
@@ -408,7 +410,11 @@ fn building_many_digests_at_once_gives_what_each_alone_gives() {
         &DigestConfig::default(),
         now,
         |s, p, email| {
-            let alone = plan_now(&store, s, now).unwrap();
+            // The same digest, with this email's own token in its links.
+            let alone = plan_now(&store, s, now)
+                .unwrap()
+                .with_token(p.manage_token.clone(), &DigestConfig::default());
+            assert_eq!(p.manage_token.len(), 64, "a fresh token per email");
             assert_eq!(p.items, alone.items, "subscriber {}", s.id);
             assert_eq!(email, &renderer.render(&alone.view).unwrap());
             assert_eq!(subscribers[seen].id, s.id, "in order");

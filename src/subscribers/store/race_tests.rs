@@ -96,6 +96,7 @@ fn a_subscriber_deleted_by_another_process_during_an_update_is_no_panic() {
     let (_, confirm) = store
         .create_pending(&profile("mairie@pontoise.fr"), now())
         .unwrap();
+    let token = store.issue_token(s.id, now()).unwrap();
     store
         .conn()
         .execute_batch(
@@ -105,7 +106,7 @@ fn a_subscriber_deleted_by_another_process_during_an_update_is_no_panic() {
         .unwrap();
     // Each returns the row as its own statement wrote it, or says the row
     // is not there: both are fine, a panic is not.
-    let unsubscribed = store.unsubscribe(&s.manage_token, now());
+    let unsubscribed = store.unsubscribe(&token, now());
     assert!(
         matches!(&unsubscribed, Ok(u) if u.status == SubscriberStatus::Unsubscribed)
             || matches!(unsubscribed, Err(SubscriberError::InvalidToken)),

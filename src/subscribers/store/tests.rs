@@ -30,7 +30,27 @@ fn a_subscriber_reads_back_as_written() {
     assert_eq!(s.profile, profile("mairie@cergy.fr"));
     assert_eq!(s.status, SubscriberStatus::Active);
     assert_eq!(s.confirmed_at, Some(now()));
-    assert_eq!(s.manage_token.len(), 64);
+    let token = store.issue_token(s.id, now()).unwrap();
+    assert_eq!(token.len(), 64);
+    assert_eq!(
+        store.subscriber_by_token(&token, now()).unwrap(),
+        Some(s.clone())
+    );
+    let stored: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM subscriber_tokens WHERE hash = ?1",
+            [&token],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0, "only the token's hash is stored");
+    let late = now() + chrono::Duration::days(crate::store::TOKEN_VALIDITY_DAYS + 1);
+    assert_eq!(
+        store.subscriber_by_token(&token, late).unwrap(),
+        None,
+        "tokens expire"
+    );
     assert_eq!(store.subscriber(s.id).unwrap().unwrap(), s);
     let upper = EmailAddress::parse("MAIRIE@cergy.fr").unwrap();
     assert_eq!(store.subscriber_by_email(&upper).unwrap().unwrap().id, s.id);
@@ -103,10 +123,11 @@ fn unsubscribing_is_idempotent_and_needs_a_new_opt_in_to_come_back() {
         store.unsubscribe("nope", now()),
         Err(SubscriberError::InvalidToken)
     ));
-    let u = store.unsubscribe(&s.manage_token, now()).unwrap();
+    let token = store.issue_token(s.id, now()).unwrap();
+    let u = store.unsubscribe(&token, now()).unwrap();
     assert_eq!(u.status, SubscriberStatus::Unsubscribed);
     assert_eq!(
-        store.unsubscribe(&s.manage_token, now()).unwrap().status,
+        store.unsubscribe(&token, now()).unwrap().status,
         SubscriberStatus::Unsubscribed
     );
     assert!(matches!(
@@ -175,7 +196,7 @@ fn import_adds_updates_activates_and_never_brings_back_the_unsubscribed() {
     let gone = store
         .add_subscriber(&profile("gone@a.fr"), SubscriberStatus::Active, now())
         .unwrap();
-    store.unsubscribe(&gone.manage_token, now()).unwrap();
+    store.unsubscribe_id(gone.id, now()).unwrap();
 
     let mut changed = profile("active@a.fr");
     changed.name = "Ville de Cergy".into();

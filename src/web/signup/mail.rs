@@ -10,7 +10,12 @@ use crate::deliver::message::NewMessage;
 use crate::deliver::outbox::enqueue;
 use crate::store::Store;
 use crate::subscribers::Subscriber;
-use crate::subscribers::model::token_hash;
+use crate::subscribers::model::{new_token, token_hash};
+use crate::subscribers::store::record_token;
+
+/// Where the text of an email wants its manage link (replaced by the
+/// link with the token minted for that email).
+const MANAGE_LINK: &str = "\u{1}lien-de-gestion\u{1}";
 
 fn queue(
     store: &Store,
@@ -21,6 +26,11 @@ fn queue(
     text: String,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let tx = store.conn().unchecked_transaction()?;
+    // This email's own manage/unsubscribe token, stored hashed with it.
+    let manage = new_token()?;
+    record_token(&tx, s.id, &manage, now)?;
+    let text = text.replace(MANAGE_LINK, &config.digest.manage_url(&manage));
     let html = format!(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body>{body}</body></html>",
@@ -30,7 +40,6 @@ fn queue(
             .map(|p| format!("<p>{}</p>", linkify(p)))
             .collect::<String>()
     );
-    let tx = store.conn().unchecked_transaction()?;
     let msg = NewMessage {
         idempotency_key: key,
         subscriber_id: Some(s.id),
@@ -38,7 +47,7 @@ fn queue(
         subject: subject.to_string(),
         html,
         text,
-        list_unsubscribe_url: config.digest.unsubscribe_url(&s.manage_token),
+        list_unsubscribe_url: config.digest.unsubscribe_url(&manage),
         list_unsubscribe_mailto: None,
     };
     enqueue(&tx, &msg, &config.mail, now)?;
@@ -103,7 +112,7 @@ pub fn queue_reminder(
     s: &Subscriber,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let link = config.digest.manage_url(&s.manage_token);
+    let link = MANAGE_LINK;
     let text = format!(
         "Bonjour,\n\n\
          Une inscription à Vigie vient d'être demandée pour cette adresse, qui reçoit déjà les \

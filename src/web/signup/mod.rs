@@ -333,11 +333,17 @@ async fn confirm(
         return refused(&state, why);
     }
     let now = state.now();
-    match state
-        .write(move |store| Ok(store.confirm_signup(&token, now)))
-        .await
-    {
-        Ok(Ok(s)) => see_other(&format!("/abonnement/{}?etat=confirme", s.manage_token)),
+    let confirmed = state
+        .write(move |store| {
+            Ok(match store.confirm_signup(&token, now) {
+                // The manage page's link, with a token of its own.
+                Ok(s) => Ok(store.issue_token(s.id, now)?),
+                Err(e) => Err(e),
+            })
+        })
+        .await;
+    match confirmed {
+        Ok(Ok(manage)) => see_other(&format!("/abonnement/{manage}?etat=confirme")),
         Ok(Err(SubscriberError::InvalidToken)) => expired_link(&state),
         Ok(Err(e)) => pages::server_error(&state, &WebError(e.into())),
         Err(e) => pages::server_error(&state, &e),
@@ -369,8 +375,9 @@ async fn subscriber_by_token(
     token: &str,
 ) -> Result<Option<Subscriber>, WebError> {
     let t = token.to_string();
+    let now = state.now();
     state
-        .read(move |store| store.subscriber_by_manage_token(&t))
+        .read(move |store| store.subscriber_by_token(&t, now))
         .await
 }
 

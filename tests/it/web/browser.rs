@@ -200,6 +200,7 @@ fn search_call_page_and_sign_up_work_in_chromium_and_pass_axe() {
             .click()
             .await
             .unwrap();
+        wait_for(&c, "1 appel trouvé").await;
         let url = c.current_url().await.unwrap();
         assert!(
             url.query()
@@ -216,6 +217,7 @@ fn search_call_page_and_sign_up_work_in_chromium_and_pass_axe() {
             .click()
             .await
             .unwrap();
+        wait_for(&c, "Ajouter à mon agenda").await;
         assert_eq!(text_of(&c, "h1").await, "AMI Données et territoires");
         let agenda = c
             .find(Locator::LinkText("Ajouter à mon agenda"))
@@ -264,12 +266,7 @@ fn search_call_page_and_sign_up_work_in_chromium_and_pass_axe() {
             .click()
             .await
             .unwrap();
-        assert!(
-            c.source()
-                .await
-                .unwrap()
-                .contains("Adresse électronique invalide")
-        );
+        wait_for(&c, "Adresse électronique invalide").await;
         check_page(&c, &axe, "abonnement-erreur").await;
         let email = c.find(Locator::Id("email")).await.unwrap();
         email.clear().await.unwrap();
@@ -280,6 +277,7 @@ fn search_call_page_and_sign_up_work_in_chromium_and_pass_axe() {
             .click()
             .await
             .unwrap();
+        wait_for(&c, "Vérifiez votre messagerie").await;
         assert_eq!(text_of(&c, "h1").await, "Vérifiez votre messagerie");
         check_page(&c, &axe, "abonnement-envoye").await;
         c.close().await.unwrap();
@@ -297,13 +295,8 @@ fn search_call_page_and_sign_up_work_in_chromium_and_pass_axe() {
             .click()
             .await
             .unwrap();
-        assert!(
-            c.source()
-                .await
-                .unwrap()
-                .contains("Votre alerte est confirmée"),
-            "the POST button confirms and lands on the manage page"
-        );
+        // The POST button confirms and lands on the manage page.
+        wait_for(&c, "Votre alerte est confirmée").await;
         check_page(&c, &axe, "gerer").await;
         c.find(Locator::LinkText("Me désabonner"))
             .await
@@ -311,6 +304,7 @@ fn search_call_page_and_sign_up_work_in_chromium_and_pass_axe() {
             .click()
             .await
             .unwrap();
+        wait_for(&c, "Confirmer le désabonnement").await;
         check_page(&c, &axe, "desabonnement").await;
         c.find(Locator::Css("form button[type=submit]"))
             .await
@@ -318,7 +312,25 @@ fn search_call_page_and_sign_up_work_in_chromium_and_pass_axe() {
             .click()
             .await
             .unwrap();
+        wait_for(&c, "Vous ne recevrez plus").await;
         assert_eq!(text_of(&c, "h1").await, "Vous êtes désabonné");
         c.close().await.unwrap();
     });
+}
+
+/// Waits (up to 15 s) until the page, after a click, contains `text`: a
+/// navigation ends when the browser says so, not when the click returns.
+async fn wait_for(c: &Client, text: &str) {
+    let start = Instant::now();
+    loop {
+        if c.source().await.is_ok_and(|s| s.contains(text)) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the page never showed {text:?}: {}",
+            c.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
