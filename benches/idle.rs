@@ -23,37 +23,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::env;
+use common::{env, insert_calls};
 use vigie::store::Store;
-
-fn insert_calls(store: &mut Store, n: usize) -> anyhow::Result<()> {
-    let tx = store.conn_mut().transaction()?;
-    {
-        let mut stmt = tx.prepare(
-            "INSERT INTO calls (title, summary_text, funder, kind, url, audiences, perimeter,
-                 themes, deadline, deadline_ts, deadlines, recurrence, first_seen, updated,
-                 last_seen)
-             VALUES (?1, ?2, 'Agence nationale de la cohésion des territoires', 'aap', ?3,
-                 '[\"commune\",\"epci\"]', 'france', '[\"numerique\"]', ?4, ?5,
-                 json_array(?4), 'oneoff', ?6, ?6, ?6)",
-        )?;
-        let now = Utc::now();
-        for i in 0..n {
-            let deadline = now + chrono::Duration::days(1 + (i % 180) as i64);
-            stmt.execute(rusqlite::params![
-                format!("Appel à projets « Inclusion numérique » n° {i}"),
-                "Cet appel soutient les projets des collectivités : études, investissements \
-                 et accompagnement. Les dossiers sont déposés en ligne.",
-                format!("https://financeur.example/appels/{i}"),
-                deadline.to_rfc3339(),
-                deadline.timestamp(),
-                vigie::store::ts(&now),
-            ])?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
 
 /// Every shipped source, due in a day: the daemon is between runs.
 fn schedule_tomorrow(store: &Store, sources: &Path) -> anyhow::Result<usize> {

@@ -40,3 +40,35 @@ pub fn env(name: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// `n` open calls for communes and EPCIs across France, closing within
+/// six months, inserted in one transaction (a catalogue of a realistic size
+/// for the daemon's benchmarks).
+pub fn insert_calls(store: &mut vigie::store::Store, n: usize) -> anyhow::Result<()> {
+    let tx = store.conn_mut().transaction()?;
+    {
+        let mut stmt = tx.prepare(
+            "INSERT INTO calls (title, summary_text, funder, kind, url, audiences, perimeter,
+                 themes, deadline, deadline_ts, deadlines, recurrence, first_seen, updated,
+                 last_seen)
+             VALUES (?1, ?2, 'Agence nationale de la cohésion des territoires', 'aap', ?3,
+                 '[\"commune\",\"epci\"]', 'france', '[\"numerique\"]', ?4, ?5,
+                 json_array(?4), 'oneoff', ?6, ?6, ?6)",
+        )?;
+        let now = chrono::Utc::now();
+        for i in 0..n {
+            let deadline = now + chrono::Duration::days(1 + (i % 180) as i64);
+            stmt.execute(rusqlite::params![
+                format!("Appel à projets « Inclusion numérique » n° {i}"),
+                "Cet appel soutient les projets des collectivités : études, investissements \
+                 et accompagnement. Les dossiers sont déposés en ligne.",
+                format!("https://financeur.example/appels/{i}"),
+                deadline.to_rfc3339(),
+                deadline.timestamp(),
+                vigie::store::ts(&now),
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}

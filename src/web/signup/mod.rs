@@ -143,6 +143,20 @@ fn expired_link(state: &WebState) -> Response {
     )
 }
 
+/// The fields of a posted form whose CSRF check passes, or the page that
+/// refuses it.
+fn checked_form(
+    state: &WebState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Vec<(String, String)>, Box<Response>> {
+    let pairs = form_pairs(body);
+    match check_post(headers, field(&pairs, guard::CSRF_FIELD), &site_host(state)) {
+        Ok(()) => Ok(pairs),
+        Err(why) => Err(Box::new(refused(state, why))),
+    }
+}
+
 fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
@@ -189,14 +203,10 @@ async fn signup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    if let Err(why) = check_post(
-        &headers,
-        field(&pairs, guard::CSRF_FIELD),
-        &site_host(&state),
-    ) {
-        return refused(&state, why);
-    }
+    let pairs = match checked_form(&state, &headers, &body) {
+        Ok(pairs) => pairs,
+        Err(refusal) => return *refusal,
+    };
     let fields = Fields::from_pairs(&pairs);
     let profile = match fields.to_profile() {
         Ok(p) => p,
@@ -324,13 +334,8 @@ async fn confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    if let Err(why) = check_post(
-        &headers,
-        field(&pairs, guard::CSRF_FIELD),
-        &site_host(&state),
-    ) {
-        return refused(&state, why);
+    if let Err(refusal) = checked_form(&state, &headers, &body) {
+        return *refusal;
     }
     let now = state.now();
     let confirmed = state
@@ -453,14 +458,10 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    if let Err(why) = check_post(
-        &headers,
-        field(&pairs, guard::CSRF_FIELD),
-        &site_host(&state),
-    ) {
-        return refused(&state, why);
-    }
+    let pairs = match checked_form(&state, &headers, &body) {
+        Ok(pairs) => pairs,
+        Err(refusal) => return *refusal,
+    };
     let s = match subscriber_by_token(&state, &token).await {
         Ok(Some(s)) => s,
         Ok(None) => return expired_link(&state),
@@ -492,13 +493,8 @@ async fn set_paused(
     body: Bytes,
     paused: bool,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    if let Err(why) = check_post(
-        &headers,
-        field(&pairs, guard::CSRF_FIELD),
-        &site_host(&state),
-    ) {
-        return refused(&state, why);
+    if let Err(refusal) = checked_form(&state, &headers, &body) {
+        return *refusal;
     }
     let now = state.now();
     let t = token.clone();
