@@ -170,6 +170,27 @@ fn json_feed_passes_its_schema_and_a_search_gives_only_its_calls() {
             .ends_with("/flux.json?q=donnees"),
         "{doc}"
     );
+    // The schema really checks: a wrong version, an unknown key and an
+    // item without content are refused.
+    let mut broken = doc.clone();
+    broken["version"] = Value::from("https://jsonfeed.org/version/1");
+    broken["unknown"] = Value::from(1);
+    broken["items"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("content_text");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, broken.to_string()).unwrap();
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/feed_check.py"))
+        .arg(&file)
+        .arg("json")
+        .output()
+        .expect("python3 runs");
+    let b: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(b["valid"], false, "{b}");
+    assert_eq!(b["errors"].as_array().unwrap().len(), 3, "{b}");
     // A bad parameter: 400 in French, naming it.
     let r = site.get("/flux.json?statut=fini");
     assert_eq!(r.status, 400);
