@@ -8,7 +8,14 @@
 //! catalogue changes. Whether it changed is SQLite's `data_version` on one
 //! long-lived connection (it moves on every commit by another
 //! connection), read at most every [`RECHECK`]: a hit costs a hash lookup
-//! and, at most four times a second, one pragma.
+//! and, at most four times a second, one pragma. The watcher never writes,
+//! so every write to the catalogue (a crawl, a curator's merge or review,
+//! even a sign-up) comes from another connection and moves its counter;
+//! values from different connections are never compared. A change is thus
+//! seen within [`RECHECK`]; a rendering reads on a pooled connection after
+//! the version was taken, so it is never older than the version it is
+//! filed under. One call's calendar is cached the same way (200s only:
+//! redirects and 404s are decided afresh).
 
 mod calendar;
 mod formats;

@@ -245,3 +245,27 @@ fn hostile_text_cannot_add_a_calendar_line() {
         assert!(!line.starts_with("UID:y"), "{line}");
     }
 }
+
+#[test]
+fn the_cache_answers_only_for_the_version_it_was_filled_at() {
+    use super::{FeedCache, Kind, MAX_CACHED};
+    use crate::web::cache::Cacheable;
+    let cache = FeedCache::default();
+    let key = (Kind::Atom, "q=eau".to_string());
+    let body = Cacheable::new("application/atom+xml", "<feed/>", None);
+    assert!(cache.get(&key, 1).is_none());
+    cache.put(key.clone(), 1, body.clone());
+    assert_eq!(cache.get(&key, 1).map(|c| c.etag), Some(body.etag.clone()));
+    assert!(cache.get(&key, 2).is_none(), "the catalogue changed");
+    assert!(cache.get(&(Kind::Rss, "q=eau".into()), 1).is_none());
+    // Bounded: past MAX_CACHED searches it starts again.
+    for i in 0..MAX_CACHED {
+        cache.put((Kind::Json, i.to_string()), 1, body.clone());
+    }
+    assert!(cache.get(&key, 1).is_none());
+    assert!(
+        cache
+            .get(&(Kind::Json, (MAX_CACHED - 1).to_string()), 1)
+            .is_some()
+    );
+}
