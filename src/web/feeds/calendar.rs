@@ -8,14 +8,18 @@
 //! shows it where it falls. UIDs are `appel-{id}-{n}@{host}` (the n-th
 //! cut-off of the call): a deadline extended keeps its UID, and clients
 //! move the event instead of adding one. DTSTAMP is the call's last
-//! change, never "now", so that the file's entity tag is stable.
+//! change, never "now", so that the file's entity tag is stable; so are
+//! the reminder's (the crate would otherwise stamp it with the clock and
+//! a random UID). UIDs follow the order of the cut-offs: a new cut-off
+//! inserted before others renumbers the later ones (rare; clients then
+//! replace those events).
 
 use chrono::{Duration, Timelike};
 use chrono_tz::Europe::Paris;
 use icalendar::{Alarm, Calendar, CalendarDateTime, Component, EventLike, Property, Trigger};
 
 use super::Selection;
-use super::formats::content;
+use super::formats::{content, one_line};
 use crate::digest::french;
 use crate::web::cache::Cacheable;
 
@@ -43,6 +47,13 @@ END:VTIMEZONE\r\n";
 /// Days before a deadline when the reminder rings.
 const REMINDER_DAYS: i64 = 7;
 
+/// The UID of a call's `n`-th cut-off (0-based, in ascending order):
+/// stable across requests and crawls, the same in the search's and in the
+/// call's own calendar.
+pub(crate) fn uid(call: i64, n: usize, host: &str) -> String {
+    format!("appel-{call}-{n}@{host}")
+}
+
 fn host(site: &str) -> String {
     url::Url::parse(site)
         .ok()
@@ -63,7 +74,7 @@ pub fn calendar(s: &Selection, name: &str) -> anyhow::Result<Cacheable> {
     ));
     cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
     cal.append_property(Property::new("METHOD", "PUBLISH"));
-    cal.append_property(Property::new("X-WR-CALNAME", name));
+    cal.append_property(Property::new("X-WR-CALNAME", one_line(name)));
     cal.append_property(Property::new("X-WR-TIMEZONE", "Europe/Paris"));
     for c in &s.calls {
         let cutoffs: Vec<_> = if c.deadlines.is_empty() {
@@ -73,12 +84,13 @@ pub fn calendar(s: &Selection, name: &str) -> anyhow::Result<Cacheable> {
         };
         let page = format!("{}/appels/{}", s.site, c.id);
         let description = format!("{}\n{page}", content(c));
+        let title = one_line(&c.title);
         for (n, d) in cutoffs.iter().enumerate() {
             let local = d.with_timezone(&Paris);
             let mut event = icalendar::Event::new();
             event
-                .uid(&format!("appel-{}-{n}@{host}", c.id))
-                .summary(&format!("Date limite : {}", c.title))
+                .uid(&uid(c.id, n, &host))
+                .summary(&format!("Date limite : {title}"))
                 .description(&description)
                 .url(&page)
                 .timestamp(c.updated.to_utc())
@@ -100,13 +112,17 @@ pub fn calendar(s: &Selection, name: &str) -> anyhow::Result<Cacheable> {
                         tzid: "Europe/Paris".into(),
                     });
             }
-            event.alarm(Alarm::display(
-                &format!(
-                    "Dans {REMINDER_DAYS} jours : date limite de « {} »",
-                    c.title
-                ),
+            let mut alarm = Alarm::display(
+                &format!("Dans {REMINDER_DAYS} jours : date limite de « {title} »"),
                 Trigger::before_start(Duration::days(REMINDER_DAYS)),
-            ));
+            );
+            // The crate gives every component a DTSTAMP of "now" and a
+            // random UID unless told otherwise: both would change the
+            // bytes (and the entity tag) on every rendering.
+            alarm
+                .uid(&format!("appel-{}-{n}-rappel@{host}", c.id))
+                .timestamp(c.updated.to_utc());
+            event.alarm(alarm);
             cal.push(event.done());
         }
     }

@@ -27,6 +27,37 @@ fn epoch() -> DateTime<FixedOffset> {
     DateTime::<Utc>::UNIX_EPOCH.fixed_offset()
 }
 
+/// Text as XML 1.0 and iCalendar TEXT accept it: CR LF and lone CR become
+/// LF, tab stays, every other control character (C0, DEL, C1) and the
+/// non-characters U+FFFE/U+FFFF are dropped. The store's text is already
+/// normalized; this keeps a stray byte from making a whole feed
+/// unreadable (a reader rejects the document, not the entry).
+pub(crate) fn plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push('\n');
+            }
+            '\n' | '\t' => out.push(c),
+            '\u{FFFE}' | '\u{FFFF}' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`plain`] on one line: line breaks and tabs become spaces (titles,
+/// names).
+pub(crate) fn one_line(s: &str) -> String {
+    plain(s).replace(['\n', '\t'], " ")
+}
+
 fn page_url(site: &str, c: &CallRecord) -> String {
     format!("{site}/appels/{}", c.id)
 }
@@ -34,7 +65,7 @@ fn page_url(site: &str, c: &CallRecord) -> String {
 /// The feed's own title: the search, when there is one.
 fn title(s: &Selection) -> String {
     match s.query.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        Some(q) => format!("{FEED_TITLE} — « {q} »"),
+        Some(q) => format!("{FEED_TITLE} — « {} »", one_line(q)),
         None => FEED_TITLE.to_string(),
     }
 }
@@ -51,7 +82,7 @@ pub(crate) fn content(c: &CallRecord) -> String {
         out.push_str(&format!("Dates de clôture : {}\n", all.join(" ; ")));
     }
     if let Some(f) = &c.funder {
-        out.push_str(&format!("Financeur : {f}\n"));
+        out.push_str(&format!("Financeur : {}\n", one_line(f)));
     }
     out.push_str(&format!(
         "Territoire : {}\n",
@@ -63,7 +94,7 @@ pub(crate) fn content(c: &CallRecord) -> String {
         out.push_str(c.summary_text.trim());
         out.push('\n');
     }
-    out
+    plain(&out)
 }
 
 pub fn atom(s: &Selection) -> anyhow::Result<Cacheable> {
@@ -81,7 +112,7 @@ pub fn atom(s: &Selection) -> anyhow::Result<Cacheable> {
         .map(|c| {
             let url = page_url(&s.site, c);
             atom::EntryBuilder::default()
-                .title(atom::Text::plain(c.title.clone()))
+                .title(atom::Text::plain(one_line(&c.title)))
                 .id(url.clone())
                 .updated(c.updated)
                 .published(Some(c.first_seen))
@@ -96,7 +127,8 @@ pub fn atom(s: &Selection) -> anyhow::Result<Cacheable> {
                     atom::PersonBuilder::default()
                         .name(
                             c.funder
-                                .clone()
+                                .as_deref()
+                                .map(one_line)
                                 .unwrap_or_else(|| "Financeur non précisé".into()),
                         )
                         .build(),
@@ -169,7 +201,7 @@ pub fn rss(s: &Selection) -> anyhow::Result<Cacheable> {
         .map(|c| {
             let url = page_url(&s.site, c);
             rss::ItemBuilder::default()
-                .title(Some(c.title.clone()))
+                .title(Some(one_line(&c.title)))
                 .link(Some(url.clone()))
                 .guid(Some(
                     rss::GuidBuilder::default()
@@ -286,7 +318,7 @@ pub fn json_feed(s: &Selection) -> anyhow::Result<Cacheable> {
             .map(|c| JsonItem {
                 id: page_url(&s.site, c),
                 url: page_url(&s.site, c),
-                title: c.title.clone(),
+                title: one_line(&c.title),
                 content_text: content(c),
                 date_published: c.first_seen.to_rfc3339(),
                 date_modified: c.updated.to_rfc3339(),
@@ -294,7 +326,7 @@ pub fn json_feed(s: &Selection) -> anyhow::Result<Cacheable> {
                 authors: c
                     .funder
                     .iter()
-                    .map(|f| JsonAuthor { name: f.clone() })
+                    .map(|f| JsonAuthor { name: one_line(f) })
                     .collect(),
                 vigie: JsonFacts {
                     about: format!("{}/api/v1/openapi.json", s.site),

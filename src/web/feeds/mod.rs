@@ -8,10 +8,19 @@
 //! catalogue changes. Whether it changed is SQLite's `data_version` on one
 //! long-lived connection (it moves on every commit by another
 //! connection), read at most every [`RECHECK`]: a hit costs a hash lookup
-//! and, at most four times a second, one pragma.
+//! and, at most four times a second, one pragma. The watcher never writes,
+//! so every write to the catalogue (a crawl, a curator's merge or review,
+//! even a sign-up) comes from another connection and moves its counter;
+//! values from different connections are never compared. A change is thus
+//! seen within [`RECHECK`]; a rendering reads on a pooled connection after
+//! the version was taken, so it is never older than the version it is
+//! filed under. One call's calendar is cached the same way (200s only:
+//! redirects and 404s are decided afresh).
 
 mod calendar;
 mod formats;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -33,6 +42,8 @@ use crate::store::{CallOrder, CallRecord, Store};
 pub const FEED_SIZE: u32 = 50;
 /// Events per calendar (the nearest deadlines of the search).
 pub const CALENDAR_SIZE: u32 = 500;
+/// The calendar's name in clients (the search's text is added).
+const CALENDAR_NAME: &str = "Vigie — dates limites des appels";
 /// How stale the "catalogue changed?" answer may be.
 const RECHECK: Duration = Duration::from_millis(250);
 /// Cached answers kept at most (distinct searches); past it, the cache
@@ -54,6 +65,8 @@ enum Kind {
     Rss,
     Json,
     Calendar,
+    /// One call's calendar, keyed by the id asked for.
+    CallCalendar,
 }
 
 /// Rendered answers by (kind, normalized query), valid for one
@@ -202,7 +215,13 @@ async fn serve(state: WebState, kind: Kind, raw: Option<String>, headers: Header
         Kind::Atom => formats::atom(&selection),
         Kind::Rss => formats::rss(&selection),
         Kind::Json => formats::json_feed(&selection),
-        Kind::Calendar => calendar::calendar(&selection, "Vigie — dates limites des appels"),
+        Kind::Calendar | Kind::CallCalendar => {
+            let name = match selection.query.text.as_deref().map(str::trim) {
+                Some(q) if !q.is_empty() => format!("{CALENDAR_NAME} — « {q} »"),
+                _ => CALENDAR_NAME.to_string(),
+            };
+            calendar::calendar(&selection, &name)
+        }
     };
     match built {
         Ok(cacheable) => {
@@ -239,6 +258,16 @@ async fn call_agenda(
     let Ok(id) = id.parse::<i64>() else {
         return pages::not_found(&state);
     };
+    // Only a 200 is cached: a merged-away or hidden id was decided by this
+    // catalogue version, so a hit is valid exactly as long as the others.
+    let key = (Kind::CallCalendar, id.to_string());
+    let version = match state.feeds().version(&state) {
+        Ok(v) => v,
+        Err(e) => return failed(&e),
+    };
+    if let Some(hit) = state.feeds().get(&key, version) {
+        return hit.respond(&headers);
+    }
     let now = state.now();
     let found = state
         .read(move |store| {
@@ -266,7 +295,11 @@ async fn call_agenda(
         site: state.site_url().to_string(),
     };
     match calendar::calendar(&selection, &name) {
-        Ok(c) => c.respond(&headers),
+        Ok(cacheable) => {
+            let response = cacheable.respond(&headers);
+            state.feeds().put(key, version, cacheable);
+            response
+        }
         Err(e) => failed(&e),
     }
 }

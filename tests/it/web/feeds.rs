@@ -170,6 +170,27 @@ fn json_feed_passes_its_schema_and_a_search_gives_only_its_calls() {
             .ends_with("/flux.json?q=donnees"),
         "{doc}"
     );
+    // The schema really checks: a wrong version, an unknown key and an
+    // item without content are refused.
+    let mut broken = doc.clone();
+    broken["version"] = Value::from("https://jsonfeed.org/version/1");
+    broken["unknown"] = Value::from(1);
+    broken["items"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("content_text");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, broken.to_string()).unwrap();
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/feed_check.py"))
+        .arg(&file)
+        .arg("json")
+        .output()
+        .expect("python3 runs");
+    let b: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(b["valid"], false, "{b}");
+    assert_eq!(b["errors"].as_array().unwrap().len(), 3, "{b}");
     // A bad parameter: 400 in French, naming it.
     let r = site.get("/flux.json?statut=fini");
     assert_eq!(r.status, 400);
@@ -283,4 +304,160 @@ fn validators_give_304_until_a_deadline_moves_then_the_entry_is_updated_in_place
         new["content"].as_str().unwrap().contains("15 avril 2035"),
         "{new}"
     );
+}
+
+/// A listing whose text is hostile to every output format, and a call
+/// with two cut-offs.
+fn hostile_listing() -> String {
+    "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"></head><body><main>\
+     <article class=\"call\" data-id=\"h-1\"><h2><a href=\"/h1.html\">Appel &lt;script&gt;alert(1)&lt;/script&gt; \
+     ]]&gt; &amp; &#1;«\u{a0}guillemets\u{a0}» ;\r\nvirgule, barre \\ fin</a></h2>\
+     <p class=\"desc\">Texte &lt;/content&gt;&lt;entry&gt; ]]&gt; &amp;amp; \r\nBEGIN:VEVENT\r\nUID:x</p>\
+     <p class=\"end\">Date limite : 15 mars 2035 à 12h</p></article>\
+     <article class=\"call\" data-id=\"h-2\"><h2><a href=\"/h2.html\">AMI deux relèves ; étape, deux</a></h2>\
+     <p class=\"desc\">Deux vagues.</p>\
+     <p class=\"end\">Clôture : 15 mars et 15 septembre 2035</p></article>\
+     </main></body></html>"
+        .to_string()
+}
+
+/// xmllint's verdict on a document: Ok or its errors.
+fn xmllint(body: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("feed.xml");
+    std::fs::write(&file, body).unwrap();
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg(&file)
+        .output()
+        .expect("xmllint runs (Debian's libxml2-utils)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn hostile_text_stays_text_in_every_format_and_two_cut_offs_give_two_events() {
+    let site = Site::crawled(hostile_listing());
+    let atom = site.get("/flux.atom");
+    let rss = site.get("/flux.rss");
+    let json = site.get("/flux.json");
+    let ics = site.get("/agenda.ics");
+    for r in [&atom, &rss, &json, &ics] {
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(!r.body.contains("<script"), "{}", r.body);
+        assert!(!r.body.contains("<entry>]]"), "{}", r.body);
+    }
+    jing(&atom.body).unwrap_or_else(|e| panic!("{e}\n{}", atom.body));
+    xmllint(&atom.body).unwrap_or_else(|e| panic!("{e}\n{}", atom.body));
+    xmllint(&rss.body).unwrap_or_else(|e| panic!("{e}\n{}", rss.body));
+    for body in [&atom.body, &rss.body] {
+        let v = check(body, "xml");
+        assert_eq!(v["bozo"], 0, "{v}");
+        let entries = v["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "no entry smuggled in: {v}");
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["title"].as_str().unwrap().contains("guillemets")),
+            "{v}"
+        );
+    }
+    let j = check(&json.body, "json");
+    assert_eq!(j["valid"], true, "{j}");
+    assert_eq!(j["items"].as_array().unwrap().len(), 2);
+
+    let v = check(&ics.body, "ics");
+    let events = v["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3, "one event per cut-off: {v}");
+    let hostile = events
+        .iter()
+        .find(|e| e["summary"].as_str().unwrap().contains("guillemets"))
+        .unwrap();
+    let summary = hostile["summary"].as_str().unwrap();
+    assert!(summary.contains("; virgule, barre \\ fin"), "{summary}");
+    // (The normalize stage already dropped the `<script>` element.)
+    assert!(!summary.contains('\u{1}'), "{summary:?}");
+    let description = hostile["description"].as_str().unwrap();
+    assert!(
+        description.contains("</content><entry> ]]> &amp; BEGIN:VEVENT UID:x"),
+        "kept as text: {description}"
+    );
+    // The crafted BEGIN:VEVENT line stayed inside DESCRIPTION.
+    assert!(
+        !ics.body.contains("\r\nBEGIN:VEVENT\r\nUID:x"),
+        "{}",
+        ics.body
+    );
+    let two: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["summary"].as_str().unwrap().contains("deux relèves"))
+        .collect();
+    assert_eq!(two.len(), 2, "{v}");
+    let (a, b) = (
+        two[0]["uid"].as_str().unwrap(),
+        two[1]["uid"].as_str().unwrap(),
+    );
+    assert_ne!(a, b);
+    assert!(a.ends_with("-0@vigie.example.fr") || b.ends_with("-0@vigie.example.fr"));
+    assert!(a.ends_with("-1@vigie.example.fr") || b.ends_with("-1@vigie.example.fr"));
+    let mut days: Vec<&str> = two.iter().map(|e| e["start"].as_str().unwrap()).collect();
+    days.sort();
+    assert_eq!(days, ["2035-03-15", "2035-09-15"], "{v}");
+    assert_eq!(
+        two[0]["summary"],
+        "Date limite : AMI deux relèves ; étape, deux"
+    );
+
+    // The same bytes on a second request (no clock in any format).
+    for (path, first) in [
+        ("/flux.atom", &atom),
+        ("/flux.rss", &rss),
+        ("/flux.json", &json),
+        ("/agenda.ics", &ics),
+    ] {
+        assert_eq!(
+            site.get(path).header("etag"),
+            first.header("etag"),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn a_calls_calendar_follows_a_merge_and_disappears_when_rejected_even_once_cached() {
+    let site = Site::crawled(listing());
+    let ids = site.call_ids();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let (a, b, c) = (ids[0], ids[1], ids[2]);
+    // Cached first: the cache must not outlive the catalogue's change.
+    for id in [a, b, c] {
+        let r = site.get(&format!("/appels/{id}/agenda.ics"));
+        assert_eq!(r.status, 200, "{id}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/calendar; charset=utf-8")
+        );
+        assert!(r.header("etag").is_some());
+    }
+    for path in ["/appels/abc/agenda.ics", "/appels/-1/agenda.ics"] {
+        assert_eq!(site.get(path).status, 404, "{path}");
+    }
+    let out = site
+        .sc
+        .vigie(&["calls", "merge", &a.to_string(), &b.to_string()]);
+    assert!(out.status.success(), "{}", crate::support::all_output(&out));
+    let out = site.sc.vigie(&["review", "reject", &c.to_string()]);
+    assert!(out.status.success(), "{}", crate::support::all_output(&out));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let r = site.get(&format!("/appels/{b}/agenda.ics"));
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/appels/{a}/agenda.ics").as_str())
+    );
+    assert_eq!(site.get(&format!("/appels/{c}/agenda.ics")).status, 404);
+    assert_eq!(site.get(&format!("/appels/{a}/agenda.ics")).status, 200);
 }
