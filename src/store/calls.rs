@@ -306,7 +306,8 @@ impl Store {
         now: DateTime<Utc>,
         count_all: bool,
     ) -> anyhow::Result<CallPage> {
-        let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE c.merged_into IS NULL");
+        // The WHERE clause, shared by the count and the page.
+        let mut sql = String::from(" WHERE c.merged_into IS NULL");
         let mut args: Vec<Value> = Vec::new();
         let mut push = |sql: &mut String, clause: &str, values: Vec<Value>| {
             sql.push_str(" AND ");
@@ -319,6 +320,33 @@ impl Store {
                 "(c.deadline_ts IS NULL OR c.deadline_ts >= ?)",
                 vec![now.timestamp().into()],
             );
+        }
+        if !filter.status.is_empty() {
+            // `derive_status` in SQL, so that counting and paging stay in
+            // the database (the Rust check below then drops nothing but a
+            // row crossing its deadline during the query).
+            let t = now.timestamp();
+            let closed = "(c.deadline_ts IS NOT NULL AND c.deadline_ts < ?)";
+            let later = "(c.opens_on IS NOT NULL AND unixepoch(c.opens_on) > ?)";
+            let mut any = Vec::new();
+            let mut values: Vec<Value> = Vec::new();
+            for status in &filter.status {
+                match status {
+                    Status::Closed => {
+                        any.push(closed.to_string());
+                        values.push(t.into());
+                    }
+                    Status::Upcoming => {
+                        any.push(format!("(NOT {closed} AND {later})"));
+                        values.extend([t.into(), t.into()]);
+                    }
+                    Status::Open => {
+                        any.push(format!("(NOT {closed} AND NOT {later})"));
+                        values.extend([t.into(), t.into()]);
+                    }
+                }
+            }
+            push(&mut sql, &format!("({})", any.join(" OR ")), values);
         }
         if !filter.sources.is_empty() {
             let marks = vec!["?"; filter.sources.len()].join(",");
@@ -453,29 +481,41 @@ impl Store {
                 vec![at.clone().into(), at.clone().into(), (*id).into()],
             ),
         }
+        let total = if count_all {
+            let count: i64 = self
+                .conn
+                .prepare_cached(&format!("SELECT count(*) FROM calls c{sql}"))?
+                .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+            u64::try_from(count).unwrap_or(0)
+        } else {
+            0
+        };
         sql.push_str(match filter.order {
             CallOrder::Deadline => " ORDER BY c.deadline_ts IS NULL, c.deadline_ts, c.id",
             CallOrder::Newest => " ORDER BY c.first_seen DESC, c.id DESC",
             CallOrder::Updated => " ORDER BY c.updated DESC, c.id DESC",
         });
-        let mut stmt = self.conn.prepare(&sql)?;
+        if let Some(limit) = filter.limit {
+            sql.push_str(" LIMIT ? OFFSET ?");
+            args.push(i64::from(limit).into());
+            args.push(i64::from(filter.offset).into());
+        } else if filter.offset > 0 {
+            sql.push_str(" LIMIT -1 OFFSET ?");
+            args.push(i64::from(filter.offset).into());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {CALL_COLUMNS} FROM calls c{sql}"))?;
         let rows = stmt.query_map(params_from_iter(args), |r| call_from_row(r, now))?;
         let mut calls = Vec::new();
-        let mut total = 0u64;
         for call in rows {
             let call = call?;
             if !filter.status.is_empty() && !filter.status.contains(&call.status) {
                 continue;
             }
-            total += 1;
-            let wanted = total > u64::from(filter.offset)
-                && filter.limit.is_none_or(|l| (calls.len() as u32) < l);
-            if wanted {
-                calls.push(call);
-            } else if !count_all && filter.limit.is_some_and(|l| calls.len() as u32 >= l) {
-                break;
-            }
+            calls.push(call);
         }
+        let total = if count_all { total } else { calls.len() as u64 };
         Ok(CallPage { calls, total })
     }
 
