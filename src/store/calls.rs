@@ -360,27 +360,31 @@ impl Store {
                     .collect(),
             );
         }
+        // Themes and audiences are JSON arrays of codes (lowercase letters
+        // and `_`, written by Vigie): a code is in the array exactly when
+        // its quoted form is in the text, which `instr` finds without
+        // parsing the JSON of every row.
         if !filter.themes.is_empty() {
-            let marks = vec!["?"; filter.themes.len()].join(",");
+            let any = vec!["instr(c.themes, ?) > 0"; filter.themes.len()].join(" OR ");
             push(
                 &mut sql,
-                &format!("EXISTS (SELECT 1 FROM json_each(c.themes) WHERE value IN ({marks}))"),
+                &format!("({any})"),
                 filter
                     .themes
                     .iter()
-                    .map(|t| Value::from(t.as_str().to_string()))
+                    .map(|t| Value::from(format!("\"{}\"", t.as_str())))
                     .collect(),
             );
         }
         if !filter.audiences.is_empty() {
-            let marks = vec!["?"; filter.audiences.len()].join(",");
+            let any = vec!["instr(c.audiences, ?) > 0"; filter.audiences.len()].join(" OR ");
             push(
                 &mut sql,
-                &format!("EXISTS (SELECT 1 FROM json_each(c.audiences) WHERE value IN ({marks}))"),
+                &format!("({any})"),
                 filter
                     .audiences
                     .iter()
-                    .map(|a| Value::from(a.as_str().to_string()))
+                    .map(|a| Value::from(format!("\"{}\"", a.as_str())))
                     .collect(),
             );
         }
@@ -443,7 +447,10 @@ impl Store {
             );
         }
         if filter.public_only {
-            push(&mut sql, "c.review = 'approved'", Vec::new());
+            // Unary `+`: not through the review index, which would make
+            // SQLite sort every approved call instead of walking a listing
+            // order's index and stopping after one page.
+            push(&mut sql, "+c.review = 'approved'", Vec::new());
         }
         if let Some(unlisted) = filter.unlisted {
             push(&mut sql, &format!("{UNLISTED} = ?"), vec![unlisted.into()]);

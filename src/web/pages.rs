@@ -139,10 +139,7 @@ async fn catalogue(State(state): State<WebState>, RawQuery(raw): RawQuery) -> Re
     let mut filter = query.to_filter();
     filter.offset = (page - 1) * PAGE_SIZE;
     filter.limit = Some(PAGE_SIZE);
-    let now = state.now();
-    let result = state
-        .read(move |store| store.list_calls_page(&filter, now))
-        .await;
+    let result = state.page(query.to_query_string(), filter).await;
     let found = match result {
         Ok(found) => found,
         Err(e) => return server_error(&state, &e),

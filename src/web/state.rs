@@ -31,6 +31,9 @@ struct Inner {
     templates: Templates,
     signup: super::signup::Limits,
     feeds: super::feeds::FeedCache,
+    /// Match counts by (normalized search, minute), for the catalogue
+    /// version they were counted at.
+    counts: Mutex<std::collections::HashMap<(String, i64), (i64, u64)>>,
 }
 
 /// Why a handler could not answer: the caller turns it into a 500 page or
@@ -54,6 +57,7 @@ impl WebState {
                 templates,
                 signup: super::signup::Limits::default(),
                 feeds: super::feeds::FeedCache::default(),
+                counts: Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }
@@ -86,6 +90,53 @@ impl WebState {
     /// The public base of every absolute link, without a trailing slash.
     pub fn site_url(&self) -> &str {
         self.inner.config.digest.site()
+    }
+
+    /// The calls of one page of `filter` (its `limit`, `offset`, `after`)
+    /// and how many calls match `search` in all. Counting is the costly
+    /// part of a listing (every matching row, where a page stops after 20
+    /// in index order): a count is kept until the catalogue changes
+    /// (SQLite's `data_version`) or the minute turns (a deadline passing
+    /// moves calls between statuses without any write).
+    pub async fn page(
+        &self,
+        search: String,
+        filter: crate::store::CallFilter,
+    ) -> Result<crate::store::CallPage, WebError> {
+        let now = self.now();
+        let version = self.feeds().version(self)?;
+        let key = (search, now.timestamp() / 60);
+        let cached = self
+            .inner
+            .counts
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).filter(|(v, _)| *v == version).map(|(_, n)| *n));
+        let whole = crate::store::CallFilter {
+            after: None,
+            limit: Some(0),
+            offset: 0,
+            ..filter.clone()
+        };
+        let (calls, total) = self
+            .read(move |store| {
+                let calls = store.list_calls(&filter, now)?;
+                let total = match cached {
+                    Some(n) => n,
+                    None => store.list_calls_page(&whole, now)?.total,
+                };
+                Ok((calls, total))
+            })
+            .await?;
+        if cached.is_none()
+            && let Ok(mut m) = self.inner.counts.lock()
+        {
+            if m.len() >= 4096 {
+                m.clear();
+            }
+            m.insert(key, (version, total));
+        }
+        Ok(crate::store::CallPage { calls, total })
     }
 
     /// Runs `f` on a read-only connection, off the async runtime.

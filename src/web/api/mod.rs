@@ -22,7 +22,7 @@ use self::model::{Call, CallDetail, CallList, ErrorBody, ErrorDetail, Links, Sou
 use super::cache::Cacheable;
 use super::query::{QueryError, SearchQuery};
 use super::{WebError, WebState};
-use crate::store::{CallFilter, Keyset};
+use crate::store::Keyset;
 
 /// Calls per page unless `limit` says otherwise, and at most.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -156,32 +156,18 @@ async fn list_calls(
         },
     };
     let mut filter = query.to_filter();
-    filter.limit = Some(limit);
+    // One more than asked: whether there is a next page.
+    filter.limit = Some(limit + 1);
     filter.after = after.clone();
     let order = filter.order;
-    let now = state.now();
-    let found = state
-        .read(move |store| {
-            let page = store.list_calls_page(&filter, now)?;
-            let total = if filter.after.is_some() {
-                let whole = CallFilter {
-                    after: None,
-                    limit: Some(0),
-                    ..filter.clone()
-                };
-                store.list_calls_page(&whole, now)?.total
-            } else {
-                page.total
-            };
-            Ok((page, total))
-        })
-        .await;
-    let (page, total) = match found {
-        Ok(f) => f,
+    let mut page = match state.page(search.clone(), filter).await {
+        Ok(p) => p,
         Err(e) => return failed(&e),
     };
+    let total = page.total;
+    let has_next = page.calls.len() > limit as usize;
+    page.calls.truncate(limit as usize);
     let site = state.site_url();
-    let has_next = page.total > u64::from(limit);
     let next_cursor = page
         .calls
         .last()

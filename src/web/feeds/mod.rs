@@ -94,7 +94,7 @@ impl Default for FeedCache {
 impl FeedCache {
     /// The catalogue's current version, as seen by the watcher connection
     /// (opened on first use).
-    fn version(&self, state: &WebState) -> anyhow::Result<i64> {
+    pub(in crate::web) fn version(&self, state: &WebState) -> anyhow::Result<i64> {
         let mut guard = self
             .watcher
             .lock()
