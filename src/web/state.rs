@@ -14,6 +14,9 @@ use crate::store::Store;
 /// compressed one in tests and the demo.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
+/// (normalized search, minute, catalogue version).
+type CountKey = (String, i64, i64);
+
 /// How many idle read connections are kept for reuse.
 const POOL_SIZE: usize = 8;
 
@@ -31,9 +34,10 @@ struct Inner {
     templates: Templates,
     signup: super::signup::Limits,
     feeds: super::feeds::FeedCache,
-    /// Match counts by (normalized search, minute), for the catalogue
-    /// version they were counted at.
-    counts: Mutex<std::collections::HashMap<(String, i64), (i64, u64)>>,
+    /// Match counts by (normalized search, minute, catalogue version):
+    /// one cell per key, so that concurrent requests wait for one count
+    /// instead of each scanning the catalogue.
+    counts: Mutex<std::collections::HashMap<CountKey, Arc<tokio::sync::OnceCell<u64>>>>,
 }
 
 /// Why a handler could not answer: the caller turns it into a 500 page or
@@ -105,37 +109,34 @@ impl WebState {
     ) -> Result<crate::store::CallPage, WebError> {
         let now = self.now();
         let version = self.feeds().version(self)?;
-        let key = (search, now.timestamp() / 60);
-        let cached = self
-            .inner
-            .counts
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&key).filter(|(v, _)| *v == version).map(|(_, n)| *n));
+        let minute = now.timestamp() / 60;
+        let cell = {
+            let mut m = self
+                .inner
+                .counts
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the count cache's lock is poisoned"))?;
+            if m.len() >= 4096 {
+                // Older versions and minutes are never asked again.
+                m.retain(|(_, mi, v), _| *mi == minute && *v == version);
+            }
+            Arc::clone(m.entry((search, minute, version)).or_default())
+        };
         let whole = crate::store::CallFilter {
             after: None,
             limit: Some(0),
             offset: 0,
             ..filter.clone()
         };
-        let (calls, total) = self
-            .read(move |store| {
-                let calls = store.list_calls(&filter, now)?;
-                let total = match cached {
-                    Some(n) => n,
-                    None => store.list_calls_page(&whole, now)?.total,
-                };
-                Ok((calls, total))
+        let total = *cell
+            .get_or_try_init(|| async {
+                self.read(move |store| Ok(store.list_calls_page(&whole, now)?.total))
+                    .await
             })
             .await?;
-        if cached.is_none()
-            && let Ok(mut m) = self.inner.counts.lock()
-        {
-            if m.len() >= 4096 {
-                m.clear();
-            }
-            m.insert(key, (version, total));
-        }
+        let calls = self
+            .read(move |store| store.list_calls(&filter, now))
+            .await?;
         Ok(crate::store::CallPage { calls, total })
     }
 
