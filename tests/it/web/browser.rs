@@ -1,8 +1,9 @@
 //! The public pages in a real headless Chromium driven over WebDriver
 //! (Debian's `chromium` and `chromium-driver`): search with filters, a
 //! call page, the sign-up flow, keyboard use; every page checked with
-//! axe-core (no serious or critical violation) and photographed at 1280
-//! and 375 px into `target/screenshots/` for review.
+//! axe-core (no serious or critical violation), photographed at 1280, 375
+//! and 320 px into `target/screenshots/` for review, and never wider than
+//! the window at any of them.
 //!
 //! Missing parts fail the test with what to install, never a silent pass.
 
@@ -132,7 +133,7 @@ async fn check_page(c: &Client, axe: &str, name: &str) {
         .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
         .collect();
     assert!(bad.is_empty(), "{name}: accessibility violations {bad:#?}");
-    for (width, height) in [(1280, 900), (375, 812)] {
+    for (width, height) in [(1280, 900), (375, 812), (320, 640)] {
         c.set_window_size(width, height).await.unwrap();
         let png = c.screenshot().await.expect("a screenshot");
         std::fs::write(screenshots().join(format!("{name}-{width}.png")), png).unwrap();
