@@ -51,8 +51,22 @@ impl Store {
             .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
+    /// Call `id` as the public may see it: following merges to the call
+    /// kept (compare its id with `id` to redirect), `None` when unknown or
+    /// not approved (waiting for a curator, or rejected).
+    pub fn get_public_call(
+        &self,
+        id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Option<super::CallRecord>> {
+        match self.get_call(id, now)? {
+            Some(call) if self.is_public(call.id)? => Ok(Some(call)),
+            _ => Ok(None),
+        }
+    }
+
     /// Whether a curator approved call `id` (what the public may see).
-    pub fn is_public(&self, id: i64) -> anyhow::Result<bool> {
+    fn is_public(&self, id: i64) -> anyhow::Result<bool> {
         Ok(self
             .conn
             .prepare_cached("SELECT review = 'approved' FROM calls WHERE id = ?1")?

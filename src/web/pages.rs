@@ -299,12 +299,9 @@ async fn call_page(State(state): State<WebState>, Path(id): Path<String>) -> Res
     let now = state.now();
     let found = state
         .read(move |store| {
-            let Some(call) = store.get_call(id, now)? else {
+            let Some(call) = store.get_public_call(id, now)? else {
                 return Ok(Found::Missing);
             };
-            if !store.is_public(call.id)? {
-                return Ok(Found::Missing);
-            }
             if call.id != id {
                 return Ok(Found::Moved(call.id));
             }

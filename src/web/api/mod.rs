@@ -209,12 +209,9 @@ async fn get_call(
     let now = state.now();
     let found = state
         .read(move |store| {
-            let Some(call) = store.get_call(id, now)? else {
+            let Some(call) = store.get_public_call(id, now)? else {
                 return Ok(None);
             };
-            if !store.is_public(call.id)? {
-                return Ok(None);
-            }
             if call.id != id {
                 return Ok(Some((call, Vec::new(), Vec::new())));
             }

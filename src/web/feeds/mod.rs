@@ -271,12 +271,9 @@ async fn call_agenda(
     let now = state.now();
     let found = state
         .read(move |store| {
-            let Some(call) = store.get_call(id, now)? else {
+            let Some(call) = store.get_public_call(id, now)? else {
                 return Ok(None);
             };
-            if !store.is_public(call.id)? {
-                return Ok(None);
-            }
             Ok(Some(call))
         })
         .await;

@@ -182,6 +182,21 @@ deadline = "p.end"
     )
 }
 
+/// A listing of `n` calls "Appel à projets numéro i" closing in March
+/// 2035 on `days` distinct days (few days: ties in the sort key).
+pub fn numbered_listing(n: usize, days: usize) -> String {
+    let mut html = String::from("<!doctype html><html lang=\"fr\"><body><main>");
+    for i in 0..n {
+        html.push_str(&format!(
+            "<article class=\"call\" data-id=\"c{i}\"><h2><a href=\"/c/{i}.html\">Appel à projets numéro {i}</a></h2>\
+             <p class=\"desc\">Projet {i}.</p><p class=\"end\">Date limite : {d} mars 2035</p></article>",
+            d = 1 + i % days.max(1)
+        ));
+    }
+    html.push_str("</main></body></html>");
+    html
+}
+
 impl Site {
     /// Crawls `listing` (HTML served at `/appels.html`) with the `demo`
     /// source, then serves the web on the resulting catalogue.

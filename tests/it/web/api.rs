@@ -9,25 +9,10 @@ use serde_json::Value;
 
 use crate::support::fixtures;
 use crate::support::smtp::require_python;
-use crate::support::web::Site;
+use crate::support::web::{Site, numbered_listing};
 
 fn listing() -> Vec<u8> {
     std::fs::read(fixtures("crawl/listing.html")).unwrap()
-}
-
-/// A listing of `n` calls closing on a few shared days (ties in the sort
-/// key, so the cursor must also use the id).
-fn long_listing(n: usize) -> String {
-    let mut html = String::from("<!doctype html><html lang=\"fr\"><body><main>");
-    for i in 0..n {
-        html.push_str(&format!(
-            "<article class=\"call\" data-id=\"c{i}\"><h2><a href=\"/c/{i}.html\">Appel à projets numéro {i}</a></h2>\
-             <p class=\"desc\">Projet {i}.</p><p class=\"end\">Date limite : {d} mars 2035</p></article>",
-            d = 1 + i % 4
-        ));
-    }
-    html.push_str("</main></body></html>");
-    html
 }
 
 fn body(site: &Site, path: &str) -> Value {
@@ -44,7 +29,7 @@ fn body(site: &Site, path: &str) -> Value {
 
 #[test]
 fn a_cursor_walk_sees_every_call_once_in_order() {
-    let site = Site::crawled(long_listing(45));
+    let site = Site::crawled(numbered_listing(45, 4));
     for tri in ["", "&tri=recent", "&tri=modifie"] {
         let mut seen = Vec::new();
         let mut path = format!("/api/v1/calls?limit=10{tri}");

@@ -3,24 +3,10 @@
 //! merged-away id redirecting, hidden calls answering 404.
 
 use crate::support::fixtures;
-use crate::support::web::Site;
+use crate::support::web::{Site, numbered_listing};
 
 fn listing() -> Vec<u8> {
     std::fs::read(fixtures("crawl/listing.html")).unwrap()
-}
-
-/// A listing of `n` calls closing on successive days of 2035.
-fn long_listing(n: usize) -> String {
-    let mut html = String::from("<!doctype html><html lang=\"fr\"><body><main>");
-    for i in 0..n {
-        html.push_str(&format!(
-            "<article class=\"call\" data-id=\"c{i}\"><h2><a href=\"/c/{i}.html\">Appel à projets numéro {i}</a></h2>\
-             <p class=\"desc\">Projet {i}.</p><p class=\"end\">Date limite : {d} mars 2035</p></article>",
-            d = 1 + i % 28
-        ));
-    }
-    html.push_str("</main></body></html>");
-    html
 }
 
 #[test]
@@ -102,7 +88,7 @@ fn bad_parameters_get_a_french_400_naming_the_parameter() {
 
 #[test]
 fn pages_of_twenty_link_to_each_other_and_keep_the_filters() {
-    let site = Site::crawled(long_listing(45));
+    let site = Site::crawled(numbered_listing(45, 28));
     let r = site.get("/appels?q=projets");
     assert!(r.body.contains("45 appels trouvés"), "{}", r.body);
     assert_eq!(r.body.matches("class=\"card\"").count(), 20);
