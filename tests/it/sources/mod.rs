@@ -11,13 +11,17 @@ use url::Url;
 
 use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures};
 
-fn repo_sources() -> PathBuf {
+mod aides_territoires;
+mod eu_funding;
+mod fixtures;
+
+pub(super) fn repo_sources() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sources")
 }
 
 /// `sources/<id>.toml` with the origin of its `url` replaced by `server`'s
 /// (path and query kept).
-fn definition_on(id: &str, server: &FixtureServer) -> String {
+pub(super) fn definition_on(id: &str, server: &FixtureServer) -> String {
     let text = std::fs::read_to_string(repo_sources().join(format!("{id}.toml")))
         .unwrap_or_else(|e| panic!("sources/{id}.toml: {e}"));
     let local = Url::parse(&server.url("/")).unwrap();
@@ -43,7 +47,7 @@ fn definition_on(id: &str, server: &FixtureServer) -> String {
     lines.join("\n") + "\n"
 }
 
-fn content_type(file: &str) -> &'static str {
+pub(super) fn content_type(file: &str) -> &'static str {
     match Path::new(file).extension().and_then(|e| e.to_str()) {
         Some("html") => "text/html; charset=utf-8",
         Some("json") => "application/json",
@@ -55,7 +59,7 @@ fn content_type(file: &str) -> &'static str {
 /// A fixture server answering each request path (with its query, or the
 /// path alone for any query) with a file of `tests/fixtures/sources/<id>/`,
 /// and a scenario holding the real definition of `id` pointed at it.
-fn site(id: &str, routes: &[(&str, &str)]) -> (FixtureServer, Scenario) {
+pub(super) fn site(id: &str, routes: &[(&str, &str)]) -> (FixtureServer, Scenario) {
     let server = FixtureServer::start();
     let dir = fixtures(&format!("sources/{id}"));
     for (path, file) in routes {
@@ -69,7 +73,7 @@ fn site(id: &str, routes: &[(&str, &str)]) -> (FixtureServer, Scenario) {
 }
 
 /// `vigie crawl --source id`, which must succeed, then every stored call.
-fn crawl(sc: &Scenario, id: &str, env: &[(&str, &str)]) -> Vec<Value> {
+pub(super) fn crawl(sc: &Scenario, id: &str, env: &[(&str, &str)]) -> Vec<Value> {
     let out = sc.vigie_with_env(&["crawl", "--source", id, "--format", "json"], env);
     assert!(out.status.success(), "{}", all_output(&out));
     let mut calls = sc.calls(&[]);
@@ -77,18 +81,18 @@ fn crawl(sc: &Scenario, id: &str, env: &[(&str, &str)]) -> Vec<Value> {
     calls
 }
 
-fn by_title<'a>(calls: &'a [Value], needle: &str) -> &'a Value {
+pub(super) fn by_title<'a>(calls: &'a [Value], needle: &str) -> &'a Value {
     calls
         .iter()
         .find(|c| c["title"].as_str().unwrap().contains(needle))
         .unwrap_or_else(|| panic!("no call titled like {needle:?} in {calls:#?}"))
 }
 
-fn titles(calls: &[Value]) -> Vec<&str> {
+pub(super) fn titles(calls: &[Value]) -> Vec<&str> {
     calls.iter().map(|c| c["title"].as_str().unwrap()).collect()
 }
 
-fn has_theme(call: &Value, theme: &str) -> bool {
+pub(super) fn has_theme(call: &Value, theme: &str) -> bool {
     call["themes"]
         .as_array()
         .unwrap()
@@ -271,141 +275,6 @@ fn ditp_listing_follows_the_dsfr_pagination_to_the_last_page() {
         by_title(&calls, "Participation citoyenne")["status"],
         "closed"
     );
-}
-
-#[test]
-fn aides_territoires_api_pages_are_followed_with_the_secret_header() {
-    let (server, sc) = site(
-        "aides-territoires",
-        &[
-            ("/api/aids/", "aids-page-1.json"),
-            (
-                "/api/aids/?call_for_projects_only=true&order_by=submission_deadline&page=2&targeted_audiences=commune",
-                "aids-page-2.json",
-            ),
-        ],
-    );
-
-    // Without the token the definition does not load: a clear error.
-    let out = sc.vigie(&["crawl", "--source", "aides-territoires"]);
-    assert!(!out.status.success());
-    let text = all_output(&out);
-    assert!(
-        text.contains("aides-territoires.toml")
-            && text.contains("headers.Authorization")
-            && text.contains("AIDES_TERRITOIRES_TOKEN"),
-        "{text}"
-    );
-    assert!(server.requests().is_empty());
-
-    let calls = crawl(
-        &sc,
-        "aides-territoires",
-        &[("AIDES_TERRITOIRES_TOKEN", "jwt-test-123")],
-    );
-    assert_eq!(calls.len(), 4, "3 results on page 1, 1 on page 2");
-    let requests = server.requests();
-    let first = requests
-        .iter()
-        .find(|r| r.path.starts_with("/api/"))
-        .unwrap();
-    assert_eq!(
-        first.path,
-        "/api/aids/?call_for_projects_only=true&order_by=submission_deadline&targeted_audiences=commune"
-    );
-    assert_eq!(first.header("authorization"), Some("Bearer jwt-test-123"));
-    assert_eq!(
-        server
-            .requests_to("/api/aids/?call_for_projects_only=true&order_by=submission_deadline&page=2&targeted_audiences=commune")
-            .len(),
-        1
-    );
-
-    let tcd = by_title(&calls, "Territoires connectés");
-    assert_eq!(
-        tcd["title"],
-        "Appel à projets « Territoires connectés et durables » 2035"
-    );
-    assert_eq!(
-        tcd["url"],
-        "https://aides-territoires.beta.gouv.fr/aides/a1b2-territoires-connectes-et-durables/"
-    );
-    assert_eq!(tcd["deadline"], "2035-06-30T23:59:00+02:00");
-    assert_eq!(tcd["opens_on"], "2035-01-15T00:00:00+01:00");
-    assert_eq!(tcd["funder"], "Banque des Territoires");
-    assert_eq!(tcd["audiences"], json!(["commune", "epci"]));
-    assert_eq!(tcd["perimeter"], "france");
-    assert_eq!(tcd["kind"], "aap");
-    assert!(has_theme(tcd, "numerique"));
-    assert!(!tcd["summary_html"].as_str().unwrap().contains("script"));
-
-    let occ = by_title(&calls, "Occitanie");
-    assert_eq!(occ["perimeter"], "region:76", "territory fallback");
-    assert_eq!(occ["audiences"], json!(["commune", "department", "region"]));
-    assert_eq!(occ["deadline"], "2035-11-14T23:59:00+01:00");
-    assert_eq!(occ["funder"], "Région Occitanie");
-    assert!(has_theme(occ, "inclusion_numerique"));
-
-    let perm = by_title(&calls, "archivage numérique des petites communes");
-    assert_eq!(perm["deadline"], Value::Null);
-    assert_eq!(perm["perimeter"], "france", "mapped label");
-
-    let vo = by_title(&calls, "Données ouvertes");
-    assert_eq!(
-        vo["audiences"],
-        json!(["commune", "epci"]),
-        "current labels"
-    );
-    assert_eq!(vo["perimeter"], "department:95");
-    assert_eq!(vo["deadline"], "2036-01-31T23:59:00+01:00");
-}
-
-#[test]
-fn wifi4eu_eu_search_api_is_posted_and_paged_by_page_number() {
-    let path = "/search-api/prod/rest/search";
-    let q = "apiKey=SEDIA&pageSize=10&text=WIFI4EU";
-    let (server, sc) = site(
-        "wifi4eu",
-        &[
-            (&format!("{path}?{q}&pageNumber=1"), "search-page-1.json"),
-            (&format!("{path}?{q}&pageNumber=2"), "search-page-2.json"),
-        ],
-    );
-    let calls = crawl(&sc, "wifi4eu", &[]);
-    assert_eq!(calls.len(), 12, "a full page of 10, then a short page of 2");
-
-    let requests: Vec<_> = server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with(path))
-        .collect();
-    assert_eq!(requests.len(), 2, "{requests:#?}");
-    assert!(requests.iter().all(|r| r.method == "POST"));
-    assert_eq!(requests[1].path, format!("{path}?{q}&pageNumber=2"));
-    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
-    assert_eq!(
-        body["bool"]["must"][1]["terms"]["status"],
-        json!(["31094501", "31094502"])
-    );
-
-    let first = by_title(&calls, "Call for municipalities 2035");
-    assert_eq!(
-        first["url"],
-        "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/CEF-DIG-2035-WIFI4EU-01"
-    );
-    assert_eq!(
-        first["deadline"], "2035-03-14T18:00:00+01:00",
-        "17:00 UTC is 18:00 in Paris"
-    );
-    assert_eq!(first["perimeter"], "europe");
-    assert_eq!(first["audiences"], json!(["commune"]));
-    assert_eq!(first["kind"], "aap");
-    assert!(has_theme(first, "connectivite"));
-    let second = by_title(&calls, "Second call 2035");
-    assert_eq!(second["deadline"], "2035-09-18T17:00:00+02:00");
-    let outer = by_title(&calls, "outermost regions");
-    assert_eq!(outer["deadline"], "2035-11-05T17:00:00+01:00");
-    assert_eq!(by_title(&calls, "guidance document 3")["status"], "closed");
 }
 
 #[test]
