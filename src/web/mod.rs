@@ -37,10 +37,10 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024;
 pub const MAX_URI_BYTES: usize = 4096;
 
 /// The Content-Security-Policy of every response: no script at all, styles
-/// only from the site's own stylesheet, forms only to the site, never in a
+/// and fonts only from the site itself, forms only to the site, never in a
 /// frame.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+pub const CSP: &str = "default-src 'none'; style-src 'self'; font-src 'self'; \
+     img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Every public route, ready to be merged into the daemon's router.
 pub fn router(state: WebState) -> Router {
@@ -56,6 +56,7 @@ pub fn router(state: WebState) -> Router {
     ];
     let mut router = Router::new()
         .route(render::CSS_PATH, get(stylesheet))
+        .route(render::FONTS_PATH, get(font))
         .merge(pages::routes())
         .merge(signup::routes())
         .merge(feeds::routes())
@@ -101,6 +102,29 @@ async fn stylesheet() -> impl axum::response::IntoResponse {
         ],
         render::CSS,
     )
+}
+
+/// One of the bundled font files (or their licence), else the 404 page.
+async fn font(
+    axum::extract::State(state): axum::extract::State<WebState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> axum::response::Response {
+    let Some((_, bytes)) = render::FONTS.iter().find(|(file, _)| *file == name) else {
+        return pages::not_found(&state);
+    };
+    let kind = if name.ends_with(".woff2") {
+        "font/woff2"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        *bytes,
+    )
+        .into_response()
 }
 
 async fn not_found(

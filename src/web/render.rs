@@ -64,6 +64,26 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub const CSS: &str = include_str!("../../static/vigie.css");
 /// Where the stylesheet is served; the hash-free path is cached briefly.
 pub const CSS_PATH: &str = "/static/vigie.css";
+/// Where the fonts are served: `/static/fonts/<name>`.
+pub const FONTS_PATH: &str = "/static/fonts/{name}";
+/// The text face (Inter, OFL 1.1: `static/fonts/OFL.txt`), subset to Latin
+/// and French punctuation, by the name the stylesheet's `@font-face` rules
+/// ask for. Served by Vigie itself, like the stylesheet.
+pub const FONTS: [(&str, &[u8]); 4] = [
+    (
+        "inter-regular.woff2",
+        include_bytes!("../../static/fonts/inter-regular.woff2"),
+    ),
+    (
+        "inter-medium.woff2",
+        include_bytes!("../../static/fonts/inter-medium.woff2"),
+    ),
+    (
+        "inter-bold.woff2",
+        include_bytes!("../../static/fonts/inter-bold.woff2"),
+    ),
+    ("OFL.txt", include_bytes!("../../static/fonts/OFL.txt")),
+];
 
 /// The compiled templates.
 pub struct Templates {

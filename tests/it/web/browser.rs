@@ -174,6 +174,29 @@ fn search_call_page_and_sign_up_work_in_chromium_and_pass_axe() {
         // The catalogue, then a search with filters through the form.
         c.goto(&format!("{base}/appels")).await.unwrap();
         check_page(&c, &axe, "catalogue").await;
+        // The text face is Vigie's own, loaded from the site under its CSP.
+        let fonts = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 document.fonts.ready.then(() => done({
+                     loaded: [...document.fonts].filter(f => f.status === 'loaded')
+                         .map(f => f.family.replace(/\"/g, '') + ' ' + f.weight),
+                     body: getComputedStyle(document.body).fontFamily }));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let loaded = fonts["loaded"].as_array().unwrap();
+        for face in ["Inter 400", "Inter 700"] {
+            assert!(
+                loaded.iter().any(|f| f == face),
+                "{face} not loaded: {fonts}"
+            );
+        }
+        assert!(
+            fonts["body"].as_str().unwrap().starts_with("Inter"),
+            "{fonts}"
+        );
         // The first Tab reaches the skip link.
         c.find(Locator::Css("body"))
             .await

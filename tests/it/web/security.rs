@@ -18,6 +18,10 @@ fn every_page_carries_a_strict_policy_and_safe_headers() {
         let csp = r.header("content-security-policy").unwrap_or_default();
         assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert!(
+            csp.contains("font-src 'self'"),
+            "{path}: fonts from the site"
+        );
         assert!(!csp.contains("unsafe-inline"), "{path}");
         assert_eq!(
             r.header("x-content-type-options"),
@@ -32,6 +36,32 @@ fn every_page_carries_a_strict_policy_and_safe_headers() {
             assert!(!r.body.contains("style="), "{path}: no inline style");
         }
     }
+}
+
+/// Every font the stylesheet asks for is served by Vigie itself, as WOFF2,
+/// with its licence beside it; an unknown font name is the 404 page.
+#[test]
+fn the_stylesheet_fonts_are_served_by_vigie_with_their_licence() {
+    let site = Site::crawled(std::fs::read(fixtures("crawl/listing.html")).unwrap());
+    let css = site.get("/static/vigie.css").body;
+    let urls: Vec<&str> = css
+        .split("url(\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(urls.len(), 3, "regular, medium and bold faces: {urls:?}");
+    for url in urls {
+        assert!(!url.contains("//"), "{url}: no external resource");
+        let r = site.get(&format!("/static/{url}"));
+        assert_eq!(r.status, 200, "{url}");
+        assert_eq!(r.header("content-type"), Some("font/woff2"), "{url}");
+        assert!(r.body.starts_with("wOF2"), "{url}: a WOFF2 file");
+    }
+    let licence = site.get("/static/fonts/OFL.txt");
+    assert_eq!(licence.status, 200);
+    assert!(licence.body.contains("SIL Open Font License, Version 1.1"));
+    assert_eq!(site.get("/static/fonts/../vigie.css.woff2").status, 404);
+    assert_eq!(site.get("/static/fonts/marianne.woff2").status, 404);
 }
 
 #[test]
