@@ -216,32 +216,6 @@ fn siaf_listing_cards_are_completed_by_each_call_page() {
 }
 
 #[test]
-fn fast_sessions_are_read_from_the_calls_section_only() {
-    let (server, sc) = site("fast", &[("/fast/", "fast.html")]);
-    let calls = crawl(&sc, "fast", &[]);
-    assert_eq!(
-        titles(&calls),
-        vec![
-            "FAST — session 14 : appel à candidatures",
-            "FAST — session 25 : appel à candidatures",
-            "FAST — session 26 : appel à candidatures",
-        ],
-        "the laureates' cards are not calls"
-    );
-    let s25 = by_title(&calls, "session 25");
-    assert_eq!(s25["url"], server.url("/fast/session-25/"));
-    assert_eq!(s25["deadline"], "2035-03-14T12:00:00+01:00");
-    assert_eq!(s25["opens_on"], "2035-01-10T00:00:00+01:00");
-    assert_eq!(s25["kind"], "appel_candidatures");
-    assert!(has_theme(s25, "innovation") && has_theme(s25, "numerique"));
-    let s26 = by_title(&calls, "session 26");
-    assert_eq!(s26["deadline"], "2035-10-15T12:00:00+02:00");
-    assert_eq!(s26["status"], "upcoming");
-    let s14 = by_title(&calls, "session 14");
-    assert_eq!(s14["status"], "closed", "a past session is stored closed");
-}
-
-#[test]
 fn ditp_listing_follows_the_dsfr_pagination_to_the_last_page() {
     let (server, sc) = site(
         "ditp-transformation-publique",
