@@ -130,7 +130,11 @@ fn every_real_source_is_valid_and_has_a_fixture_directory() {
     }
     let out = sc.vigie_with_env(
         &["sources", "check"],
-        &[("AIDES_TERRITOIRES_TOKEN", "token-for-check")],
+        &[
+            ("AIDES_TERRITOIRES_TOKEN", "token-for-check"),
+            ("ADEME_AGIR_CLIENT_ID", "client-id-for-check"),
+            ("ADEME_AGIR_CLIENT_SECRET", "secret-for-check"),
+        ],
     );
     assert!(out.status.success(), "{}", all_output(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -141,7 +145,9 @@ fn every_real_source_is_valid_and_has_a_fixture_directory() {
         );
     }
     assert!(
-        !all_output(&out).contains("token-for-check"),
+        !["token-for-check", "client-id-for-check", "secret-for-check"]
+            .iter()
+            .any(|secret| all_output(&out).contains(secret)),
         "a secret never reaches the output"
     );
 }
@@ -328,38 +334,6 @@ fn region_ile_de_france_maps_its_audience_tags_and_region_perimeter() {
     assert_eq!(cheque["audiences"], json!(["private_sector"]));
     assert_eq!(cheque["kind"], "autre");
     assert_eq!(cheque["recurrence"], "ongoing");
-}
-
-#[test]
-fn dinum_feed_keeps_calls_and_drops_news_and_laureates() {
-    let (server, sc) = site("dinum-actualites", &[("/actualites/feed/", "feed.xml")]);
-    let calls = crawl(&sc, "dinum-actualites", &[]);
-    assert_eq!(
-        titles(&calls),
-        vec![
-            "Appel à projets « Transformation numérique des territoires » : candidatez avant le 15 mai 2035",
-            "Intelligence artificielle : un appel à manifestation d'intérêt pour les collectivités",
-        ],
-        "news, the laureates' announcement and « dynamique » are filtered out"
-    );
-    let aap = &calls[0];
-    assert_eq!(
-        aap["url"],
-        server.url("/actualites/appel-a-projets-transformation-numerique-territoires-2035/")
-    );
-    assert_eq!(aap["kind"], "aap");
-    assert!(
-        aap["deadline"].as_str().unwrap().starts_with("2035-05-15T"),
-        "{}",
-        aap["deadline"]
-    );
-    let ami = &calls[1];
-    assert_eq!(ami["kind"], "ami");
-    assert_eq!(ami["deadline"], "2035-06-30T23:59:00+02:00");
-    assert_eq!(
-        ami["audiences"],
-        json!(["commune", "epci", "department", "region"])
-    );
 }
 
 #[test]
