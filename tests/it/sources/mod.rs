@@ -266,24 +266,3 @@ fn region_ile_de_france_maps_its_audience_tags_and_region_perimeter() {
     assert_eq!(cheque["kind"], "autre");
     assert_eq!(cheque["recurrence"], "ongoing");
 }
-
-#[test]
-fn anssi_feed_keeps_only_calls_for_projects() {
-    let (server, sc) = site("anssi-actualites", &[("/actualites/rss.xml", "rss.xml")]);
-    let calls = crawl(&sc, "anssi-actualites", &[]);
-    assert_eq!(calls.len(), 1, "{:#?}", titles(&calls));
-    let csirt = &calls[0];
-    assert!(
-        csirt["title"]
-            .as_str()
-            .unwrap()
-            .starts_with("Cybersécurité des collectivités : appel à projets")
-    );
-    assert_eq!(
-        csirt["url"],
-        server.url("/actualites/appel-projets-csirt-regionaux-2035")
-    );
-    assert_eq!(csirt["deadline"], "2036-02-28T18:00:00+01:00");
-    assert!(has_theme(csirt, "cybersecurite"));
-    assert_eq!(csirt["kind"], "aap");
-}
