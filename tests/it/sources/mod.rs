@@ -239,30 +239,3 @@ fn banque_des_territoires_keeps_offers_and_skips_news_cards() {
     assert_eq!(prix["kind"], "prix");
     assert_eq!(prix["url"], Value::Null);
 }
-
-#[test]
-fn region_ile_de_france_maps_its_audience_tags_and_region_perimeter() {
-    let (server, sc) = site(
-        "region-ile-de-france",
-        &[("/aides-et-appels-a-projets", "listing.html")],
-    );
-    let calls = crawl(&sc, "region-ile-de-france", &[]);
-    assert_eq!(calls.len(), 3);
-    let smart = by_title(&calls, "Smart Région");
-    assert_eq!(
-        smart["url"],
-        server.url("/aides-appels-a-projets/smart-region-services-numeriques")
-    );
-    assert_eq!(smart["audiences"], json!(["commune", "public_org"]));
-    assert_eq!(smart["perimeter"], "region:11");
-    assert_eq!(smart["deadline"], "2035-06-20T23:59:00+02:00");
-    assert_eq!(smart["kind"], "aap");
-    let tiers = by_title(&calls, "Tiers-lieux");
-    assert_eq!(tiers["kind"], "ami");
-    assert_eq!(tiers["audiences"], json!(["commune", "association"]));
-    assert_eq!(tiers["deadline"], "2035-05-15T17:00:00+02:00");
-    let cheque = by_title(&calls, "Chèque numérique");
-    assert_eq!(cheque["audiences"], json!(["private_sector"]));
-    assert_eq!(cheque["kind"], "autre");
-    assert_eq!(cheque["recurrence"], "ongoing");
-}
