@@ -209,33 +209,3 @@ fn anct_views_rows_give_deadlines_kinds_and_ongoing_calls() {
     assert_eq!(ti["deadline"], "2036-01-12T23:59:00+01:00");
     assert_eq!(ti["kind"], "aap");
 }
-
-#[test]
-fn banque_des_territoires_keeps_offers_and_skips_news_cards() {
-    let (server, sc) = site(
-        "banque-des-territoires",
-        &[("/appels-a-projets", "listing.html")],
-    );
-    let calls = crawl(&sc, "banque-des-territoires", &[]);
-    assert_eq!(
-        titles(&calls),
-        vec![
-            "AMI « Plateformes de données territoriales »",
-            "Prix de l'innovation numérique territoriale",
-            "Territoires connectés et durables 2035",
-        ]
-    );
-    let tcd = by_title(&calls, "Territoires connectés");
-    assert_eq!(
-        tcd["url"],
-        server.url("/appels-a-projets/territoires-connectes-2035")
-    );
-    assert_eq!(tcd["deadline"], "2035-06-12T23:59:00+02:00");
-    assert_eq!(tcd["kind"], "aap");
-    let ami = by_title(&calls, "Plateformes de données");
-    assert_eq!(ami["kind"], "ami");
-    assert_eq!(ami["deadline"], "2035-11-30T23:59:00+01:00");
-    let prix = by_title(&calls, "Prix de l'innovation");
-    assert_eq!(prix["kind"], "prix");
-    assert_eq!(prix["url"], Value::Null);
-}
