@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use url::Url;
 
 use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures};
@@ -179,26 +179,4 @@ fn ditp_listing_follows_the_dsfr_pagination_to_the_last_page() {
         server.requests_to("/actualites?page=0").is_empty(),
         "the previous-page links are not followed"
     );
-}
-
-#[test]
-fn anct_views_rows_give_deadlines_kinds_and_ongoing_calls() {
-    let (server, sc) = site(
-        "anct-appels-a-projets",
-        &[("/appels-a-projets", "listing.html")],
-    );
-    let calls = crawl(&sc, "anct-appels-a-projets", &[]);
-    assert_eq!(calls.len(), 3, "the newsletter promo is not a row");
-    let ami = by_title(&calls, "Inclusion numérique");
-    assert_eq!(ami["url"], server.url("/ami-inclusion-numerique-2035"));
-    assert_eq!(ami["kind"], "ami");
-    assert_eq!(ami["deadline"], "2035-04-30T23:59:00+02:00");
-    assert!(has_theme(ami, "inclusion_numerique"), "keyword rules");
-    let fs = by_title(&calls, "France services");
-    assert_eq!(fs["recurrence"], "ongoing");
-    assert_eq!(fs["deadline"], Value::Null);
-    assert_eq!(fs["kind"], "appel_candidatures");
-    let ti = by_title(&calls, "jumeaux numériques");
-    assert_eq!(ti["deadline"], "2036-01-12T23:59:00+01:00");
-    assert_eq!(ti["kind"], "aap");
 }
