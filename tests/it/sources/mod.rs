@@ -14,6 +14,7 @@ use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures};
 mod aides_territoires;
 mod eu_funding;
 mod fixtures;
+mod token_api;
 
 pub(super) fn repo_sources() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sources")
@@ -22,9 +23,15 @@ pub(super) fn repo_sources() -> PathBuf {
 /// `sources/<id>.toml` with the origin of its `url` (and of `[auth]`'s
 /// `token_url`) replaced by `server`'s (path and query kept).
 pub(super) fn definition_on(id: &str, server: &FixtureServer) -> String {
+    definition_at(id, &server.url("/"))
+}
+
+/// `sources/<id>.toml` with the origin of its `url` and `token_url`
+/// replaced by `origin`'s.
+pub(super) fn definition_at(id: &str, origin: &str) -> String {
     let text = std::fs::read_to_string(repo_sources().join(format!("{id}.toml")))
         .unwrap_or_else(|e| panic!("sources/{id}.toml: {e}"));
-    let local = Url::parse(&server.url("/")).unwrap();
+    let local = Url::parse(origin).unwrap();
     let mut done = false;
     let lines: Vec<String> = text
         .lines()
