@@ -49,7 +49,10 @@ fn no_secret_in(api: &TokenApi, outputs: &[String]) {
     secrets.push(KEY.to_string());
     for out in outputs {
         for secret in &secrets {
-            assert!(!out.contains(secret.as_str()), "a secret is printed:\n{out}");
+            assert!(
+                !out.contains(secret.as_str()),
+                "a secret is printed:\n{out}"
+            );
         }
     }
 }
@@ -58,7 +61,12 @@ fn no_secret_in(api: &TokenApi, outputs: &[String]) {
 fn bearers(api: &TokenApi) -> Vec<(String, u16)> {
     api.api_requests()
         .into_iter()
-        .map(|s| (s.header("authorization").unwrap_or("").to_string(), s.status))
+        .map(|s| {
+            (
+                s.header("authorization").unwrap_or("").to_string(),
+                s.status,
+            )
+        })
         .collect()
 }
 
@@ -94,7 +102,11 @@ fn the_key_is_exchanged_once_and_the_token_reused_then_renewed_on_a_401() {
     let pages = api.api_requests();
     assert_eq!(pages.len(), 3, "two pages of aids, then the empty one");
     assert_eq!(pages[0].path, PAGE_1);
-    assert_eq!(pages[0].header("x-auth-token"), None, "the key goes only to the token endpoint");
+    assert_eq!(
+        pages[0].header("x-auth-token"),
+        None,
+        "the key goes only to the token endpoint"
+    );
     assert!(bearers(&api).iter().all(|(b, s)| *b == first && *s == 200));
     let calls = sc.calls(&[]);
     assert_eq!(calls.len(), 4, "{calls:#?}");
@@ -136,9 +148,26 @@ fn the_key_is_exchanged_once_and_the_token_reused_then_renewed_on_a_401() {
 
     // Nothing Vigie prints holds a secret: crawl reports and debug logs,
     // the sources' health, the calls, the definition check.
-    outputs.push(all_output(&sc.vigie(&["sources", "list", "--format", "json"])));
+    outputs.push(all_output(
+        &sc.vigie(&["sources", "list", "--format", "json"]),
+    ));
     outputs.push(all_output(&sc.vigie(&["calls", "--format", "json"])));
-    outputs.push(all_output(&sc.vigie_with_env(&["sources", "check"], &[(VAR, KEY)])));
+    outputs.push(all_output(
+        &sc.vigie_with_env(&["sources", "check"], &[(VAR, KEY)]),
+    ));
+    // A curator's preview obtains its own token (it stores nothing).
+    let preview = sc.vigie_with_env(
+        &["sources", "check", ID, "--fetch", "--format", "json"],
+        &[(VAR, KEY), ("VIGIE_LOG", "debug")],
+    );
+    outputs.push(all_output(&preview));
+    assert!(preview.status.success(), "{}", all_output(&preview));
+    assert!(
+        String::from_utf8_lossy(&preview.stdout).contains("Tiers-lieux numériques en montagne"),
+        "{}",
+        all_output(&preview)
+    );
+    assert_eq!(api.exchanges(), 3);
     no_secret_in(&api, &outputs);
 }
 
@@ -191,7 +220,10 @@ fn a_refused_key_is_a_clear_error_of_the_source() {
     );
     assert!(text.contains("auth_key_refused"), "{text}");
     assert!(!text.contains(wrong), "the key is never printed: {text}");
-    assert!(api.api_requests().is_empty(), "no API request without a token");
+    assert!(
+        api.api_requests().is_empty(),
+        "no API request without a token"
+    );
     let report = report(&out);
     assert_eq!(report["outcome"], "failed");
     assert_eq!(report["error_code"], "auth_key_refused");
@@ -224,4 +256,36 @@ fn a_second_401_after_renewal_is_an_error_of_the_source() {
         "the first page asked twice, then the crawl stops"
     );
     no_secret_in(&api, &[text]);
+}
+
+#[test]
+fn the_token_endpoint_goes_through_the_address_guard() {
+    // Only 127.0.0.1 is allow-listed in a scenario: a token endpoint on
+    // 127.0.0.2 (loopback, so never a public address) is refused before
+    // any connection, and the key is sent nowhere.
+    let (api, sc) = setup(|d| {
+        let lines: Vec<String> = d
+            .lines()
+            .map(|l| {
+                if l.starts_with("token_url = ") {
+                    l.replace("127.0.0.1", "127.0.0.2")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        lines.join("\n") + "\n"
+    });
+    let out = crawl(&sc, KEY);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    let text = all_output(&out);
+    assert!(
+        text.contains("refused to connect to http://127.0.0.2") && text.contains("allow_hosts"),
+        "{text}"
+    );
+    let report = report(&out);
+    assert_eq!(report["error_code"], "auth_unreachable");
+    assert_eq!(report["transient"], false);
+    assert!(api.seen().is_empty(), "nothing reached the API");
+    assert!(!text.contains(KEY));
 }

@@ -185,7 +185,12 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             state.issued += 1;
             let token = token_of(state.issued);
             state.valid.push(token.clone());
-            (200, serde_json::json!({ "token": token }).to_string().into_bytes())
+            (
+                200,
+                serde_json::json!({ "token": token })
+                    .to_string()
+                    .into_bytes(),
+            )
         } else {
             (401, br#"{"message":"User not found"}"#.to_vec())
         }
@@ -193,12 +198,20 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         let bearer = header("authorization");
         let token = bearer.as_deref().and_then(|b| b.strip_prefix("Bearer "));
         match token {
-            Some(t) if !state.refuse && state.valid.iter().any(|v| v == t) => match state.routes.get(&path) {
-                Some(body) => (200, body.clone()),
-                None => (404, br#"{"detail":"Not found"}"#.to_vec()),
-            },
-            Some(_) => (401, br#"{"code":401,"message":"Expired JWT Token"}"#.to_vec()),
-            None => (401, br#"{"code":401,"message":"JWT Token not found"}"#.to_vec()),
+            Some(t) if !state.refuse && state.valid.iter().any(|v| v == t) => {
+                match state.routes.get(&path) {
+                    Some(body) => (200, body.clone()),
+                    None => (404, br#"{"detail":"Not found"}"#.to_vec()),
+                }
+            }
+            Some(_) => (
+                401,
+                br#"{"code":401,"message":"Expired JWT Token"}"#.to_vec(),
+            ),
+            None => (
+                401,
+                br#"{"code":401,"message":"JWT Token not found"}"#.to_vec(),
+            ),
         }
     };
     state.seen.push(Seen {
