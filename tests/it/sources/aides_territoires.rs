@@ -114,6 +114,13 @@ fn the_key_is_exchanged_once_and_the_token_reused_then_renewed_on_a_401() {
         by_title(&calls, "Inclusion numérique")["url"],
         "https://www.laregion.fr/Appel-a-projets-inclusion-numerique-2027"
     );
+    let ia = by_title(&calls, "IA frugale")["summary_html"]
+        .as_str()
+        .unwrap();
+    assert!(
+        ia.contains("intelligence artificielle") && !ia.contains("script"),
+        "{ia}"
+    );
 
     // Second crawl: the stored token is reused, no new exchange.
     let out = crawl(&sc, KEY);
