@@ -48,7 +48,10 @@ impl Crawler {
             .usable_token(source, auth, session)
             .await
             .map_err(auth_error)?;
-        match self.fetch_with(source, auth, page, &validators, &token).await {
+        match self
+            .fetch_with(source, auth, page, &validators, &token)
+            .await
+        {
             Err(FetchError::Status { status: 401, .. }) => {}
             other => return other.map_err(fetch_error),
         }
@@ -59,7 +62,10 @@ impl Crawler {
             .new_token(source, auth, session)
             .await
             .map_err(auth_error)?;
-        match self.fetch_with(source, auth, page, &validators, &token).await {
+        match self
+            .fetch_with(source, auth, page, &validators, &token)
+            .await
+        {
             Err(FetchError::Status { status: 401, url }) => {
                 let source_id = source.id.to_string();
                 let _ = self
@@ -114,7 +120,9 @@ impl Crawler {
                     return Ok(token);
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(source = %source.id, "could not read the stored API token: {e:#}"),
+                Err(e) => {
+                    tracing::warn!(source = %source.id, "could not read the stored API token: {e:#}")
+                }
             }
         }
         self.new_token(source, auth, session).await
@@ -235,8 +243,14 @@ mod tests {
             "e": "",
             "z": null
         });
-        assert_eq!(token_at(&json, &path(&["token"])).unwrap(), "eyJ0eXAiOiJKV1Qi.x.y");
-        assert_eq!(token_at(&json, &path(&["data", "0", "access"])).unwrap(), "abc");
+        assert_eq!(
+            token_at(&json, &path(&["token"])).unwrap(),
+            "eyJ0eXAiOiJKV1Qi.x.y"
+        );
+        assert_eq!(
+            token_at(&json, &path(&["data", "0", "access"])).unwrap(),
+            "abc"
+        );
         assert_eq!(token_at(&json, &path(&["nope"])), Err("nothing there"));
         assert_eq!(token_at(&json, &path(&["n"])), Err("not a text"));
         assert_eq!(token_at(&json, &path(&["e"])), Err("an empty text"));

@@ -119,11 +119,7 @@ pub enum AuthError {
         "the token endpoint {} answered without a token at `{path}` ({why}); check auth.token_path",
         crate::redact::url(url)
     )]
-    NoToken {
-        url: Url,
-        path: String,
-        why: String,
-    },
+    NoToken { url: Url, path: String, why: String },
 
     /// The API answered 401 to a token obtained just before.
     #[error(

@@ -290,7 +290,10 @@ fn fires_within_years(cron: &croner::Cron, years: i32) -> bool {
 
 /// Replaces every `${NAME}` in `raw` by `lookup(NAME)`; `$${` is a literal
 /// `${`. The error names the variable, never a value.
-pub(super) fn expand_env(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+pub(super) fn expand_env(
+    raw: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(at) = rest.find('$') {

@@ -107,7 +107,10 @@ mod tests {
         let got = store.auth_token("at", "k1").unwrap().unwrap();
         assert_eq!(got.token, "tok-1");
         assert_eq!(ts(&got.expires_at), ts(&token.expires_at));
-        assert!(store.auth_token("at", "k2").unwrap().is_none(), "another key");
+        assert!(
+            store.auth_token("at", "k2").unwrap().is_none(),
+            "another key"
+        );
         assert!(store.auth_token("other", "k1").unwrap().is_none());
         assert!(!format!("{got:?}").contains("tok-1"));
 
@@ -117,7 +120,10 @@ mod tests {
         };
         store.save_auth_token("at", "k2", &renewed).unwrap();
         assert!(store.auth_token("at", "k1").unwrap().is_none(), "replaced");
-        assert_eq!(store.auth_token("at", "k2").unwrap().unwrap().token, "tok-2");
+        assert_eq!(
+            store.auth_token("at", "k2").unwrap().unwrap().token,
+            "tok-2"
+        );
         store.forget_auth_token("at").unwrap();
         assert!(store.auth_token("at", "k2").unwrap().is_none());
     }
