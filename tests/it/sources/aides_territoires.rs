@@ -296,3 +296,38 @@ fn the_token_endpoint_goes_through_the_address_guard() {
     assert!(api.seen().is_empty(), "nothing reached the API");
     assert!(!text.contains(KEY));
 }
+
+#[test]
+fn a_new_key_gets_a_new_token_and_a_wrong_token_path_is_named() {
+    let (api, sc) = setup(|d| d);
+    let out = crawl(&sc, KEY);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(api.exchanges(), 1);
+    // The operator replaces the key: the stored token (of the old key) is
+    // not reused, even though the API would still take it.
+    let new_key = "at-key-second-3e8a";
+    api.set_key(new_key);
+    let out = crawl(&sc, new_key);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(api.exchanges(), 2, "a token per key");
+    let exchange = api
+        .seen()
+        .into_iter()
+        .rfind(|s| s.path == "/api/connexion/");
+    assert_eq!(exchange.unwrap().header("x-auth-token"), Some(new_key));
+    assert!(!all_output(&out).contains(new_key));
+
+    // A definition that looks for the token elsewhere than the answer has
+    // it: an error naming the path, without the answer's content.
+    let (api, sc) = setup(|d| d.replace("token_path = \"token\"", "token_path = \"access_token\""));
+    let out = crawl(&sc, KEY);
+    assert!(!out.status.success(), "{}", all_output(&out));
+    let text = all_output(&out);
+    assert!(
+        text.contains("without a token at `access_token` (nothing there)"),
+        "{text}"
+    );
+    assert_eq!(report(&out)["error_code"], "auth_no_token");
+    assert!(api.api_requests().is_empty());
+    no_secret_in(&api, &[text]);
+}

@@ -99,6 +99,12 @@ impl TokenApi {
         self.state.lock().unwrap().valid.clear();
     }
 
+    /// From now on the token endpoint takes `key` instead (the account's
+    /// key was replaced).
+    pub fn set_key(&self, key: &str) {
+        self.state.lock().unwrap().key = key.to_string();
+    }
+
     /// From now on the API refuses every token.
     pub fn refuse_tokens(&self) {
         self.state.lock().unwrap().refuse = true;
