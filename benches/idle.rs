@@ -89,11 +89,11 @@ fn sample(pid: u32) -> (f64, f64, f64) {
 }
 
 fn main() -> anyhow::Result<()> {
-    // The aides-territoires source reads its API token from the
+    // The aides-territoires source reads its API key from the
     // environment; nothing is fetched here, any value loads it.
-    if std::env::var_os("AIDES_TERRITOIRES_TOKEN").is_none() {
+    if std::env::var_os("AIDES_TERRITOIRES_API_KEY").is_none() {
         // SAFETY: set before any other thread starts.
-        unsafe { std::env::set_var("AIDES_TERRITOIRES_TOKEN", "idle-benchmark") };
+        unsafe { std::env::set_var("AIDES_TERRITOIRES_API_KEY", "idle-benchmark") };
     }
     let secs = env("IDLE_SECS", 60) as u64;
     let calls = env("IDLE_CALLS", 50_000);

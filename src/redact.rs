@@ -10,6 +10,9 @@
 //! Source header values (which may come from an environment variable
 //! holding a token) are never formatted anywhere; the fetcher also marks
 //! them sensitive in the request, so that no `Debug` output shows them.
+//! The key and the tokens of a source's `[auth]` are held in
+//! `source::Secret`, whose `Debug` and `Display` print [`MASK`], and sent
+//! as such headers.
 //!
 //! URLs keep their type (`url::Url`) until printed; [`url`] is the printing.
 

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
+use url::Url;
 
 use crate::extract::ExtractError;
 use crate::fetch::FetchError;
@@ -21,6 +22,10 @@ pub enum CrawlError {
     /// A listing page could not be read as the source's kind.
     #[error("{}{error}", page_prefix(*page))]
     Extract { page: u32, error: ExtractError },
+
+    /// The API's token could not be obtained, or the API refused it.
+    #[error("{}authentication: {error}", page_prefix(*page))]
+    Auth { page: u32, error: AuthError },
 
     /// Every page was read and none held an item: the selectors or paths
     /// match nothing, almost always because the site changed its layout.
@@ -58,6 +63,7 @@ impl CrawlError {
     pub fn is_transient(&self) -> bool {
         match self {
             CrawlError::Fetch { error, .. } => error.is_retryable(),
+            CrawlError::Auth { error, .. } => error.is_transient(),
             CrawlError::Database(_) => true,
             CrawlError::Extract { .. } | CrawlError::LayoutChanged | CrawlError::Internal(_) => {
                 false
@@ -76,6 +82,7 @@ impl CrawlError {
                 ExtractError::NotJson { .. } => "not_json",
                 ExtractError::ItemsPathNotFound { .. } => "layout_changed",
             }),
+            CrawlError::Auth { error, .. } => Cow::Borrowed(error.code()),
             CrawlError::LayoutChanged => Cow::Borrowed("layout_changed"),
             CrawlError::Database(_) => Cow::Borrowed("database"),
             CrawlError::Internal(_) => Cow::Borrowed("internal"),
@@ -88,6 +95,55 @@ impl CrawlError {
             CrawlError::Fetch { error, .. } => Some(error),
             _ => None,
         }
+    }
+}
+
+/// Why a source with `[auth]` has no usable token. No message holds the
+/// key or a token: only the endpoint, the status and the variable's name.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthError {
+    /// The token endpoint answered 401 or 403 to the key.
+    #[error(
+        "the token endpoint {} refused the key read from {vars} (HTTP {status}): check that the key is the one the API gave and that it was not revoked",
+        crate::redact::url(url)
+    )]
+    KeyRefused { url: Url, status: u16, vars: String },
+
+    /// The token endpoint could not be reached or failed.
+    #[error("could not obtain a token: {0}")]
+    Exchange(Arc<FetchError>),
+
+    /// The token endpoint answered, but not with a token where `[auth]`
+    /// says it is.
+    #[error(
+        "the token endpoint {} answered without a token at `{path}` ({why}); check auth.token_path",
+        crate::redact::url(url)
+    )]
+    NoToken { url: Url, path: String, why: String },
+
+    /// The API answered 401 to a token obtained just before.
+    #[error(
+        "{} refused a freshly obtained token (HTTP 401 twice): the key may not give access to this API, or auth.header/auth.prefix are not what it expects",
+        crate::redact::url(url)
+    )]
+    TokenRefused { url: Url },
+}
+
+impl AuthError {
+    /// A stable short code (see [`CrawlError::code`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::KeyRefused { .. } => "auth_key_refused",
+            AuthError::Exchange(_) => "auth_unreachable",
+            AuthError::NoToken { .. } => "auth_no_token",
+            AuthError::TokenRefused { .. } => "auth_token_refused",
+        }
+    }
+
+    /// Only an endpoint that failed may answer next time; a refusal needs
+    /// someone to change the key or the definition.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, AuthError::Exchange(e) if e.is_retryable())
     }
 }
 

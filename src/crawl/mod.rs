@@ -13,6 +13,7 @@
 //! thread per core, `writer` stores each page's items as they come, and
 //! `lease` makes sure one crawl of a source runs at a time.
 
+mod auth;
 mod cpu;
 mod error;
 mod lease;
@@ -20,7 +21,7 @@ mod order;
 mod pages;
 mod writer;
 
-pub use error::CrawlError;
+pub use error::{AuthError, CrawlError};
 pub use lease::{HeldLease, LEASE_TTL, LeaseTake};
 
 use std::collections::HashMap;

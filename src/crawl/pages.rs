@@ -17,6 +17,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use tokio::sync::mpsc;
 
+use super::auth::AuthSession;
 use super::cpu::cpu;
 use super::{Collected, CrawlError, Crawler};
 use crate::extract::{self, RawItem};
@@ -132,6 +133,8 @@ impl Crawler {
         let with_details = self.follows_details(source);
         // Pagination that loops back to a page already fetched stops there.
         let mut visited = HashSet::new();
+        // The API token of a source with `[auth]`, shared by its pages.
+        let mut auth = AuthSession::default();
         while let Some(page_request) = request.take() {
             if !visited.insert((page_request.url.to_string(), page_request.body.clone())) {
                 out.warnings.push(format!(
@@ -149,8 +152,7 @@ impl Crawler {
             let stored = known.get(&key).filter(|_| !with_details);
             let conditional = stored.map(|s| s.validators.clone()).unwrap_or_default();
             let page = match self
-                .fetcher
-                .fetch(&self.fetch_request(source, page_request.clone(), conditional))
+                .fetch_listing(source, &page_request, conditional, &mut auth, index)
                 .await
             {
                 Ok(FetchOutcome::NotModified) => {
@@ -180,10 +182,7 @@ impl Crawler {
                 Ok(FetchOutcome::Fetched(page)) => page,
                 Err(e) => {
                     out.errors += 1;
-                    out.fatal = Some(CrawlError::Fetch {
-                        page: index,
-                        error: Arc::new(e),
-                    });
+                    out.fatal = Some(e);
                     break;
                 }
             };

@@ -100,6 +100,7 @@ impl Checker<'_, '_> {
         let defaults = self.check_defaults(&file.defaults)?;
         let maps = self.check_maps(&file.maps)?;
         let spec = self.check_kind(&file)?;
+        let auth = self.check_auth(&file)?;
         Ok(SourceDef {
             path: self.path.to_path_buf(),
             id: file.id.into_inner(),
@@ -111,6 +112,7 @@ impl Checker<'_, '_> {
             priority: file.priority,
             review: file.review,
             headers: self.check_headers(file.headers)?,
+            auth,
             politeness: file.politeness,
             defaults,
             maps,
@@ -288,7 +290,10 @@ fn fires_within_years(cron: &croner::Cron, years: i32) -> bool {
 
 /// Replaces every `${NAME}` in `raw` by `lookup(NAME)`; `$${` is a literal
 /// `${`. The error names the variable, never a value.
-fn expand_env(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+pub(super) fn expand_env(
+    raw: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(at) = rest.find('$') {

@@ -7,9 +7,11 @@
 //! paths, codes and maps once, so the extract stage never meets a bad
 //! selector or an unknown code at crawl time.
 
+pub mod auth;
 pub mod error;
 mod kind;
 pub mod load;
+mod load_auth;
 mod load_fields;
 mod load_kind;
 mod load_numbers;
@@ -25,6 +27,7 @@ use url::Url;
 use crate::domain::{Audience, CallKind, Perimeter, SourceId, Theme};
 use crate::extract::transform::{FieldRule, ItemFilter};
 
+pub use auth::{AuthDef, Secret};
 pub use error::SourceError;
 pub use load::{load_dir, load_file};
 
@@ -42,6 +45,8 @@ pub struct SourceDef {
     pub priority: i32,
     pub review: bool,
     pub headers: Vec<(String, String)>,
+    /// `[auth]`: the token the API wants, obtained from a key.
+    pub auth: Option<AuthDef>,
     pub politeness: schema::PolitenessOverride,
     pub defaults: ValidDefaults,
     pub maps: CompiledMaps,

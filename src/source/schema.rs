@@ -37,6 +37,8 @@ pub struct SourceFile {
     /// Extra request headers (e.g. `Accept`, an API key header).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// How a `json` source obtains the bearer token its API wants.
+    pub auth: Option<AuthSpec>,
     #[serde(default)]
     pub politeness: PolitenessOverride,
     #[serde(default)]
@@ -51,6 +53,53 @@ pub struct SourceFile {
 
 fn yes() -> bool {
     true
+}
+
+/// `[auth]`: a long-lived key (from the environment) exchanged at a token
+/// endpoint for a short-lived token, sent with every API request. Checked
+/// and compiled by `source::load_auth`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSpec {
+    /// The token endpoint (`https://…/api/connexion/`).
+    pub token_url: String,
+    /// `POST` (default) or `GET`.
+    #[serde(default = "post")]
+    pub method: HttpMethod,
+    /// The header that carries the key to the token endpoint.
+    pub key_header: String,
+    /// The key: `${NAME}` read from the environment (never the key itself).
+    pub key: String,
+    /// Where the token is in the endpoint's JSON answer (default `token`).
+    #[serde(default = "token_path")]
+    pub token_path: String,
+    /// The header that carries the token (default `Authorization`).
+    #[serde(default = "authorization")]
+    pub header: String,
+    /// Written before the token in that header (default `Bearer `).
+    #[serde(default = "bearer")]
+    pub prefix: String,
+    /// How long a token is valid, in seconds.
+    pub lifetime_secs: u64,
+    /// A token this close to its end is renewed before use, in seconds
+    /// (default a tenth of the lifetime).
+    pub renew_before_secs: Option<u64>,
+}
+
+fn post() -> HttpMethod {
+    HttpMethod::Post
+}
+
+fn token_path() -> String {
+    "token".to_string()
+}
+
+fn authorization() -> String {
+    "Authorization".to_string()
+}
+
+fn bearer() -> String {
+    "Bearer ".to_string()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -8,6 +8,7 @@
 //! per transaction), so a crash keeps what was fetched; each transaction is
 //! whole, and a page's state is written after its items (see `pages`).
 
+mod auth_tokens;
 pub mod backup;
 mod calls;
 mod checkpoint;
@@ -30,6 +31,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
 
+pub use auth_tokens::StoredToken;
 pub use calls::{CallFilter, CallOrder, CallPage, CallRecord, ChangeRecord, Keyset, fts_query};
 pub use curate::{EventRecord, REVIEW_STATES, SightingRecord};
 pub use ingest::IngestOutcome;

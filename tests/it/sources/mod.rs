@@ -14,33 +14,41 @@ use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures};
 mod aides_territoires;
 mod eu_funding;
 mod fixtures;
+mod token_api;
 
 pub(super) fn repo_sources() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sources")
 }
 
-/// `sources/<id>.toml` with the origin of its `url` replaced by `server`'s
-/// (path and query kept).
+/// `sources/<id>.toml` with the origin of its `url` (and of `[auth]`'s
+/// `token_url`) replaced by `server`'s (path and query kept).
 pub(super) fn definition_on(id: &str, server: &FixtureServer) -> String {
+    definition_at(id, &server.url("/"))
+}
+
+/// `sources/<id>.toml` with the origin of its `url` and `token_url`
+/// replaced by `origin`'s.
+pub(super) fn definition_at(id: &str, origin: &str) -> String {
     let text = std::fs::read_to_string(repo_sources().join(format!("{id}.toml")))
         .unwrap_or_else(|e| panic!("sources/{id}.toml: {e}"));
-    let local = Url::parse(&server.url("/")).unwrap();
+    let local = Url::parse(origin).unwrap();
     let mut done = false;
     let lines: Vec<String> = text
         .lines()
         .map(|line| {
-            let Some(raw) = line
-                .strip_prefix("url = \"")
-                .and_then(|r| r.strip_suffix('"'))
-            else {
+            let Some((key, raw)) = ["url", "token_url"].iter().find_map(|key| {
+                line.strip_prefix(&format!("{key} = \""))
+                    .and_then(|r| r.strip_suffix('"'))
+                    .map(|raw| (key, raw))
+            }) else {
                 return line.to_string();
             };
             let mut url = Url::parse(raw).unwrap();
             url.set_scheme(local.scheme()).unwrap();
             url.set_host(local.host_str()).unwrap();
             url.set_port(local.port()).unwrap();
-            done = true;
-            format!("url = \"{url}\"")
+            done |= *key == "url";
+            format!("{key} = \"{url}\"")
         })
         .collect();
     assert!(done, "sources/{id}.toml has no top-level url line");
@@ -131,7 +139,7 @@ fn every_real_source_is_valid_and_has_a_fixture_directory() {
     let out = sc.vigie_with_env(
         &["sources", "check"],
         &[
-            ("AIDES_TERRITOIRES_TOKEN", "token-for-check"),
+            ("AIDES_TERRITOIRES_API_KEY", "key-for-check"),
             ("ADEME_AGIR_CLIENT_ID", "client-id-for-check"),
             ("ADEME_AGIR_CLIENT_SECRET", "secret-for-check"),
         ],
@@ -145,7 +153,7 @@ fn every_real_source_is_valid_and_has_a_fixture_directory() {
         );
     }
     assert!(
-        !["token-for-check", "client-id-for-check", "secret-for-check"]
+        !["key-for-check", "client-id-for-check", "secret-for-check"]
             .iter()
             .any(|secret| all_output(&out).contains(secret)),
         "a secret never reaches the output"
