@@ -10,6 +10,7 @@
 pub mod error;
 mod kind;
 pub mod load;
+mod load_body;
 mod load_fields;
 mod load_kind;
 mod load_numbers;
@@ -214,8 +215,8 @@ pub struct CompiledPagination {
 pub struct CompiledJson {
     pub method: schema::HttpMethod,
     pub query: Vec<(String, String)>,
-    /// The `body` TOML table, converted to JSON.
-    pub body: Option<serde_json::Value>,
+    /// The POST body: `body` as JSON, `[json.form]` or `[json.urlencoded]`.
+    pub body: Option<crate::fetch::body::RequestBody>,
     pub items: JsonPath,
     pub fields: JsonFieldPaths,
     pub pagination: Option<CompiledPagination>,

@@ -256,6 +256,13 @@ pub struct JsonSpec {
     pub query: BTreeMap<String, String>,
     /// A JSON request body, written as TOML (sent with POST).
     pub body: Option<toml::Value>,
+    /// `[json.form]`: a multipart/form-data body (sent with POST). Each key
+    /// is one part: a string, number or boolean is a text field; an array
+    /// or a table is a JSON part typed `application/json`.
+    pub form: Option<toml::Table>,
+    /// `[json.urlencoded]`: an application/x-www-form-urlencoded body (sent
+    /// with POST) of strings, numbers or booleans.
+    pub urlencoded: Option<toml::Table>,
     /// Path to the item array: dotted (`data.results`), JSON pointer
     /// (`/data/results`), or empty for a root array; `$` (or a path from
     /// `$`, `$.data.call`) may also end on an object, the page's one item.
