@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use url::Url;
 
 use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures};
@@ -165,7 +165,9 @@ fn ditp_listing_follows_the_dsfr_pagination_to_the_last_page() {
     );
     let calls = crawl(&sc, "ditp-transformation-publique", &[]);
     assert!(
-        titles(&calls).iter().any(|t| t.starts_with("FTAP déconcentré")),
+        titles(&calls)
+            .iter()
+            .any(|t| t.starts_with("FTAP déconcentré")),
         "a call of page 2 is read: {:#?}",
         titles(&calls)
     );
