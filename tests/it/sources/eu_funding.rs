@@ -156,3 +156,58 @@ fn wifi4eu_posts_the_portals_form_on_every_page_and_keeps_open_and_forthcoming_t
         "2027-03-31T17:00:00+02:00"
     );
 }
+
+#[test]
+fn digital_programmes_are_asked_by_programme_code_and_filtered_to_collectivities() {
+    let first = format!("{PATH}?apiKey=SEDIA&pageSize=50&text=***&pageNumber=1");
+    let id = "eu-funding-tenders-digital";
+    let (server, sc) = site(id, &[(&first, "search-page-1.json")]);
+    let calls = crawl(&sc, id, &[]);
+
+    let requests = server.requests_to(&first);
+    assert_eq!(requests.len(), 1, "a short first page ends the crawl");
+    let parts = form_parts(&requests[0]);
+    let (_, query) = json_part(&parts, "query");
+    assert_eq!(
+        query["bool"]["must"][2],
+        json!({"terms": {"frameworkProgramme": ["43152860", "43251567"]}}),
+        "Digital Europe and CEF, by the portal's programme codes"
+    );
+    assert_eq!(
+        query["bool"]["must"][1],
+        json!({"terms": {"status": ["31094501", "31094502"]}})
+    );
+
+    let found = titles(&calls);
+    assert_eq!(found.len(), 5, "{found:#?}");
+    for left_out in ["Specialised education", "Backbone networks"] {
+        assert!(
+            !found.iter().any(|t| t.contains(left_out)),
+            "{left_out}: not for collectivities: {found:#?}"
+        );
+    }
+    // A topic whose first cut-off is past is still open until its second.
+    let interop = by_title(&calls, "Interoperable Europe");
+    assert_eq!(interop["status"], "open");
+    assert_eq!(interop["deadline"], "2027-02-25T17:00:00+01:00");
+    assert_eq!(interop["deadlines"].as_array().unwrap().len(), 2);
+    // Themes from the programme code.
+    let themes = |needle: &str| by_title(&calls, needle)["themes"].clone();
+    assert!(
+        themes("5G for smart communities")
+            .as_array()
+            .unwrap()
+            .contains(&json!("connectivite"))
+    );
+    assert!(
+        !themes("Local digital twins")
+            .as_array()
+            .unwrap()
+            .contains(&json!("connectivite")),
+        "a DIGITAL topic is not about connectivity"
+    );
+    assert_eq!(
+        by_title(&calls, "Data space for smart")["status"],
+        "upcoming"
+    );
+}
