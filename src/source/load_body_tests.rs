@@ -41,7 +41,12 @@ fn a_form_compiles_to_text_and_json_parts() {
     assert!(part("languages").json);
     assert!(!part("text").json);
     assert_eq!(part("pageSize").value, "50");
-    assert_eq!(parts.len(), 4);
+    let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["languages", "pageSize", "query", "text"],
+        "in the order of their names, as documented"
+    );
 }
 
 #[test]
