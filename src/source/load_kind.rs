@@ -48,7 +48,9 @@ impl Checker<'_, '_> {
                 })?;
                 Ok(KindSpec::Html(Box::new(self.check_html(html)?)))
             }
-            SourceKindName::Feed => Ok(KindSpec::Feed(file.feed.clone().unwrap_or_default())),
+            SourceKindName::Feed => Ok(KindSpec::Feed(Box::new(
+                self.check_feed(file.feed.as_ref())?,
+            ))),
             SourceKindName::Json => {
                 let json = file.json.as_ref().ok_or_else(|| {
                     self.err(&["kind"], "kind is json but there is no [json] table")
