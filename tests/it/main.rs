@@ -10,6 +10,7 @@ mod dedup;
 mod deliver;
 mod demo;
 mod digest;
+mod feed_fields;
 mod fetch;
 mod fetch_guard;
 mod ops;
