@@ -129,6 +129,29 @@ fn wifi4eu_posts_the_portals_form_on_every_page_and_keeps_open_and_forthcoming_t
         "the second page posts the same form (only the boundary differs)"
     );
 
+    // A second crawl (the pages' state now stored) posts the same forms.
+    let again = crawl(&sc, "wifi4eu", &[]);
+    assert_eq!(again.len(), calls.len());
+    let later: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with(PATH))
+        .skip(2)
+        .collect();
+    assert_eq!(
+        later.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(),
+        [page(1), page(2)]
+    );
+    for (before, after) in requests.iter().zip(&later) {
+        let values = |r: &RecordedRequest| {
+            form_parts(r)
+                .into_iter()
+                .map(|p| (p.name, p.content_type, p.value))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(values(before), values(after));
+    }
+
     // Status codes: open topics are open, a forthcoming one (31094501,
     // startDate ahead) is upcoming, the closed one (31094503) is dropped,
     // and so is a topic that only mentions WIFI4EU in its description.
