@@ -12,6 +12,7 @@ mod demo;
 mod digest;
 mod feed_fields;
 mod fetch;
+mod fetch_forms;
 mod fetch_guard;
 mod ops;
 mod perimeter;
