@@ -2,6 +2,9 @@
 //! also reads), one item per entry, filtered by the `[feed]` include/exclude
 //! keywords since many ministry feeds mix news and calls.
 //!
+//! `[feed.fields]` read more of the call from parts of an entry (its
+//! description, its categories...): see `fields`.
+//!
 //! Entries without an id/GUID get none (feed-rs would invent a hash): the
 //! store then falls back to the canonical link, which is stabler.
 //!
@@ -9,6 +12,7 @@
 //! and a feed that holds `<item>`/`<entry>` elements but yields no entry
 //! is an error of the source, never a silent "0 items".
 
+mod fields;
 mod variants;
 
 use feed_rs::model::{Entry, Feed};
@@ -17,10 +21,9 @@ use scraper::Html;
 use super::html::visible_text;
 use super::{BodyShape, ExtractError, Extraction, Extractor, RawItem, non_empty};
 use crate::fetch::page::{Page, PageRequest};
-use crate::source::schema::FeedSpec;
-use crate::source::{SourceDef, fold_label};
+use crate::source::{CompiledFeed, SourceDef, fold_label};
 
-impl Extractor for FeedSpec {
+impl Extractor for CompiledFeed {
     fn first_request(&self, source: &SourceDef) -> PageRequest {
         PageRequest::get(source.url.clone())
     }
@@ -64,6 +67,7 @@ impl Extractor for FeedSpec {
             .collect();
         for entry in &feed.entries {
             let mut item = to_item(entry);
+            self.fields.read(entry, &mut item);
             let haystack = fold_label(&format!(
                 "{} {}",
                 item.title.as_deref().unwrap_or(""),

@@ -51,11 +51,7 @@ impl Extractor for CompiledJson {
         PageRequest {
             method: self.method,
             url,
-            // Serializing a `Value` cannot fail: its map keys are strings.
-            body: self
-                .body
-                .as_ref()
-                .map(|b| serde_json::to_vec(b).unwrap_or_default()),
+            body: self.body.clone(),
         }
     }
 

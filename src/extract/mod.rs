@@ -109,7 +109,7 @@ pub trait Extractor {
 fn extractor(spec: &KindSpec) -> &dyn Extractor {
     match spec {
         KindSpec::Html(html) => html.as_ref(),
-        KindSpec::Feed(feed) => feed,
+        KindSpec::Feed(feed) => feed.as_ref(),
         KindSpec::Json(json) => json.as_ref(),
     }
 }

@@ -15,6 +15,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use super::address::AllowList;
+use super::body::RequestBody;
 use super::charset;
 use super::config::{FetchConfig, FetchOverrides};
 use super::error::{FetchError, error_chain, forbidden_in};
@@ -205,11 +206,9 @@ impl Fetcher {
             header::ACCEPT_LANGUAGE,
             HeaderValue::from_static(ACCEPT_LANGUAGE),
         );
-        if is_post && req.page.body.is_some() {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+        if is_post && let Some(content_type) = req.page.body.as_ref().and_then(|b| b.content_type())
+        {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
         // Conditional requests only make sense for GET (RFC 9110 §13.1.1).
         if !is_post {
@@ -301,9 +300,13 @@ impl Fetcher {
             .request(method, url.clone())
             .headers(hop.headers.clone())
             .timeout(Duration::from_secs(settings.timeout_secs));
-        if let Some(body) = &hop.body {
-            builder = builder.body(body.clone());
-        }
+        builder = match &hop.body {
+            None => builder,
+            Some(RequestBody::Json(bytes)) => builder.body(bytes.clone()),
+            Some(RequestBody::UrlEncoded(pairs)) => builder.body(RequestBody::urlencoded(pairs)),
+            // reqwest sets Content-Type with the boundary, and Content-Length.
+            Some(RequestBody::Multipart(parts)) => builder.multipart(RequestBody::multipart(parts)),
+        };
         let response = builder
             .send()
             .await

@@ -20,6 +20,7 @@
 //! - [`page`]: the request and page types shared with extract.
 
 pub mod address;
+pub mod body;
 pub mod charset;
 pub mod client;
 pub mod config;
@@ -34,6 +35,7 @@ pub mod robots;
 mod robots_fetch;
 
 pub use address::{AddressClass, AllowList};
+pub use body::{FormPart, RequestBody};
 pub use client::{
     ACCEPT_DOCUMENT, ACCEPT_FEED, ACCEPT_JSON, FetchOutcome, FetchRequest, Fetcher, Validators,
 };

@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use url::Url;
 
+use super::body::RequestBody;
 use crate::source::schema::HttpMethod;
 
 /// One HTTP request a source asks for (listing page, API page, detail page).
@@ -12,8 +13,8 @@ use crate::source::schema::HttpMethod;
 pub struct PageRequest {
     pub method: HttpMethod,
     pub url: Url,
-    /// A JSON body for POST requests.
-    pub body: Option<Vec<u8>>,
+    /// The body of a POST request.
+    pub body: Option<RequestBody>,
 }
 
 impl PageRequest {

@@ -7,6 +7,7 @@
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
+use super::body::RequestBody;
 use super::error::FetchError;
 use crate::source::schema::HttpMethod;
 
@@ -16,7 +17,7 @@ pub(crate) struct Hop {
     pub method: HttpMethod,
     pub url: Url,
     pub headers: HeaderMap,
-    pub body: Option<Vec<u8>>,
+    pub body: Option<RequestBody>,
 }
 
 /// Whether `status` asks the client to follow `Location`.
@@ -98,7 +99,7 @@ mod tests {
             method,
             url: Url::parse("https://a.fr/api/search#top").unwrap(),
             headers,
-            body: Some(b"{}".to_vec()),
+            body: Some(RequestBody::Json(b"{}".to_vec())),
         }
     }
 
@@ -129,7 +130,7 @@ mod tests {
             .next(307, Some(&location("/r")))
             .unwrap();
         assert_eq!(kept.method, HttpMethod::Post);
-        assert_eq!(kept.body.as_deref(), Some(&b"{}"[..]));
+        assert_eq!(kept.body, Some(RequestBody::Json(b"{}".to_vec())));
     }
 
     #[test]

@@ -7,9 +7,7 @@ use scraper::Selector;
 use url::Url;
 
 use super::load::{Checker, MAX_PAGES_LIMIT};
-use super::schema::{
-    self, FieldSpec, HtmlFields, HttpMethod, JsonPagination, SourceFile, SourceKindName,
-};
+use super::schema::{self, FieldSpec, HtmlFields, JsonPagination, SourceFile, SourceKindName};
 use super::{
     CompiledFields, CompiledHtml, CompiledJson, CompiledPagination, FieldSel, HtmlField, JsonField,
     JsonFieldPaths, JsonPath, KindSpec, PageRule,
@@ -50,7 +48,9 @@ impl Checker<'_, '_> {
                 })?;
                 Ok(KindSpec::Html(Box::new(self.check_html(html)?)))
             }
-            SourceKindName::Feed => Ok(KindSpec::Feed(file.feed.clone().unwrap_or_default())),
+            SourceKindName::Feed => Ok(KindSpec::Feed(Box::new(
+                self.check_feed(file.feed.as_ref())?,
+            ))),
             SourceKindName::Json => {
                 let json = file.json.as_ref().ok_or_else(|| {
                     self.err(&["kind"], "kind is json but there is no [json] table")
@@ -58,7 +58,7 @@ impl Checker<'_, '_> {
                             "add [json] with `items` and [json.fields] with at least `title`",
                         )
                 })?;
-                Ok(KindSpec::Json(Box::new(self.check_json(json)?)))
+                Ok(KindSpec::Json(Box::new(self.check_json(json, file)?)))
             }
         }
     }
@@ -255,7 +255,11 @@ impl Checker<'_, '_> {
         })
     }
 
-    fn check_json(&self, json: &schema::JsonSpec) -> Result<CompiledJson, SourceError> {
+    fn check_json(
+        &self,
+        json: &schema::JsonSpec,
+        file: &SourceFile,
+    ) -> Result<CompiledJson, SourceError> {
         let f = &json.fields;
         let place = |field: &[&str], raw: &str| self.json_path(field, raw, false);
         let opt = |name: &str, v: &Option<FieldSpec>| -> Result<Option<JsonField>, SourceError> {
@@ -306,15 +310,7 @@ impl Checker<'_, '_> {
                 ));
         }
         let filters = self.item_filters("json", &json.filters, "path", &place)?;
-        if json.body.is_some() && json.method != HttpMethod::Post {
-            return Err(self
-                .err(
-                    &["json", "body"],
-                    "a body is only sent with method = \"POST\"",
-                )
-                .with_hint("add method = \"POST\" under [json], or remove body"));
-        }
-        let body = json.body.as_ref().map(toml_to_json);
+        let body = self.check_body(json, &file.headers)?;
         let pagination = json
             .pagination
             .as_ref()
@@ -413,24 +409,6 @@ fn split_brackets(part: &str) -> Option<Vec<String>> {
         rest = &inner[close + 1..];
     }
     Some(segs)
-}
-
-/// A request body written as TOML, as JSON. Dates become their TOML text.
-fn toml_to_json(v: &toml::Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match v {
-        toml::Value::String(s) => J::String(s.clone()),
-        toml::Value::Integer(i) => J::from(*i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        toml::Value::Boolean(b) => J::Bool(*b),
-        toml::Value::Datetime(d) => J::String(d.to_string()),
-        toml::Value::Array(a) => J::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => J::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
-    }
 }
 
 #[cfg(test)]

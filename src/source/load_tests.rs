@@ -129,9 +129,12 @@ fn a_valid_json_source_loads_with_body_and_pagination() {
             .segments,
         vec!["targeted_audiences"]
     );
+    let Some(crate::fetch::RequestBody::Json(body)) = &json.body else {
+        panic!("a JSON body: {:?}", json.body)
+    };
     assert_eq!(
-        json.body.as_ref().unwrap(),
-        &serde_json::json!({"filters": {"status": ["open"]}, "size": 50})
+        serde_json::from_slice::<serde_json::Value>(body).unwrap(),
+        serde_json::json!({"filters": {"status": ["open"]}, "size": 50})
     );
     assert_eq!(
         json.pagination.as_ref().unwrap().rule,

@@ -12,6 +12,8 @@ pub mod error;
 mod kind;
 pub mod load;
 mod load_auth;
+mod load_body;
+mod load_feed;
 mod load_fields;
 mod load_kind;
 mod load_numbers;
@@ -101,7 +103,7 @@ pub fn fold_label(s: &str) -> String {
 #[derive(Debug, Clone)]
 pub enum KindSpec {
     Html(Box<CompiledHtml>),
-    Feed(schema::FeedSpec),
+    Feed(Box<CompiledFeed>),
     Json(Box<CompiledJson>),
 }
 
@@ -113,6 +115,56 @@ impl KindSpec {
             KindSpec::Json(_) => schema::SourceKindName::Json,
         }
     }
+}
+
+/// The part of a feed entry a `[feed.fields]` field reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedPart {
+    Title,
+    /// RSS `description`, Atom `summary`, as text.
+    Description,
+    /// RSS `content:encoded`, Atom `content`, as text.
+    Content,
+    /// Every category (its term), one value each.
+    Categories,
+}
+
+impl FeedPart {
+    pub const NAMES: &[&str] = &["title", "description", "content", "categories"];
+
+    pub fn parse(name: &str) -> Option<FeedPart> {
+        match name {
+            "title" => Some(FeedPart::Title),
+            "description" => Some(FeedPart::Description),
+            "content" => Some(FeedPart::Content),
+            "categories" => Some(FeedPart::Categories),
+            _ => None,
+        }
+    }
+}
+
+/// A feed field: one or several parts of the entry, each with its transform.
+pub type FeedField = FieldRule<FeedPart>;
+
+/// Compiled `[feed.fields]`.
+#[derive(Debug, Clone, Default)]
+pub struct FeedFieldRules {
+    pub deadline: Option<FeedField>,
+    pub opens: Option<FeedField>,
+    pub funder: Option<FeedField>,
+    pub kind: Option<FeedField>,
+    pub audiences: Option<FeedField>,
+    pub perimeter: Option<FeedField>,
+    pub themes: Option<FeedField>,
+}
+
+/// A compiled `[feed]` table.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledFeed {
+    /// Keywords, as written (folded when compared).
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub fields: FeedFieldRules,
 }
 
 /// A compiled field selector: `"css"` (text of the first match),
@@ -219,8 +271,8 @@ pub struct CompiledPagination {
 pub struct CompiledJson {
     pub method: schema::HttpMethod,
     pub query: Vec<(String, String)>,
-    /// The `body` TOML table, converted to JSON.
-    pub body: Option<serde_json::Value>,
+    /// The POST body: `body` as JSON, `[json.form]` or `[json.urlencoded]`.
+    pub body: Option<crate::fetch::body::RequestBody>,
     pub items: JsonPath,
     pub fields: JsonFieldPaths,
     pub pagination: Option<CompiledPagination>,

@@ -285,6 +285,27 @@ pub struct FeedSpec {
     /// Drop an entry whose title or summary contains one of these.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// `[feed.fields]`: call fields read from parts of each entry.
+    pub fields: Option<FeedFields>,
+}
+
+/// `[feed.fields]`: each field reads a part of the entry — `title`,
+/// `description` (RSS description, Atom summary), `content` (the full
+/// text) or `categories` (every category) — as a string, a table
+/// `{ from = "…", capture = "…", … }` (the value transformed) or a list of
+/// those, like the fields of `[json.fields]`. Checked by `source::load`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedFields {
+    pub deadline: Option<FieldSpec>,
+    pub opens: Option<FieldSpec>,
+    pub funder: Option<FieldSpec>,
+    pub kind: Option<FieldSpec>,
+    /// Every value is one audience label (mapped through `[maps.audiences]`).
+    pub audiences: Option<FieldSpec>,
+    pub perimeter: Option<FieldSpec>,
+    /// Every value is one theme label (mapped through `[maps.themes]`).
+    pub themes: Option<FieldSpec>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -305,6 +326,13 @@ pub struct JsonSpec {
     pub query: BTreeMap<String, String>,
     /// A JSON request body, written as TOML (sent with POST).
     pub body: Option<toml::Value>,
+    /// `[json.form]`: a multipart/form-data body (sent with POST). Each key
+    /// is one part: a string, number or boolean is a text field; an array
+    /// or a table is a JSON part typed `application/json`.
+    pub form: Option<toml::Table>,
+    /// `[json.urlencoded]`: an application/x-www-form-urlencoded body (sent
+    /// with POST) of strings, numbers or booleans.
+    pub urlencoded: Option<toml::Table>,
     /// Path to the item array: dotted (`data.results`), JSON pointer
     /// (`/data/results`), or empty for a root array; `$` (or a path from
     /// `$`, `$.data.call`) may also end on an object, the page's one item.

@@ -19,6 +19,7 @@ use rusqlite::params;
 
 use super::{Store, ts};
 use crate::fetch::Validators;
+use crate::fetch::body::RequestBody;
 use crate::fetch::page::PageRequest;
 use crate::source::schema::HttpMethod;
 
@@ -45,7 +46,11 @@ impl PageKey {
         PageKey {
             method: method_code(request.method),
             url: request.url.to_string(),
-            body: request.body.clone().unwrap_or_default(),
+            body: request
+                .body
+                .as_ref()
+                .map(RequestBody::to_stored)
+                .unwrap_or_default(),
         }
     }
 }
@@ -110,7 +115,13 @@ impl Store {
                     Ok(url) => Some(PageRequest {
                         method,
                         url,
-                        body: next_body.filter(|b| !b.is_empty()),
+                        body: match next_body.filter(|b| !b.is_empty()) {
+                            None => None,
+                            Some(b) => match RequestBody::from_stored(&b) {
+                                Some(body) => Some(body),
+                                None => continue,
+                            },
+                        },
                     }),
                     Err(_) => continue,
                 },
@@ -168,7 +179,7 @@ impl Store {
                     state.validators.last_modified,
                     next.map(|n| method_code(n.method)),
                     next.map(|n| n.url.as_str()),
-                    next.and_then(|n| n.body.clone()),
+                    next.and_then(|n| n.body.as_ref().map(RequestBody::to_stored)),
                     serde_json::to_string(&state.item_keys)?,
                     now,
                 ])?;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 use vigie::fetch::{
-    FetchConfig, FetchError, FetchOutcome, FetchRequest, Fetcher, Page, PageRequest, Validators,
+    FetchConfig, FetchError, FetchOutcome, FetchRequest, Fetcher, Page, PageRequest, RequestBody,
+    Validators,
 };
 use vigie::source::schema::HttpMethod;
 
@@ -26,7 +27,7 @@ fn quick_config() -> FetchConfig {
     }
 }
 
-fn fetcher() -> Fetcher {
+pub(crate) fn fetcher() -> Fetcher {
     Fetcher::new(quick_config()).unwrap()
 }
 
@@ -43,7 +44,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 #[track_caller]
-fn fetched(outcome: Result<FetchOutcome, FetchError>) -> Page {
+pub(crate) fn fetched(outcome: Result<FetchOutcome, FetchError>) -> Page {
     match outcome {
         Ok(FetchOutcome::Fetched(page)) => page,
         other => panic!("expected a page, got {other:?}"),
@@ -96,7 +97,7 @@ async fn a_post_sends_its_json_body_and_asks_for_json() {
     let page = PageRequest {
         method: HttpMethod::Post,
         url: Url::parse(&server.url("/api")).unwrap(),
-        body: Some(br#"{"page":1}"#.to_vec()),
+        body: Some(RequestBody::Json(br#"{"page":1}"#.to_vec())),
     };
     fetched(fetcher().fetch(&FetchRequest::new(page)).await);
 

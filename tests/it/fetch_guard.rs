@@ -239,7 +239,7 @@ async fn a_post_redirected_with_303_becomes_a_get_and_307_keeps_it() {
     let post = |path: &str| {
         let mut page = vigie::fetch::PageRequest::get(Url::parse(&server.url(path)).unwrap());
         page.method = vigie::source::schema::HttpMethod::Post;
-        page.body = Some(b"{\"q\":1}".to_vec());
+        page.body = Some(vigie::fetch::RequestBody::Json(b"{\"q\":1}".to_vec()));
         FetchRequest::new(page)
     };
 

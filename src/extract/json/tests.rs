@@ -3,6 +3,7 @@
 use super::*;
 use crate::extract::testutil::{page, source};
 use crate::extract::{extract_page, first_request};
+use crate::fetch::RequestBody;
 use crate::source::schema::HttpMethod;
 
 const API: &str = r#"kind = "json"
@@ -125,7 +126,10 @@ fn a_post_body_is_sent_as_json() {
     );
     let req = first_request(&source(&spec));
     assert_eq!(req.method, HttpMethod::Post);
-    let body: Value = serde_json::from_slice(req.body.as_ref().unwrap()).unwrap();
+    let Some(RequestBody::Json(bytes)) = &req.body else {
+        panic!("a JSON body: {:?}", req.body)
+    };
+    let body: Value = serde_json::from_slice(bytes).unwrap();
     assert_eq!(
         body,
         serde_json::json!({"query": {"bool": {"must": ["aap", 3]}}, "pageSize": 50, "open": true})
@@ -135,6 +139,33 @@ fn a_post_body_is_sent_as_json() {
     let next = out.next.unwrap();
     assert_eq!(next.method, HttpMethod::Post);
     assert!(next.url.as_str().ends_with("page=2"), "{}", next.url);
+    assert_eq!(next.body, req.body);
+}
+
+#[test]
+fn a_form_is_sent_as_multipart_parts_on_every_page() {
+    let spec = API.replace(
+        "items = \"data.results\"",
+        "method = \"POST\"\nitems = \"data.results\"\nform = { query = { bool = { must = [{ terms = { status = [\"31094502\"] } }] } }, languages = [\"en\"], text = \"***\", size = 50 }",
+    );
+    let req = first_request(&source(&spec));
+    assert_eq!(req.method, HttpMethod::Post);
+    let Some(RequestBody::Multipart(parts)) = &req.body else {
+        panic!("a multipart body: {:?}", req.body)
+    };
+    let part = |name: &str| parts.iter().find(|p| p.name == name).unwrap();
+    assert!(part("query").json && part("languages").json);
+    assert_eq!(
+        serde_json::from_str::<Value>(&part("query").value).unwrap(),
+        serde_json::json!({"bool": {"must": [{"terms": {"status": ["31094502"]}}]}})
+    );
+    assert_eq!(part("languages").value, r#"["en"]"#);
+    assert!(!part("text").json && part("text").value == "***");
+    assert_eq!(part("size").value, "50");
+    let out = run(&spec, req.url.as_str(), BODY, 0).unwrap();
+    let next = out.next.unwrap();
+    assert!(next.url.as_str().ends_with("page=2"), "{}", next.url);
+    assert_eq!(next.body, req.body, "the next page sends the same form");
 }
 
 #[test]
