@@ -271,6 +271,8 @@ impl<'de> Deserialize<'de> for Perimeter {
 }
 
 mod call_perimeter;
+mod deadline;
+pub use deadline::current_deadline;
 pub use call_perimeter::{
     CallPerimeter, InvalidCallPerimeter, MAX_LABEL_CHARS, PerimeterSet, UnresolvedLabel,
 };

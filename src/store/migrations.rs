@@ -26,6 +26,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/013_components.sql"),
     include_str!("migrations/014_signup.sql"),
     include_str!("migrations/015_listing_order_indexes.sql"),
+    // 016 comes from another branch (017 does not depend on it): keep the
+    // files in number order when both are here.
+    include_str!("migrations/017_published.sql"),
     // Add new migrations here, one line each, in order.
 ];
 
