@@ -138,7 +138,11 @@ pub fn guess(html: &str) -> Option<HtmlGuess> {
     })?;
     // Inside `<main>` when every item is: cards in the header or footer
     // ("à lire aussi") stay out.
-    let in_main = doc.select(&sel(&format!("main {}", component.root))).count();
+    let title = sel(component.title);
+    let in_main = doc
+        .select(&sel(&format!("main {}", component.root)))
+        .filter(|e| e.select(&title).next().is_some())
+        .count();
     let item = if in_main == items.len() {
         format!("main {}", component.root)
     } else {

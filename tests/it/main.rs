@@ -2,6 +2,7 @@
 //! against real local servers (see `support`).
 
 mod cli;
+mod curator;
 mod crawl;
 mod crawl_feeds;
 mod crawl_lease;
