@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use crate::support::web::Site;
 use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures};
 
 const LISTING: &str = "/appels-a-projets";
@@ -323,4 +324,19 @@ fn publication_dates_reach_calls_and_both_commands_show_the_same_cut_off() {
         .unwrap()
         .to_string();
     assert!(calls_row.contains(shown_day), "{calls_row}");
+
+    // The API gives the date too, and its document describes it.
+    let call_id = first["id"].as_i64().unwrap();
+    let site = Site::serve(sc, server);
+    let r = site.get(&format!("/api/v1/calls/{call_id}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let api: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(api["published"], "2026-11-02T00:00:00+01:00");
+    let doc: Value = serde_json::from_str(&site.get("/api/v1/openapi.json").body).unwrap();
+    assert_eq!(
+        doc["components"]["schemas"]["Call"]["properties"]["published"]["format"],
+        "date-time",
+        "{:#}",
+        doc["components"]["schemas"]["Call"]
+    );
 }
