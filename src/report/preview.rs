@@ -338,7 +338,10 @@ mod tests {
         let mut c = FieldCounts::default();
         c.add(&["summary", "link", "summary"]);
         let json = serde_json::to_string(&c).unwrap();
-        assert!(json.starts_with(r#"{"title":0,"link":1,"deadline":0"#), "{json}");
+        assert!(
+            json.starts_with(r#"{"title":0,"link":1,"deadline":0"#),
+            "{json}"
+        );
         assert!(json.ends_with(r#""kind":0,"summary":2}"#), "{json}");
         assert_eq!(c.get("summary"), 2);
         assert_eq!(c.get("nothing"), 0);

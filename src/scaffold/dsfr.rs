@@ -228,7 +228,11 @@ mod tests {
                    <p class="fr-card__detail">Publié le 2 novembre 2026</p>"#,
                 r#"<p class="fr-card__detail">Date limite : 31 mars 2027</p>"#
             ),
-            card("deux", "", r#"<p class="fr-card__detail">Clôture le 15 juin 2027</p>"#),
+            card(
+                "deux",
+                "",
+                r#"<p class="fr-card__detail">Clôture le 15 juin 2027</p>"#
+            ),
         );
         let g = guess(&page).expect("cards are recognised");
         assert_eq!(g.component, "cards");
@@ -237,7 +241,10 @@ mod tests {
         assert_eq!(g.title, ".fr-card__title");
         assert_eq!(g.link.as_deref(), Some(".fr-card__title a @href"));
         assert_eq!(g.summary.as_deref(), Some(".fr-card__desc"));
-        assert_eq!(g.deadline.as_deref(), Some(".fr-card__end .fr-card__detail"));
+        assert_eq!(
+            g.deadline.as_deref(),
+            Some(".fr-card__end .fr-card__detail")
+        );
         assert_eq!(
             g.published.as_deref(),
             Some(".fr-card__start .fr-card__detail")
@@ -256,14 +263,15 @@ mod tests {
             <h3 class="fr-tile__title"><a href="/x">Tiers-lieux</a></h3>
             <p class="fr-tile__detail">Ouverture le 1er mars 2027</p></div></div></div></main>"#;
         let g = guess(page).unwrap();
-        assert_eq!(
-            (g.component, g.item.as_str()),
-            ("tiles", "main .fr-tile")
-        );
+        assert_eq!((g.component, g.item.as_str()), ("tiles", "main .fr-tile"));
         assert_eq!(g.opens.as_deref(), Some(".fr-tile__detail"));
         assert_eq!((g.deadline, g.summary, g.next_page), (None, None, None));
         assert!(guess("<main><article><h2>Appel</h2></article></main>").is_none());
-        let outside = format!("<aside>{}</aside><main>{}</main>", card("a", "", ""), card("b", "", ""));
+        let outside = format!(
+            "<aside>{}</aside><main>{}</main>",
+            card("a", "", ""),
+            card("b", "", "")
+        );
         let g = guess(&outside).unwrap();
         assert_eq!((g.item.as_str(), g.items_found), (".fr-card", 2));
         assert_eq!(g.deadline, None, "an empty detail says nothing");

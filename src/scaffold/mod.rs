@@ -146,7 +146,10 @@ fn look_at_page(
     let page = match fetched {
         Ok(FetchOutcome::Fetched(page)) => page,
         Ok(FetchOutcome::NotModified) => {
-            return (None, vec!["The page answered 304 Not Modified: nothing was guessed.".into()]);
+            return (
+                None,
+                vec!["The page answered 304 Not Modified: nothing was guessed.".into()],
+            );
         }
         Err(e) => {
             let why = crate::redact::text(&format!("{e:#}"));
@@ -241,7 +244,11 @@ pub fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     crate::source::load::load_str(&path, &text)
         .map_err(|e| anyhow::anyhow!("the skeleton written for {id} does not load: {e}"))?;
     std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
-    crate::outln!("wrote {} ({} source, id {id})", path.display(), kind.as_str())?;
+    crate::outln!(
+        "wrote {} ({} source, id {id})",
+        path.display(),
+        kind.as_str()
+    )?;
     if guess.is_none() && kind == SourceKindName::Html && !args.offline {
         notes.insert(0, "nothing guessed".into());
     }
@@ -272,8 +279,14 @@ mod tests {
             id("https://www.iledefrance.fr/aides-et-appels-a-projets/liste.html?page=2"),
             "iledefrance-aides-et-appels-a-projets-liste"
         );
-        assert_eq!(id("http://127.0.0.1:8080/appels/"), "source-127-0-0-1-appels");
-        assert_eq!(id("https://exemple.fr/Aides%20%C3%A9t%C3%A9"), "exemple-aides-ete");
+        assert_eq!(
+            id("http://127.0.0.1:8080/appels/"),
+            "source-127-0-0-1-appels"
+        );
+        assert_eq!(
+            id("https://exemple.fr/Aides%20%C3%A9t%C3%A9"),
+            "exemple-aides-ete"
+        );
         let long = id(&format!("https://exemple.fr/{}", "segment-".repeat(20)));
         assert!(long.len() <= 64 && !long.ends_with('-'), "{long}");
         for u in [

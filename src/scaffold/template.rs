@@ -99,11 +99,7 @@ fn header(s: &Skeleton, out: &mut String) {
         "# Identifier: the file's name; a-z, 0-9 and `-`.\nid = {}",
         quoted(id)
     );
-    let _ = writeln!(
-        out,
-        "# The name curators see.\nname = {}",
-        quoted(s.name)
-    );
+    let _ = writeln!(out, "# The name curators see.\nname = {}", quoted(s.name));
     let _ = writeln!(
         out,
         "# The funder named on calls when an item does not say.\n# funder = \"\""
@@ -161,12 +157,36 @@ fn html(s: &Skeleton, out: &mut String) {
     );
     let item = g.map_or("main article", |g| g.item.as_str());
     let title = g.map_or("h2, h3", |g| g.title.as_str());
-    field(out, "item", Some(item), "", "CSS selector of one call on the listing (required).");
-    field(out, "title", Some(title), "", "the call's title (required).");
+    field(
+        out,
+        "item",
+        Some(item),
+        "",
+        "CSS selector of one call on the listing (required).",
+    );
+    field(
+        out,
+        "title",
+        Some(title),
+        "",
+        "the call's title (required).",
+    );
     let link = g.map_or(Some("a @href"), |g| g.link.as_deref());
-    field(out, "link", link, "h3 a @href", "the call's own page; relative links are resolved.");
+    field(
+        out,
+        "link",
+        link,
+        "h3 a @href",
+        "the call's own page; relative links are resolved.",
+    );
     let opt = |f: fn(&HtmlGuess) -> &Option<String>| g.and_then(|g| f(g).as_deref());
-    field(out, "summary", opt(|g| &g.summary), "p.description", "a short description (its markup is kept, sanitized).");
+    field(
+        out,
+        "summary",
+        opt(|g| &g.summary),
+        "p.description",
+        "a short description (its markup is kept, sanitized).",
+    );
     field(
         out,
         "deadline",
@@ -175,14 +195,62 @@ fn html(s: &Skeleton, out: &mut String) {
         "French text with the closing date (\"Date limite : 31 mars 2027 à 12h00\",\n\
          # \"Candidatures au fil de l'eau\"); without it the item's whole text is searched.",
     );
-    field(out, "opens", opt(|g| &g.opens), ".ouverture", "the opening date, same syntax.");
-    field(out, "published", opt(|g| &g.published), "time @datetime", "the publication date, same syntax.");
-    field(out, "kind", opt(|g| &g.kind), ".fr-tag", "a label such as \"Appel à projets\" ([maps.kind] maps others).");
-    field(out, "funder", None, ".financeur", "the funder's name, when the item gives it.");
-    field(out, "audiences", None, ".public li", "who may apply; every match is one label ([maps.audiences]).");
-    field(out, "perimeter", None, ".territoire", "where it applies (a region, a department... by name).");
-    field(out, "themes", None, ".thematique li", "every match is one label ([maps.themes]).");
-    field(out, "id", None, "@data-id", "a stable identifier (else the link is the item's identity).");
+    field(
+        out,
+        "opens",
+        opt(|g| &g.opens),
+        ".ouverture",
+        "the opening date, same syntax.",
+    );
+    field(
+        out,
+        "published",
+        opt(|g| &g.published),
+        "time @datetime",
+        "the publication date, same syntax.",
+    );
+    field(
+        out,
+        "kind",
+        opt(|g| &g.kind),
+        ".fr-tag",
+        "a label such as \"Appel à projets\" ([maps.kind] maps others).",
+    );
+    field(
+        out,
+        "funder",
+        None,
+        ".financeur",
+        "the funder's name, when the item gives it.",
+    );
+    field(
+        out,
+        "audiences",
+        None,
+        ".public li",
+        "who may apply; every match is one label ([maps.audiences]).",
+    );
+    field(
+        out,
+        "perimeter",
+        None,
+        ".territoire",
+        "where it applies (a region, a department... by name).",
+    );
+    field(
+        out,
+        "themes",
+        None,
+        ".thematique li",
+        "every match is one label ([maps.themes]).",
+    );
+    field(
+        out,
+        "id",
+        None,
+        "@data-id",
+        "a stable identifier (else the link is the item's identity).",
+    );
     field(
         out,
         "next_page",
@@ -190,8 +258,15 @@ fn html(s: &Skeleton, out: &mut String) {
         "a.next @href",
         "the next listing page's link (a link without href ends pagination).",
     );
-    let pages = if g.is_some_and(|g| g.next_page.is_some()) { "" } else { "# " };
-    let _ = writeln!(out, "# At most this many listing pages per crawl (1 to 100).\n{pages}max_pages = 5");
+    let pages = if g.is_some_and(|g| g.next_page.is_some()) {
+        ""
+    } else {
+        "# "
+    };
+    let _ = writeln!(
+        out,
+        "# At most this many listing pages per crawl (1 to 100).\n{pages}max_pages = 5"
+    );
     out.push_str(
         "\n# Read each call's own page for what the listing lacks (the detail's\n\
          # deadline wins; other fields only fill gaps).\n\

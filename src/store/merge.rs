@@ -63,10 +63,10 @@ pub fn merged_fields(items: &[NormalizedItem]) -> Option<NormalizedItem> {
         // when it first appears anywhere; relays and aggregators repost it
         // later, and feeds give their entry's update time when they lack
         // a publication time, so later dates say less about the call.
-        if let Some(p) = other.published {
-            if merged.published.is_none_or(|m| p < m) {
-                merged.published = Some(p);
-            }
+        if let Some(p) = other.published
+            && merged.published.is_none_or(|m| p < m)
+        {
+            merged.published = Some(p);
         }
     }
     merged.themes.sort();
@@ -188,9 +188,9 @@ pub fn refresh_after_join(
     let earlier = match (item.published, published.as_deref()) {
         (None, _) => false,
         (Some(_), None) => true,
-        (Some(p), Some(stored)) => {
-            DateTime::parse_from_rfc3339(stored).ok().is_none_or(|s| p < s)
-        }
+        (Some(p), Some(stored)) => DateTime::parse_from_rfc3339(stored)
+            .ok()
+            .is_none_or(|s| p < s),
     };
     let keeps_themes = || -> anyhow::Result<bool> {
         let stored: Vec<crate::domain::Theme> = serde_json::from_str(&themes)?;

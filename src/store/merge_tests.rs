@@ -143,7 +143,11 @@ fn a_call_is_published_when_its_first_source_published_it_and_that_is_no_update(
     relay.key = ItemKey::Url("https://s0.test/fonds-numerique".into());
     relay.published = Some(paris(2034, 11, 2, 9));
     let joined = store.ingest("relay", &[relay], at(1)).unwrap();
-    assert_eq!((joined.new.len(), joined.updated.len()), (0, 0), "{joined:?}");
+    assert_eq!(
+        (joined.new.len(), joined.updated.len()),
+        (0, 0),
+        "{joined:?}"
+    );
     assert_eq!(
         published_of(&store, id).as_deref(),
         Some("2034-11-02T09:00:00+01:00")
@@ -196,7 +200,8 @@ fn calls_stored_before_migration_17_get_their_earliest_sightings_date() {
         assert_eq!(store.count_calls().unwrap(), 1);
         // As a database of version 15 had it: no column.
         let conn = store.conn_mut();
-        conn.execute_batch("ALTER TABLE calls DROP COLUMN published").unwrap();
+        conn.execute_batch("ALTER TABLE calls DROP COLUMN published")
+            .unwrap();
         let before = super::migrations::LATEST as i64 - 1;
         conn.pragma_update(None, "user_version", before).unwrap();
     }

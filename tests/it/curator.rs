@@ -71,10 +71,7 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
         "name = \"Appels à projets | Agence de démonstration du numérique\"",
         "review = true",
     ] {
-        assert!(
-            written.lines().any(|l| l == line),
-            "{line} in:\n{written}"
-        );
+        assert!(written.lines().any(|l| l == line), "{line} in:\n{written}");
     }
     assert!(written.contains("# audiences = "), "explained, commented");
 
@@ -89,7 +86,10 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
     assert_eq!(items.len(), 5, "{p:#}");
     let first = by_title(items, "Territoires numériques");
     assert_eq!(first["deadline"], "2035-03-31T12:00:00+02:00");
-    assert_eq!(first["published"], "2026-11-02T00:00:00+01:00", "the day's start");
+    assert_eq!(
+        first["published"], "2026-11-02T00:00:00+01:00",
+        "the day's start"
+    );
     assert_eq!(first["kind"], "aap");
     assert_eq!(
         first["link"],
@@ -105,12 +105,23 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
             .map(|f| f.as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(missing(first), ["opens", "funder", "audiences"], "{first:#}");
+    assert_eq!(
+        missing(first),
+        ["opens", "funder", "audiences"],
+        "{first:#}"
+    );
     assert_eq!(first["filled"], serde_json::json!(["perimeter", "themes"]));
     let bare = by_title(items, "Tiers-lieux");
     assert_eq!(
         missing(bare),
-        ["deadline", "opens", "published", "funder", "audiences", "summary"]
+        [
+            "deadline",
+            "opens",
+            "published",
+            "funder",
+            "audiences",
+            "summary"
+        ]
     );
     assert_eq!(bare["kind"], "ami", "read from the tag");
     // Counts per field, in the order shown.
@@ -146,7 +157,10 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
         table.contains("2035-03-31 12:00") && table.contains("2026-11-02"),
         "{table}"
     );
-    assert!(table.contains("[france]"), "filled values are marked: {table}");
+    assert!(
+        table.contains("[france]"),
+        "filled values are marked: {table}"
+    );
     assert!(
         table.contains("warning: «Mobilités rurales partagées»"),
         "{table}"
@@ -175,7 +189,11 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
         "--force",
     ]);
     assert!(forced.status.success(), "{}", all_output(&forced));
-    assert!(std::fs::read_to_string(&file).unwrap().contains("kind = \"feed\""));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("kind = \"feed\"")
+    );
 }
 
 #[test]
@@ -209,20 +227,38 @@ fn sources_new_without_the_page_still_writes_a_skeleton_that_loads() {
     }
     let note = |id: &str| std::fs::read_to_string(sc.path(&format!("sources/{id}.toml"))).unwrap();
     assert!(note("hors-ligne").contains("Written offline"));
-    assert!(note("disparue").contains("could not be fetched"), "{}", note("disparue"));
+    assert!(
+        note("disparue").contains("could not be fetched"),
+        "{}",
+        note("disparue")
+    );
     assert!(note("hote-interdit").contains("could not be fetched"));
     assert!(
         other.requests().is_empty(),
         "a host outside allow_hosts is never contacted"
     );
-    assert!(server.requests_to(LISTING).is_empty(), "--offline fetches nothing");
-    assert!(server.requests_to("/flux.xml").is_empty(), "only html pages are read");
+    assert!(
+        server.requests_to(LISTING).is_empty(),
+        "--offline fetches nothing"
+    );
+    assert!(
+        server.requests_to("/flux.xml").is_empty(),
+        "only html pages are read"
+    );
 
     // A bad URL or id is a clear error, and writes nothing.
     for args in [
         vec!["sources", "new", "--kind", "html", "ftp://exemple.fr/"],
         vec!["sources", "new", "--kind", "html", "pas une adresse"],
-        vec!["sources", "new", "--kind", "html", "https://a.fr/", "--id", "../x"],
+        vec![
+            "sources",
+            "new",
+            "--kind",
+            "html",
+            "https://a.fr/",
+            "--id",
+            "../x",
+        ],
     ] {
         let out = sc.vigie(&args);
         assert!(!out.status.success(), "{args:?}");
@@ -232,7 +268,10 @@ fn sources_new_without_the_page_still_writes_a_skeleton_that_loads() {
             all_output(&out)
         );
     }
-    assert_eq!(std::fs::read_dir(sc.path("sources")).unwrap().count(), cases.len());
+    assert_eq!(
+        std::fs::read_dir(sc.path("sources")).unwrap().count(),
+        cases.len()
+    );
 }
 
 #[test]
@@ -253,7 +292,11 @@ fn publication_dates_reach_calls_and_both_commands_show_the_same_cut_off() {
     let out = sc.vigie(&["crawl"]);
     assert!(out.status.success(), "{}", all_output(&out));
     let calls = sc.calls(&[]);
-    assert_eq!(calls.len(), 5, "the relay's entry joined its call: {calls:#?}");
+    assert_eq!(
+        calls.len(),
+        5,
+        "the relay's entry joined its call: {calls:#?}"
+    );
 
     // The listing says 2 November, the relay 20 November: the call was
     // published when it first appeared.
@@ -302,7 +345,10 @@ fn publication_dates_reach_calls_and_both_commands_show_the_same_cut_off() {
     assert!(cutoffs[1].starts_with("2035-03-15"), "{cutoffs:?}");
     assert_eq!(stored["deadline"], cutoffs[1]);
     let previews = json(&sc.vigie(&["sources", "check", &id, "--fetch", "--format", "json"]));
-    let previewed = by_title(previews[0]["items"].as_array().unwrap(), "Archivage électronique");
+    let previewed = by_title(
+        previews[0]["items"].as_array().unwrap(),
+        "Archivage électronique",
+    );
     assert_eq!(previewed["deadline"], stored["deadline"]);
     assert_eq!(previewed["deadlines"], stored["deadlines"]);
     // The tables too: the same day and time, and which cut-off it is.
@@ -334,8 +380,7 @@ fn publication_dates_reach_calls_and_both_commands_show_the_same_cut_off() {
     assert_eq!(api["published"], "2026-11-02T00:00:00+01:00");
     let doc: Value = serde_json::from_str(&site.get("/api/v1/openapi.json").body).unwrap();
     assert_eq!(
-        doc["components"]["schemas"]["Call"]["properties"]["published"]["format"],
-        "date-time",
+        doc["components"]["schemas"]["Call"]["properties"]["published"]["format"], "date-time",
         "{:#}",
         doc["components"]["schemas"]["Call"]
     );

@@ -2,11 +2,11 @@
 //! against real local servers (see `support`).
 
 mod cli;
-mod curator;
 mod crawl;
 mod crawl_feeds;
 mod crawl_lease;
 mod crawl_pages;
+mod curator;
 mod dedup;
 mod deliver;
 mod demo;

@@ -3,7 +3,6 @@
 use serde_json::{Value, json};
 
 use super::{by_title, crawl, has_theme, site};
-use crate::support::all_output;
 
 #[test]
 fn wifi4eu_eu_search_api_is_posted_and_paged_by_page_number() {
