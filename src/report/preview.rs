@@ -40,9 +40,13 @@ pub struct FieldCounts([u32; FIELDS.len()]);
 impl FieldCounts {
     fn add(&mut self, fields: &[&'static str]) {
         for f in fields {
-            if let Some(i) = FIELDS.iter().position(|x| x == f) {
-                self.0[i] += 1;
-            }
+            self.add_n(f, 1);
+        }
+    }
+
+    fn add_n(&mut self, field: &str, n: u32) {
+        if let Some(i) = FIELDS.iter().position(|x| *x == field) {
+            self.0[i] += n;
         }
     }
 
@@ -69,7 +73,8 @@ pub struct Preview {
     pub pages: u32,
     pub error: Option<String>,
     pub warnings: Vec<String>,
-    /// How many items lack each field (`title`: items dropped for want of one).
+    /// How many items lack each field (`title`: items skipped for want of
+    /// one, by the listing's selector or by normalize).
     pub missing: FieldCounts,
     /// How many items have each field only from the definition or a guess.
     pub filled: FieldCounts,
@@ -180,6 +185,8 @@ pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
     let mut warnings = collected.warnings;
     let mut items = Vec::new();
     let mut missing = FieldCounts::default();
+    // Items the listing's title selector missed never reach normalize.
+    missing.add_n("title", collected.untitled);
     let mut filled = FieldCounts::default();
     for raw in &collected.items {
         match normalize_item(raw, source, &ctx) {

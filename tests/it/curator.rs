@@ -126,7 +126,7 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
     assert_eq!(bare["kind"], "ami", "read from the tag");
     // Counts per field, in the order shown.
     let counts = &p["missing"];
-    assert_eq!(counts["title"], 0);
+    assert_eq!(counts["title"], 1, "the newsletter card has no title");
     assert_eq!(counts["link"], 0);
     assert_eq!(counts["deadline"], 2, "{counts}");
     assert_eq!(counts["published"], 1);
@@ -145,6 +145,7 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
         warnings.contains("Mobilités rurales") && warnings.contains("prochainement"),
         "{warnings}"
     );
+    assert!(warnings.contains("has no title"), "{warnings}");
 
     // The table: one row per item, `—` for what is missing, a count per
     // field, the warnings.
