@@ -63,7 +63,8 @@ review = true
 
 # The source's own labels -> Vigie codes (case, accents and spaces ignored).
 # [maps.audiences]
-# "Communes et intercommunalités" = "commune"
+# "Communes" = "commune"
+# "Intercommunalités" = "epci"
 # [maps.kind]
 # "Appel à manifestation d'intérêt" = "ami"
 # [maps.perimeter]
