@@ -223,7 +223,12 @@ pub fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     let name = guess
         .as_ref()
         .and_then(|g| g.page_title.clone())
-        .map(|t| t.chars().take(120).collect::<String>())
+        .map(|t| {
+            template::comment_text(&t)
+                .chars()
+                .take(120)
+                .collect::<String>()
+        })
         .unwrap_or(host);
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Paris)

@@ -27,6 +27,18 @@ pub fn quoted(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
+/// `line` safe in a TOML comment: control characters (which TOML refuses
+/// there) and bidirectional overrides (which would hide what follows)
+/// become spaces. Notes may quote an error message about a hostile page.
+pub(super) fn comment_text(line: &str) -> String {
+    line.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { ' ' } else { c }
+        })
+        .collect()
+}
+
 const COMMON: &str = r#"
 # Higher wins when several sources describe the same call: the funder's own
 # site 10, an agency or a ministry 5 to 8, an aggregator 0.
@@ -82,7 +94,7 @@ fn header(s: &Skeleton, out: &mut String) {
     );
     for note in s.notes {
         for line in note.lines() {
-            let _ = writeln!(out, "# {line}");
+            let _ = writeln!(out, "# {}", comment_text(line));
         }
     }
     let _ = writeln!(
@@ -332,4 +344,62 @@ pub fn render(s: &Skeleton) -> String {
         SourceKindName::Json => json(&mut out),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn every_skeleton_loads_whatever_the_page_title_and_the_guess() {
+        let hostile = "Appels \"à projets\" \\ ]] \n[html]\nitem = \"x\" \u{7} \u{202e}";
+        let full = HtmlGuess {
+            component: "cards",
+            items_found: 3,
+            item: "main .fr-card".into(),
+            title: ".fr-card__title".into(),
+            link: Some(".fr-card__title a @href".into()),
+            summary: Some(".fr-card__desc".into()),
+            deadline: Some(".fr-card__end .fr-card__detail".into()),
+            opens: Some(".fr-card__start .fr-card__detail".into()),
+            published: Some(".fr-card__start .fr-card__detail".into()),
+            kind: Some(".fr-card__start .fr-tag".into()),
+            next_page: Some("a.fr-pagination__link--next @href".into()),
+            page_title: None,
+        };
+        let bare = HtmlGuess {
+            link: None,
+            summary: None,
+            deadline: None,
+            opens: None,
+            published: None,
+            kind: None,
+            next_page: None,
+            ..full.clone()
+        };
+        let notes = vec![format!("a note\nover two lines with {hostile}")];
+        for kind in [
+            SourceKindName::Html,
+            SourceKindName::Feed,
+            SourceKindName::Json,
+        ] {
+            for guess in [None, Some(&full), Some(&bare)] {
+                let text = render(&Skeleton {
+                    id: "essai",
+                    name: hostile,
+                    kind,
+                    url: "https://exemple.gouv.fr/aap?x=%22&y=1",
+                    guess,
+                    notes: &notes,
+                    today: "2026-12-03",
+                });
+                let def = crate::source::load::load_str(Path::new("sources/essai.toml"), &text)
+                    .unwrap_or_else(|e| panic!("{e}\n{text}"));
+                assert_eq!(def.name, hostile, "the name survives as written");
+                assert_eq!(def.kind_name(), kind.as_str());
+                assert!(def.review, "new sources wait for a curator");
+            }
+        }
+    }
 }
