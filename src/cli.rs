@@ -146,6 +146,9 @@ pub enum SourcesCommand {
     List(ListArgs),
     /// The daemon's view of each source: health, next run, failures, items per run.
     Status(ListArgs),
+    /// Write a commented skeleton `sources/<id>.toml` for URL; for html, guess
+    /// the selectors of a DSFR listing (cards, tiles, pagination).
+    New(crate::scaffold::NewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +157,8 @@ pub struct CheckArgs {
     pub common: Common,
     /// Files or source ids to check (default: every file in the sources folder).
     pub targets: Vec<String>,
-    /// Fetch each source and show the items that would be stored.
+    /// Fetch each source and show, item by item, what would be stored and
+    /// which fields are missing, with a count per field and the warnings.
     #[arg(long)]
     pub fetch: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -286,6 +290,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run(args) => crate::service::cli::run(args),
         Command::Sources(SourcesCommand::Status(args)) => sources_status(args),
+        Command::Sources(SourcesCommand::New(args)) => crate::scaffold::run(args),
         Command::Outbox(cmd) => crate::deliver::cli::outbox_command(cmd),
     }
 }

@@ -271,9 +271,11 @@ impl<'de> Deserialize<'de> for Perimeter {
 }
 
 mod call_perimeter;
+mod deadline;
 pub use call_perimeter::{
     CallPerimeter, InvalidCallPerimeter, MAX_LABEL_CHARS, PerimeterSet, UnresolvedLabel,
 };
+pub use deadline::current_deadline;
 
 /// A source identifier: lowercase ASCII letters, digits and `-`, 2 to 64
 /// characters, so it is safe in file names, URLs and log lines.

@@ -27,6 +27,8 @@
 //!   loopback, with sample subscribers.
 //! - [`service`]: the daemon (`vigie run`): schedules, source health and
 //!   curator alerts, the HTTP listener (`/healthz`, `/metrics`).
+//! - [`scaffold`]: `vigie sources new`, a commented skeleton definition
+//!   with selectors guessed from DSFR listings.
 //! - [`cli`]: the `vigie` command line; `main.rs` only calls it.
 
 // Command output goes through `report::out`, never `println!`, which
@@ -50,6 +52,7 @@ pub mod matching;
 pub mod normalize;
 pub mod redact;
 pub mod report;
+pub mod scaffold;
 pub mod service;
 pub mod source;
 pub mod spreadsheet;

@@ -177,6 +177,8 @@ pub struct Collected {
     pub errors: u32,
     /// Fetch, extract and normalize warnings.
     pub warnings: Vec<String>,
+    /// Listing items skipped for want of a title (see `Extraction::untitled`).
+    pub untitled: u32,
     /// The error that stopped the walk, if any (pages before it are kept).
     pub fatal: Option<CrawlError>,
 }

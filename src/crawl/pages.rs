@@ -212,6 +212,7 @@ impl Crawler {
                 }
             };
             out.warnings.append(&mut extraction.warnings);
+            out.untitled += extraction.untitled;
             out.warnings.extend(work.normalized.warnings);
             let mut raw = std::mem::take(&mut extraction.items);
             if with_details {

@@ -53,6 +53,7 @@ impl Extractor for CompiledHtml {
             }
             let mut item = read_fields(&self.fields, element);
             let Some(title) = item.title.clone() else {
+                out.untitled += 1;
                 out.warnings.push(format!(
                     "item {matched} on {} has no title (html.title `{}` matched nothing): skipped",
                     crate::redact::url(&page.url),

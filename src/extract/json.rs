@@ -84,13 +84,16 @@ impl Extractor for CompiledJson {
             }
             match self.read_item(element, page) {
                 Some(item) => out.items.push(item),
-                None => out.warnings.push(format!(
-                    "item {} of json.items `{}` on {} has no title (json.fields.title `{}`): skipped",
-                    i + 1,
-                    self.items.raw,
-                    crate::redact::url(&page.url),
-                    self.fields.title.raw
-                )),
+                None => {
+                    out.untitled += 1;
+                    out.warnings.push(format!(
+                        "item {} of json.items `{}` on {} has no title (json.fields.title `{}`): skipped",
+                        i + 1,
+                        self.items.raw,
+                        crate::redact::url(&page.url),
+                        self.fields.title.raw
+                    ));
+                }
             }
         }
         out.warnings

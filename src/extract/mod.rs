@@ -58,6 +58,9 @@ pub struct Extraction {
     /// Things a curator should know about (selector matched nothing, item
     /// without title...). The page was still usable.
     pub warnings: Vec<String>,
+    /// Items skipped because the title selector or path found nothing
+    /// (each also has a warning).
+    pub untitled: u32,
 }
 
 /// A page that cannot be read as the source's kind (`url` is the page's

@@ -277,6 +277,7 @@ fn call_facts_come_from_a_stored_call() {
         deadlines: vec![],
         recurrence: crate::domain::Recurrence::Oneoff,
         status: Status::Open,
+        published: None,
         first_seen: t,
         updated: t,
         last_seen: t,

@@ -175,7 +175,15 @@ pub fn normalize_item(
             opens_on,
             deadlines,
             recurrence,
-            published: published.map(|p| p.to_paris().fixed_offset()),
+            // Like an opening date, a day without a time is its start.
+            published: published.map(|p| {
+                dates::FrenchDate {
+                    time: Some(p.time.unwrap_or_default()),
+                    ..p
+                }
+                .to_paris()
+                .fixed_offset()
+            }),
         },
         warnings,
     })

@@ -133,3 +133,19 @@ fn titles_and_summaries_lose_bidirectional_controls() {
     assert_eq!(n.item.title, "Appel numérique");
     assert_eq!(n.item.summary_text, "Clôture le 31 mars");
 }
+
+#[test]
+fn a_publication_day_without_a_time_is_its_start_and_a_time_is_kept() {
+    let mut raw = titled("Appel à projets Territoires numériques");
+    raw.published = Some("Publié le 2 novembre 2026".into());
+    let published = |r: &RawItem| run(r.clone()).item.published.map(|p| p.to_rfc3339());
+    assert_eq!(
+        published(&raw).as_deref(),
+        Some("2026-11-02T00:00:00+01:00")
+    );
+    raw.published = Some("2026-07-14T09:30:00+00:00".into());
+    assert_eq!(
+        published(&raw).as_deref(),
+        Some("2026-07-14T11:30:00+02:00")
+    );
+}

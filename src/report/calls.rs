@@ -46,6 +46,7 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                 "opens_on",
                 "deadline",
                 "deadlines",
+                "published",
                 "sources",
                 "first_seen",
                 "updated",
@@ -73,6 +74,7 @@ pub fn print_calls(calls: &[CallRecord], format: Format) -> anyhow::Result<()> {
                         .map(|d| d.to_rfc3339())
                         .collect::<Vec<_>>()
                         .join(" "),
+                    opt_time(&c.published),
                     c.sources.join(" "),
                     c.first_seen.to_rfc3339(),
                     c.updated.to_rfc3339(),
@@ -157,6 +159,7 @@ pub fn print_call(
         ("perimeter", call.perimeter.to_string()),
         ("themes", join(&call.themes)),
         ("opens on", opt_time(&call.opens_on)),
+        ("deadline", opt_time(&call.deadline)),
         (
             "deadlines",
             call.deadlines
@@ -165,6 +168,7 @@ pub fn print_call(
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
+        ("published", opt_time(&call.published)),
         ("sources", call.sources.join(", ")),
         ("review", call.review.clone()),
         (
@@ -187,7 +191,15 @@ pub fn print_call(
         t.add_row(vec![k.to_string(), v]);
     }
     crate::outln!("{t}")?;
-    let mut st = table(&["sighting", "source", "title", "url", "seen", "why here"]);
+    let mut st = table(&[
+        "sighting",
+        "source",
+        "title",
+        "url",
+        "published",
+        "seen",
+        "why here",
+    ]);
     for s in sightings {
         let r = &s.resolution;
         let why = match r.method.as_str() {
@@ -209,6 +221,7 @@ pub fn print_call(
             s.source_id.clone(),
             s.title.clone(),
             s.url.clone().unwrap_or_default(),
+            s.published.clone().unwrap_or_default(),
             seen,
             why,
         ]);

@@ -1,14 +1,16 @@
 //! What the command line prints: crawl progress and summary, source
 //! previews (`sources check --fetch`), source health and call listings, as
 //! tables for people or JSON/CSV for scripts. Calls are printed by
-//! [`calls`].
+//! [`calls`], source previews by [`preview`].
 
 mod calls;
 mod format;
 pub mod out;
+mod preview;
 
 pub use calls::{print_call, print_calls};
 pub use format::Format;
+pub use preview::{FIELDS, FieldCounts, Preview, PreviewItem, preview_source, print_previews};
 
 use std::io::Write;
 use std::time::Duration;
@@ -17,9 +19,7 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::crawl::{Crawler, Outcome, SourceReport};
-use crate::normalize::{NormalizeContext, normalize_item};
-use crate::source::SourceDef;
+use crate::crawl::{Outcome, SourceReport};
 use crate::store::SourceStateRecord;
 
 /// A progress bar on a terminal; hidden otherwise (log lines are printed
@@ -165,133 +165,6 @@ pub fn print_crawl_summary(reports: &[SourceReport], format: Format) -> anyhow::
             Outcome::Skipped(_) => crate::outln!("{}: {}", r.source, r.outcome)?,
             Outcome::Ok | Outcome::NotModified => {}
         }
-    }
-    Ok(())
-}
-
-/// What `sources check --fetch` shows for one source.
-#[derive(Debug, Serialize)]
-pub struct Preview {
-    pub source: String,
-    pub file: String,
-    pub pages: u32,
-    pub error: Option<String>,
-    pub warnings: Vec<String>,
-    pub items: Vec<PreviewItem>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PreviewItem {
-    pub title: String,
-    pub link: Option<String>,
-    pub kind: String,
-    pub deadline: Option<String>,
-    pub audiences: Vec<String>,
-    pub perimeter: String,
-    pub themes: Vec<String>,
-}
-
-/// Fetches a source and normalizes what it would store, storing nothing.
-pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
-    let collected = crawler.collect(source).await;
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
-    let ctx = NormalizeContext {
-        rules: &crawler.rules,
-        today,
-    };
-    let mut warnings = collected.warnings;
-    let mut items = Vec::new();
-    for raw in &collected.items {
-        match normalize_item(raw, source, &ctx) {
-            Ok(n) => {
-                warnings.extend(n.warnings);
-                let i = n.item;
-                if i.url.is_none() {
-                    warnings.push(format!("«{}»: item without a link", i.title));
-                }
-                items.push(PreviewItem {
-                    title: i.title,
-                    link: i.url,
-                    kind: i.kind.to_string(),
-                    deadline: i.deadlines.last().map(crate::store::ts),
-                    audiences: i.audiences.iter().map(ToString::to_string).collect(),
-                    perimeter: i.perimeter.to_string(),
-                    themes: i.themes.iter().map(ToString::to_string).collect(),
-                });
-            }
-            Err(skip) => warnings.push(format!("skipped: {skip}")),
-        }
-    }
-    let error = collected
-        .fatal
-        .or_else(|| {
-            (items.is_empty() && !source.is_feed())
-                .then_some(crate::crawl::CrawlError::LayoutChanged)
-        })
-        .map(|e| e.to_string());
-    Preview {
-        source: source.id.to_string(),
-        file: source.path.display().to_string(),
-        pages: collected.pages,
-        error,
-        warnings,
-        items,
-    }
-}
-
-/// "1 page", "2 pages", "0 pages" (English, as the rest of the CLI).
-fn counted(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-pub fn print_previews(previews: &[Preview], format: Format) -> anyhow::Result<()> {
-    if format != Format::Table {
-        return print_json(previews);
-    }
-    for p in previews {
-        crate::outln!(
-            "{} ({}): {} from {}",
-            p.source,
-            p.file,
-            counted(p.items.len(), "item"),
-            counted(p.pages as usize, "page")
-        )?;
-        let mut t = table(&[
-            "title",
-            "link",
-            "kind",
-            "deadline",
-            "audiences",
-            "perimeter",
-            "themes",
-        ]);
-        for i in &p.items {
-            t.add_row(vec![
-                i.title.clone(),
-                i.link.clone().unwrap_or_else(|| "(none)".into()),
-                i.kind.clone(),
-                i.deadline.clone().unwrap_or_else(|| "(none)".into()),
-                i.audiences.join(", "),
-                i.perimeter.clone(),
-                i.themes.join(", "),
-            ]);
-        }
-        if !p.items.is_empty() {
-            crate::outln!("{t}")?;
-        }
-        for w in &p.warnings {
-            crate::outln!("warning: {w}")?;
-        }
-        if let Some(e) = &p.error {
-            crate::outln!("error: {e}")?;
-        }
-        crate::outln!()?;
     }
     Ok(())
 }

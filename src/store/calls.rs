@@ -117,12 +117,16 @@ pub struct CallRecord {
     pub perimeter: CallPerimeter,
     pub themes: Vec<Theme>,
     pub opens_on: Option<DateTime<FixedOffset>>,
-    /// The next cut-off still to come, else the last one.
+    /// The next cut-off still to come, else the last one (see
+    /// [`crate::domain::current_deadline`]).
     pub deadline: Option<DateTime<FixedOffset>>,
     /// Every cut-off, ascending (several for multi-stage calls).
     pub deadlines: Vec<DateTime<FixedOffset>>,
     pub recurrence: Recurrence,
     pub status: Status,
+    /// When the call was published: the earliest publication date among
+    /// its sightings (see `merge::merged_fields`).
+    pub published: Option<DateTime<FixedOffset>>,
     pub first_seen: DateTime<FixedOffset>,
     pub updated: DateTime<FixedOffset>,
     pub last_seen: DateTime<FixedOffset>,
@@ -217,7 +221,8 @@ const CALL_COLUMNS: &str = "c.id, c.title, c.summary_html, c.summary_text, c.fun
        WHERE s.call_id = c.id ORDER BY source_id)),
     c.review,
     (SELECT count(*) > 0 AND count(*) = count(unlisted_since) FROM sightings s WHERE s.call_id = c.id),
-    (SELECT max(last_seen) FROM sightings s WHERE s.call_id = c.id)";
+    (SELECT max(last_seen) FROM sightings s WHERE s.call_id = c.id),
+    c.published";
 
 fn bad_column(index: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
@@ -255,11 +260,7 @@ fn call_from_row(row: &Row, now: DateTime<Utc>) -> rusqlite::Result<CallRecord> 
         .collect::<Result<Vec<_>, _>>()?;
     let opens_on = opt_time_col(row, 10)?;
     let sources: Option<String> = row.get(16)?;
-    let next = deadlines
-        .iter()
-        .find(|d| **d >= now)
-        .or(deadlines.last())
-        .copied();
+    let next = crate::domain::current_deadline(&deadlines, now);
     Ok(CallRecord {
         id: row.get(0)?,
         title: row.get(1)?,
@@ -285,6 +286,7 @@ fn call_from_row(row: &Row, now: DateTime<Utc>) -> rusqlite::Result<CallRecord> 
         review: row.get(17)?,
         unlisted: row.get(18)?,
         last_listed: opt_time_col(row, 19)?,
+        published: opt_time_col(row, 20)?,
     })
 }
 

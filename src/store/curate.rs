@@ -25,6 +25,8 @@ pub struct SightingRecord {
     pub last_seen: String,
     pub unlisted_since: Option<String>,
     pub resolution: Resolution,
+    /// The publication date this source gave (RFC 3339), if any.
+    pub published: Option<String>,
 }
 
 /// A deadline change of a call.
@@ -74,7 +76,8 @@ impl Store {
     /// The sightings of a call with the reason each belongs to it.
     pub fn call_sightings(&self, call_id: i64) -> anyhow::Result<Vec<SightingRecord>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, source_id, item_key, title, url, first_seen, last_seen, unlisted_since, resolution
+            "SELECT id, source_id, item_key, title, url, first_seen, last_seen, unlisted_since, resolution,
+               CASE WHEN json_valid(data) THEN json_extract(data, '$.published') END
              FROM sightings WHERE call_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([call_id], |r| {
@@ -97,6 +100,7 @@ impl Store {
                 last_seen: r.get(6)?,
                 unlisted_since: r.get(7)?,
                 resolution,
+                published: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

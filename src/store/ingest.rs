@@ -83,6 +83,8 @@ pub(super) fn columns(item: &NormalizedItem) -> anyhow::Result<CallColumns> {
                 )?),
             ),
             ("recurrence", Some(item.recurrence.to_string())),
+            // Not tracked: see migration 017.
+            ("published", item.published.as_ref().map(ts)),
         ],
         deadline_ts: last.map(|d| d.timestamp()),
     })
@@ -281,8 +283,9 @@ fn insert_call(
     };
     tx.prepare_cached(
         "INSERT INTO calls (title, summary_html, summary_text, funder, kind, url, audiences, perimeter,
-           themes, opens_on, deadline, deadline_ts, deadlines, recurrence, first_seen, updated, last_seen, review)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?15, ?16)",
+           themes, opens_on, deadline, deadline_ts, deadlines, recurrence, first_seen, updated, last_seen, review,
+           published)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?15, ?16, ?17)",
     )?
     .execute(params![
         v("title"),
@@ -301,6 +304,7 @@ fn insert_call(
         v("recurrence"),
         now,
         if review { "pending" } else { "approved" },
+        v("published"),
     ])?;
     Ok(tx.last_insert_rowid())
 }

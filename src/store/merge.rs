@@ -3,7 +3,8 @@
 //!
 //! Each field of a call comes from its most authoritative sighting — the
 //! highest source `priority`, then the earliest seen — and gaps are filled
-//! from the others; themes are the union. Every change of a call's stored
+//! from the others; themes are the union, and the publication date is the
+//! earliest any sighting gives. Every change of a call's stored
 //! fields is written to `call_changes`, and a change of its deadline is also
 //! an event in `call_events`, to be announced once to subscribers.
 
@@ -58,6 +59,15 @@ pub fn merged_fields(items: &[NormalizedItem]) -> Option<NormalizedItem> {
             merged.perimeter.clone_from(&other.perimeter);
         }
         merged.themes.extend(other.themes.iter().copied());
+        // The earliest, not the most authoritative: a call is published
+        // when it first appears anywhere; relays and aggregators repost it
+        // later, and feeds give their entry's update time when they lack
+        // a publication time, so later dates say less about the call.
+        if let Some(p) = other.published
+            && merged.published.is_none_or(|m| p < m)
+        {
+            merged.published = Some(p);
+        }
     }
     merged.themes.sort();
     merged.themes.dedup();
@@ -148,6 +158,7 @@ pub fn refresh_after_join(
             "SELECT c.url IS NULL, c.funder IS NULL, c.summary_text = '', c.opens_on IS NULL,
                c.deadlines = '[]', c.audiences = '[]', c.themes,
                c.perimeter LIKE 'unresolved:%',
+               c.published,
                EXISTS (SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
                  WHERE s.call_id = c.id AND s.id <> ?2
                    AND (src.priority < ?3 OR (src.priority = ?3 AND s.first_seen > ?4)))
@@ -167,10 +178,20 @@ pub fn refresh_after_join(
                     r.get::<_, bool>(7)? && item.perimeter.is_resolved(),
                 ],
                 r.get::<_, String>(6)?,
-                r.get::<_, bool>(8)?,
+                r.get::<_, bool>(9)?,
+                r.get::<_, Option<String>>(8)?,
             ))
         })?;
-    let (fills, themes, outranks) = row;
+    let (fills, themes, outranks, published) = row;
+    // An earlier publication date than the call's moves it (see
+    // `merged_fields`); a stored value that does not parse: recompute.
+    let earlier = match (item.published, published.as_deref()) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(p), Some(stored)) => DateTime::parse_from_rfc3339(stored)
+            .ok()
+            .is_none_or(|s| p < s),
+    };
     let keeps_themes = || -> anyhow::Result<bool> {
         let stored: Vec<crate::domain::Theme> = serde_json::from_str(&themes)?;
         let mut union = stored.clone();
@@ -179,7 +200,7 @@ pub fn refresh_after_join(
         union.dedup();
         Ok(union == stored)
     };
-    if outranks || fills.contains(&true) || !keeps_themes()? {
+    if outranks || earlier || fills.contains(&true) || !keeps_themes()? {
         return refresh_call(tx, call_id, now, Some(source_id));
     }
     tx.prepare_cached("UPDATE calls SET last_seen = max(last_seen, ?2) WHERE id = ?1")?

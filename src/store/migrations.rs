@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/014_signup.sql"),
     include_str!("migrations/015_listing_order_indexes.sql"),
     include_str!("migrations/016_auth_tokens.sql"),
+    include_str!("migrations/017_published.sql"),
     // Add new migrations here, one line each, in order.
 ];
 

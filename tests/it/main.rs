@@ -6,6 +6,7 @@ mod crawl;
 mod crawl_feeds;
 mod crawl_lease;
 mod crawl_pages;
+mod curator;
 mod dedup;
 mod deliver;
 mod demo;

@@ -47,6 +47,10 @@ pub struct Call {
     pub deadlines: Vec<String>,
     #[schema(format = DateTime)]
     pub opens_on: Option<String>,
+    /// When the call was published: the earliest date its sources give,
+    /// RFC 3339 in Paris time.
+    #[schema(format = DateTime)]
+    pub published: Option<String>,
     pub territory: Territory,
     pub audiences: Vec<Coded>,
     pub themes: Vec<Coded>,
@@ -85,6 +89,7 @@ impl Call {
             deadline: c.deadline.as_ref().map(paris),
             deadlines: c.deadlines.iter().map(paris).collect(),
             opens_on: c.opens_on.as_ref().map(paris),
+            published: c.published.as_ref().map(paris),
             territory: Territory {
                 codes: c
                     .perimeter

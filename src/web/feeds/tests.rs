@@ -40,6 +40,7 @@ fn call(id: i64, title: &str) -> CallRecord {
         deadlines: vec![paris(2035, 3, 15, 12, 0)],
         recurrence: Recurrence::Oneoff,
         status: Status::Open,
+        published: None,
         first_seen: t,
         updated: paris(2035, 1, 12, 10, 30),
         last_seen: t,
