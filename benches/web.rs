@@ -121,12 +121,7 @@ fn main() -> anyhow::Result<()> {
     {
         let mut store = Store::open(&db)?;
         insert_calls(&mut store, calls)?;
-        let mut tries = 0;
-        while let Err(e) = store.checkpoint() {
-            tries += 1;
-            anyhow::ensure!(tries < 100, "checkpoint: {e:#}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        store.checkpoint()?;
     }
     let config = dir.path().join("vigie.toml");
     std::fs::write(

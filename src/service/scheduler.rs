@@ -420,19 +420,9 @@ impl Scheduler {
             let guard = store
                 .lock()
                 .map_err(|_| anyhow::anyhow!("the database lock was poisoned"))?;
-            // The store's checkpointer thread may be in a checkpoint of its
-            // own: SQLite then answers "busy" at once, so try a few times.
-            let mut tries = 0;
-            loop {
-                match guard.checkpoint() {
-                    Ok(()) => return Ok(()),
-                    Err(_) if tries < 20 => {
-                        tries += 1;
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                    Err(e) => return Err(e).context("checkpointing the database at shutdown"),
-                }
-            }
+            guard
+                .checkpoint()
+                .context("checkpointing the database at shutdown")
         })
         .await?;
         if let Err(e) = checkpoint {

@@ -149,11 +149,25 @@ impl Store {
 
     /// Copies every committed page into the database file and empties the
     /// WAL, waiting for readers if needed (a `TRUNCATE` checkpoint): after
-    /// a bulk load, so that what follows starts from a settled file.
+    /// a bulk load or at shutdown, so that what follows starts from a
+    /// settled file. The store's checkpointer thread may be in a checkpoint
+    /// of its own, which SQLite answers "busy" at once, without its busy
+    /// handler: this retries for up to five seconds.
     pub fn checkpoint(&self) -> anyhow::Result<()> {
-        self.conn
-            .wal_checkpoint_v2(Some("main"), rusqlite::wal::CheckpointMode::TRUNCATE)?;
-        Ok(())
+        let mut tries = 0;
+        loop {
+            match self
+                .conn
+                .wal_checkpoint_v2(Some("main"), rusqlite::wal::CheckpointMode::TRUNCATE)
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if tries < 100 && is_busy(&e) => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(e).context("checkpointing the database"),
+            }
+        }
     }
 
     /// The underlying connection, for modules that own their own tables.
@@ -238,3 +252,11 @@ mod search_tests;
 
 #[cfg(test)]
 mod resolve_tests;
+
+/// SQLite's "busy" or "locked": another connection holds what is needed.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
