@@ -155,10 +155,20 @@ fn check_source(id: &str, expected: &Expected) -> Vec<String> {
 }
 
 #[test]
-fn every_source_with_expectations_extracts_exactly_its_fixture_calls() {
-    let ids: Vec<(String, Expected)> = source_ids()
+fn every_shipped_source_extracts_exactly_its_fixture_calls() {
+    let (ids, missing): (Vec<_>, Vec<_>) = source_ids()
         .into_iter()
-        .filter_map(|id| expected_of(&id).map(|e| (id, e)))
+        .map(|id| (expected_of(&id), id))
+        .partition(|(expected, _)| expected.is_some());
+    let missing: Vec<String> = missing.into_iter().map(|(_, id)| id).collect();
+    assert!(
+        missing.is_empty(),
+        "every shipped source says what its fixture holds: no \
+         tests/fixtures/sources/<id>/expected.toml for {missing:?}"
+    );
+    let ids: Vec<(String, Expected)> = ids
+        .into_iter()
+        .map(|(expected, id)| (id, expected.unwrap()))
         .collect();
     assert!(!ids.is_empty());
     // A few crawls at a time: each is a process with its own fixture server.
