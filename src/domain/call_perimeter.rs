@@ -64,7 +64,10 @@ impl UnresolvedLabel {
             .collect::<Vec<_>>()
             .join(" ");
         let cut: String = one_line.chars().take(MAX_LABEL_CHARS).collect();
-        (!cut.is_empty()).then_some(UnresolvedLabel(cut))
+        // A cut that ends on a space keeps no trailing space: the text form
+        // is read back trimmed.
+        let cut = cut.trim_end();
+        (!cut.is_empty()).then(|| UnresolvedLabel(cut.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -226,6 +229,15 @@ mod tests {
         assert_eq!(p.to_string(), "unresolved:Région Occitanie, Pays basque");
         assert!(!p.is_resolved());
         assert!(!p.any(|_| true));
+    }
+
+    #[test]
+    fn a_label_cut_on_a_space_round_trips() {
+        let label = format!("{} suite", "a".repeat(MAX_LABEL_CHARS - 1));
+        let cut = UnresolvedLabel::new(&label).unwrap();
+        assert_eq!(cut.as_str(), "a".repeat(MAX_LABEL_CHARS - 1));
+        let p = CallPerimeter::Unresolved(cut);
+        assert_eq!(p.to_string().parse::<CallPerimeter>().unwrap(), p);
     }
 
     #[test]

@@ -454,39 +454,3 @@ fn validate_accepts_known_and_explains_unknown() {
     let err = validate(&p("epci:999999999")).unwrap_err();
     assert_eq!(err.suggestion, None, "{err}");
 }
-
-/// Rough throughput of `contains` on every commune against a spread of
-/// calls: `cargo test --release --lib territory::tests::contains_throughput -- --ignored --nocapture`.
-#[test]
-#[ignore = "timing, not a check"]
-fn contains_throughput() {
-    let subscribers: Vec<Perimeter> = communes()
-        .iter()
-        .map(|c| Perimeter::Commune(c.insee.into()))
-        .collect();
-    let mut calls = vec![Perimeter::Europe, Perimeter::France];
-    calls.extend(regions().iter().map(|r| Perimeter::Region(r.code.into())));
-    calls.extend(
-        departments()
-            .iter()
-            .map(|d| Perimeter::Department(d.code.into())),
-    );
-    calls.extend(
-        epcis()
-            .iter()
-            .step_by(10)
-            .map(|e| Perimeter::Epci(e.siren.into())),
-    );
-    calls.extend(subscribers.iter().step_by(100).cloned());
-    let start = std::time::Instant::now();
-    let mut fits = 0u64;
-    for call in &calls {
-        for sub in &subscribers {
-            fits += u64::from(contains(call, sub));
-        }
-    }
-    let pairs = (calls.len() * subscribers.len()) as f64;
-    let ns = start.elapsed().as_nanos() as f64 / pairs;
-    println!("{pairs} pairs, {fits} fit, {ns:.1} ns per contains");
-    assert!(fits > subscribers.len() as u64 * 2);
-}
