@@ -12,7 +12,9 @@
 //! each selector, `audiences` and `themes` every match of each.
 //! `[[html.filters]]` drop listing items before their fields are read.
 
-use scraper::{ElementRef, Html};
+use std::sync::LazyLock;
+
+use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 use super::json::DEADLINE_JOIN;
@@ -43,6 +45,7 @@ impl Extractor for CompiledHtml {
             });
         }
         let doc = Html::parse_document(&page.text);
+        let base = document_base(&doc, &page.url);
         let mut out = Extraction::default();
         let mut matched = 0usize;
         let mut filters = FilterRun::new(&self.filters);
@@ -73,7 +76,7 @@ impl Extractor for CompiledHtml {
                 ));
             }
             item.text = Some(visible_text(element)).filter(|t| !t.is_empty());
-            item.base_url = Some(page.url.clone());
+            item.base_url = Some(base.clone());
             out.items.push(item);
         }
         out.warnings
@@ -85,7 +88,15 @@ impl Extractor for CompiledHtml {
                 crate::redact::url(&page.url)
             ));
         }
-        out.next = self.next_request(source, request, page, &doc, page_index, &mut out.warnings);
+        out.next = self.next_request(
+            source,
+            request,
+            page,
+            &doc,
+            &base,
+            page_index,
+            &mut out.warnings,
+        );
         Ok(out)
     }
 
@@ -125,6 +136,7 @@ impl CompiledHtml {
         request: &PageRequest,
         page: &Page,
         doc: &Html,
+        base: &Url,
         page_index: u32,
         warnings: &mut Vec<String>,
     ) -> Option<PageRequest> {
@@ -135,7 +147,7 @@ impl CompiledHtml {
         let css = sel.css.as_ref()?;
         let link = doc.select(css).next()?;
         let href = link.attr(sel.attr.as_deref().unwrap_or("href"))?.trim();
-        let Some(next) = crate::normalize::url::web_link(Some(&page.url), href) else {
+        let Some(next) = crate::normalize::url::web_link(Some(base), href) else {
             warnings.push(format!(
                 "html.next_page `{}` gave `{href}` on {}, which is not a public web link: pagination stopped",
                 sel.raw,
@@ -155,6 +167,19 @@ impl CompiledHtml {
         }
         Some(PageRequest::get(next))
     }
+}
+
+/// The URL a page's relative links are resolved against: its first
+/// `<base href>` (itself resolved against the page's URL, as browsers do)
+/// when that is a public web link, else the page's own URL.
+fn document_base(doc: &Html, page_url: &Url) -> Url {
+    static BASE: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("base[href]").expect("a valid selector"));
+    doc.select(&BASE)
+        .next()
+        .and_then(|b| b.attr("href"))
+        .and_then(|href| crate::normalize::url::web_link(Some(page_url), href))
+        .unwrap_or_else(|| page_url.clone())
 }
 
 fn same_page(a: &Url, b: &Url) -> bool {

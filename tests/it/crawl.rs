@@ -381,6 +381,29 @@ fn a_page_declared_latin1_but_served_as_windows_1252_is_decoded_correctly() {
 }
 
 #[test]
+fn relative_links_follow_the_pages_base_href() {
+    // CMS pages served under one path often declare another as their base
+    // (`<base href="/portail/">`): a browser resolves the links against it,
+    // and so must the crawl, or every call gets a dead link.
+    let server = FixtureServer::start();
+    let page = String::from_utf8(listing())
+        .unwrap()
+        .replacen("<head>", r#"<head><base href="/portail/">"#, 1)
+        .replace(r#"href="/ami/donnees.html""#, r#"href="ami/donnees.html""#);
+    assert!(page.contains("<base href"), "the fixture has a <head>");
+    server.route("/aides/liste", Response::ok_html(page.into_bytes()));
+    let sc = Scenario::new();
+    sc.source("based", &html_source("based", &server, "/aides/liste"));
+    let out = sc.vigie(&["crawl"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let calls = sc.calls(&[]);
+    assert_eq!(
+        by_title(&calls, "AMI Données")["url"],
+        server.url("/portail/ami/donnees.html")
+    );
+}
+
+#[test]
 fn robots_txt_is_honoured() {
     let server = FixtureServer::start();
     server.robots("User-agent: *\nDisallow: /prive/\n");

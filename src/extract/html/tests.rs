@@ -354,3 +354,47 @@ fn html_filters_fallback_selectors_and_a_captured_deadline() {
         out.warnings
     );
 }
+
+#[test]
+fn relative_links_and_the_next_page_follow_the_documents_base_href() {
+    let src = source(SPEC);
+    let req = first_request(&src);
+    let with_base = LISTING.replace(
+        "<title>AAP</title>",
+        r#"<title>AAP</title><base href="/portail/aides/">"#,
+    );
+    let p = page(
+        "https://example.gouv.fr/appels?page=1",
+        "text/html",
+        &with_base,
+    );
+    let out = extract_page(&src, &req, &p, 0).unwrap();
+    assert_eq!(
+        out.items[0].base_url.as_ref().map(Url::as_str),
+        Some("https://example.gouv.fr/portail/aides/")
+    );
+    assert_eq!(
+        out.next.map(|n| n.url.to_string()).as_deref(),
+        Some("https://example.gouv.fr/portail/aides/?page=2")
+    );
+}
+
+#[test]
+fn a_base_href_that_is_not_a_web_link_is_ignored() {
+    let src = source(SPEC);
+    let req = first_request(&src);
+    for base in [
+        r#"<base href="javascript:alert(1)">"#,
+        r#"<base href="http://127.0.0.1/">"#,
+        r#"<base target="_blank">"#,
+    ] {
+        let html = LISTING.replace("<title>AAP</title>", &format!("<title>AAP</title>{base}"));
+        let p = page("https://example.gouv.fr/appels?page=1", "text/html", &html);
+        let out = extract_page(&src, &req, &p, 0).unwrap();
+        assert_eq!(
+            out.items[0].base_url.as_ref().map(Url::as_str),
+            Some(p.url.as_str()),
+            "{base}"
+        );
+    }
+}
