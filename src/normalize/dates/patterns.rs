@@ -53,8 +53,17 @@ pub(super) static ENTRE: LazyLock<Regex> = LazyLock::new(|| re(r"\bentre\s+(?:le
 pub(super) static RANGE_GAP: LazyLock<Regex> =
     LazyLock::new(|| re(r"^\s*(?:-+|au|a|jusqu'?\s*au?)\s*(?:le\s+)?$"));
 pub(super) static ENTRE_GAP: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*et\s+(?:le\s+)?$"));
-pub(super) static LIST_GAP: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^(?:\s|[,;/&]|\bet\b|\bou\b|\bpuis\b|\ble\b)*$"));
+/// Between two dates of one list: separators and "et", "ou", "puis", and
+/// the words that number sessions or rounds ("15 février (1re session) et
+/// 15 mai (2e session)", "de la 1re session le 15 avril, de la 2nde le 15
+/// octobre").
+pub(super) static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"^(?:\s|[,;/&]|\bet\b|\bou\b|\bpuis\b|\ble\b|\bde la\b|\bdu\b",
+        r"|\b\d{1,2}\s*(?:e|er|re|ere|eme|nde?)\b|\b(?:premiere?|seconde?|deuxieme|troisieme|quatrieme|derniere?)\b",
+        r"|\b(?:sessions?|vagues?|releves?|tours?)\b|\([^()]{0,20}\))*$"
+    ))
+});
 pub(super) static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| re(r"[.!?]\s+|\n\s*\n"));
 
 /// Words that give a date its role. Group names: `px` publication, `ev`

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use url::Url;
 
-use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures};
+use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures, replace_bytes};
 
 mod aides_territoires;
 mod eu_funding;
@@ -64,16 +64,33 @@ pub(super) fn content_type(file: &str) -> &'static str {
     }
 }
 
+/// `https://host/` of the top-level `url` of `sources/<id>.toml`.
+fn real_origin(id: &str) -> String {
+    let text = std::fs::read_to_string(repo_sources().join(format!("{id}.toml"))).unwrap();
+    let url = text
+        .lines()
+        .find_map(|l| l.strip_prefix("url = \"")?.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("sources/{id}.toml has no top-level url line"));
+    let url = Url::parse(url).unwrap();
+    format!("{}/", url.origin().ascii_serialization())
+}
+
 /// A fixture server answering each request path (with its query, or the
 /// path alone for any query) with a file of `tests/fixtures/sources/<id>/`,
 /// and a scenario holding the real definition of `id` pointed at it.
 pub(super) fn site(id: &str, routes: &[(&str, &str)]) -> (FixtureServer, Scenario) {
     let server = FixtureServer::start();
     let dir = fixtures(&format!("sources/{id}"));
+    // A stored page's `<base href>` on the real site points here, as the
+    // definition's own URL does.
+    let base = |origin: &str| format!("<base href=\"{origin}");
+    let (real, local) = (base(&real_origin(id)), base(&server.url("/")));
     for (path, file) in routes {
         let body = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{id}/{file}: {e}"));
+        let body = replace_bytes(&body, real.as_bytes(), local.as_bytes());
         server.route(path, Response::ok(content_type(file), body));
     }
+    server.rewrite(&real, &local);
     server.serve_dir(&dir);
     let sc = Scenario::new();
     sc.source(id, &definition_on(id, &server));

@@ -70,6 +70,7 @@ struct State {
     routes: Mutex<HashMap<String, Route>>,
     requests: Mutex<Vec<RecordedRequest>>,
     dir: Mutex<Option<PathBuf>>,
+    rewrites: Mutex<Vec<(String, String)>>,
 }
 
 /// Responses for one path, served in order; the last one repeats.
@@ -158,6 +159,17 @@ impl FixtureServer {
         *self.state.dir.lock().unwrap() = Some(dir.into());
     }
 
+    /// Replaces `from` by `to` in every file served from the directory of
+    /// [`FixtureServer::serve_dir`] (as bytes, before the `ETag`): a stored
+    /// page's `<base href="https://real.host/">` made to point here.
+    pub fn rewrite(&self, from: &str, to: &str) {
+        self.state
+            .rewrites
+            .lock()
+            .unwrap()
+            .push((from.to_string(), to.to_string()));
+    }
+
     /// `http://IP:PORT` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
@@ -222,7 +234,8 @@ impl State {
         }
         drop(routes);
         let dir = self.dir.lock().unwrap().clone();
-        dir.and_then(|dir| serve_file(&dir, path_only, request))
+        let rewrites = self.rewrites.lock().unwrap().clone();
+        dir.and_then(|dir| serve_file(&dir, path_only, request, &rewrites))
             .unwrap_or_else(|| {
                 Response::status(404)
                     .header("Content-Type", "text/plain")
@@ -231,7 +244,12 @@ impl State {
     }
 }
 
-fn serve_file(dir: &Path, path: &str, request: &RecordedRequest) -> Option<Response> {
+fn serve_file(
+    dir: &Path,
+    path: &str,
+    request: &RecordedRequest,
+    rewrites: &[(String, String)],
+) -> Option<Response> {
     let relative = Path::new(path.trim_start_matches('/'));
     if relative
         .components()
@@ -239,7 +257,10 @@ fn serve_file(dir: &Path, path: &str, request: &RecordedRequest) -> Option<Respo
     {
         return None;
     }
-    let body = std::fs::read(dir.join(relative)).ok()?;
+    let mut body = std::fs::read(dir.join(relative)).ok()?;
+    for (from, to) in rewrites {
+        body = replace_bytes(&body, from.as_bytes(), to.as_bytes());
+    }
     let etag = format!("\"{:016x}\"", fnv1a(&body));
     if request
         .header("if-none-match")
@@ -258,6 +279,19 @@ fn serve_file(dir: &Path, path: &str, request: &RecordedRequest) -> Option<Respo
         _ => "application/octet-stream",
     };
     Some(Response::ok(content_type, body).header("ETag", &etag))
+}
+
+/// `haystack` with every `from` replaced by `to`.
+pub fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = rest.windows(from.len()).position(|w| w == from) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(to);
+        rest = &rest[at + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// FNV-1a: a content hash that is stable across runs and Rust versions.

@@ -11,7 +11,7 @@ pub mod sources;
 pub mod web;
 
 #[allow(unused_imports)]
-pub use fixture_server::{FixtureServer, RecordedRequest};
+pub use fixture_server::{FixtureServer, RecordedRequest, replace_bytes};
 #[allow(unused_imports)]
 pub use response::Response;
 #[allow(unused_imports)]
