@@ -331,4 +331,96 @@ mod tests {
             .to_string();
         assert!(err.contains("rule #1") && err.contains("keywords"), "{err}");
     }
+
+    /// The digital themes against the labelled corpus
+    /// `tests/fixtures/themes/digital.tsv`: a subscriber who chose one
+    /// misses none of its calls (recall), and is not sent calls where the
+    /// keyword means something else (precision). `cargo test --lib
+    /// digital_corpus -- --nocapture` prints the table.
+    #[test]
+    fn digital_themes_hold_on_the_labelled_corpus() {
+        const DIGITAL: [Theme; 5] = [
+            Theme::Numerique,
+            Theme::Connectivite,
+            Theme::Donnees,
+            Theme::Cybersecurite,
+            Theme::InclusionNumerique,
+        ];
+        let rules = ThemeRules::embedded();
+        let corpus = include_str!("../../tests/fixtures/themes/digital.tsv");
+        // (true positives, false positives, false negatives) per theme.
+        let mut counts = [(0u32, 0u32, 0u32); 5];
+        let mut errors = Vec::new();
+        let mut rows = 0;
+        for (n, line) in corpus.lines().enumerate() {
+            if line.starts_with('#') || line.starts_with("expected\t") || line.is_empty() {
+                continue;
+            }
+            let (expected, text) = line.split_once('\t').expect("two columns");
+            rows += 1;
+            let expected: Vec<Theme> = expected
+                .split(',')
+                .filter(|c| *c != "-")
+                .map(|c| c.parse().unwrap_or_else(|e| panic!("line {}: {e}", n + 1)))
+                .collect();
+            assert!(
+                expected.is_empty() || expected.contains(&Theme::Numerique),
+                "line {}: every digital row has the umbrella theme",
+                n + 1
+            );
+            let found = rules.themes_for(text);
+            for (i, theme) in DIGITAL.iter().enumerate() {
+                match (expected.contains(theme), found.contains(theme)) {
+                    (true, true) => counts[i].0 += 1,
+                    (false, true) => {
+                        counts[i].1 += 1;
+                        errors.push(format!("line {}: {theme:?} not expected: {text}", n + 1));
+                    }
+                    (true, false) => {
+                        counts[i].2 += 1;
+                        errors.push(format!("line {}: {theme:?} missed: {text}", n + 1));
+                    }
+                    (false, false) => {}
+                }
+            }
+        }
+        assert!(rows >= 110, "{rows} rows");
+        println!("{rows} rows\ntheme | calls | precision | recall");
+        for (theme, (tp, fp, fnn)) in DIGITAL.iter().zip(counts) {
+            let precision = f64::from(tp) / f64::from((tp + fp).max(1));
+            let recall = f64::from(tp) / f64::from((tp + fnn).max(1));
+            println!("{theme:?} | {} | {precision:.3} | {recall:.3}", tp + fnn);
+            assert!(
+                recall >= 0.97 && precision >= 0.97,
+                "{theme:?}: precision {precision:.3}, recall {recall:.3}\n{}",
+                errors.join("\n")
+            );
+        }
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+
+    /// `numerique` is the umbrella of the digital themes: every keyword of
+    /// the four others gives it too (bare "données" excepted, which also
+    /// means weather, water or census data).
+    #[test]
+    fn every_digital_keyword_also_gives_the_umbrella_theme() {
+        let file: RulesFile = toml::from_str(EMBEDDED_RULES).unwrap();
+        let rules = ThemeRules::embedded();
+        let sub = [
+            Theme::Connectivite,
+            Theme::Donnees,
+            Theme::Cybersecurite,
+            Theme::InclusionNumerique,
+        ];
+        let mut missing = Vec::new();
+        for rule in file.rule.iter().filter(|r| sub.contains(&r.theme)) {
+            for keyword in &rule.keywords {
+                let text = keyword.trim_end_matches('*');
+                if text != "données" && !rules.themes_for(text).contains(&Theme::Numerique) {
+                    missing.push(format!("{:?}: {keyword}", rule.theme));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "add to the numerique rule: {missing:?}");
+    }
 }
