@@ -295,17 +295,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        // Store calls run on the blocking pool and wait for the one store
-        // lock: more threads than this only wait, and each kept its own
-        // allocator heap (the crawl's peak RSS went from 63–69 to 55 MiB).
-        // DNS lookups share the pool; a few threads are plenty for them.
-        .max_blocking_threads(8)
-        .build()?)
-}
-
 /// Loads the source folder, printing every invalid definition. Returns the
 /// valid ones and whether any was invalid.
 fn load_sources(dir: &Path) -> anyhow::Result<(Vec<SourceDef>, bool)> {
@@ -350,8 +339,8 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<ExitCode> {
     };
     let crawler = crawler(&config)?;
     let progress = report::progress_bar(sources.len() as u64, std::io::stderr().is_terminal());
-    let reports =
-        runtime()?.block_on(crawler.crawl_all(sources, |r| report::on_source_done(&progress, r)));
+    let reports = crate::crawl::runtime()?
+        .block_on(crawler.crawl_all(sources, |r| report::on_source_done(&progress, r)));
     progress.finish_and_clear();
     report::print_crawl_summary(&reports, args.format)?;
     // A source skipped because another crawl holds it is not a failure:
@@ -414,7 +403,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         rules: Arc::new(ThemeRules::load(&config.crawl.themes)?),
         config: config.crawl.clone(),
     };
-    let rt = runtime()?;
+    let rt = crate::crawl::runtime()?;
     let mut failed = invalid;
     let mut previews = Vec::new();
     for def in &defs {

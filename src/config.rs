@@ -14,7 +14,10 @@ use crate::fetch::FetchConfig;
 use crate::limits::Limit;
 
 mod common;
+mod service;
+
 pub use common::Common;
+pub use service::{CuratorsConfig, ServiceConfig};
 
 /// The configuration file shipped with Vigie.
 pub const EMBEDDED: &str = include_str!("../config/vigie.toml");
@@ -30,8 +33,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     pub mail: MailConfig,
     pub digest: DigestConfig,
-    pub service: crate::service::ServiceConfig,
-    pub curators: crate::service::CuratorsConfig,
+    pub service: ServiceConfig,
+    pub curators: CuratorsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

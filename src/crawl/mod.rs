@@ -461,3 +461,15 @@ impl Crawler {
         .await?
     }
 }
+
+/// The Tokio runtime a crawl (or any command that fetches) runs on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Store calls run on the blocking pool and wait for the one store
+        // lock: more threads than this only wait, and each kept its own
+        // allocator heap (the crawl's peak RSS went from 63–69 to 55 MiB).
+        // DNS lookups share the pool; a few threads are plenty for them.
+        .max_blocking_threads(8)
+        .build()?)
+}

@@ -60,13 +60,9 @@ impl DigestConfig {
         format!("{}/desabonnement/{token}", self.site())
     }
 
-    /// Checks what serde cannot: an hour of the day and an http(s) site.
+    /// Checks what serde cannot: the ranges and an http(s) site.
     pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.send_hour < 24,
-            "digest.send_hour is {}: expected an hour from 0 to 23 (Europe/Paris)",
-            self.send_hour
-        );
+        self.check_ranges().map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
             super::render::safe_url(self.site()).is_some(),
             "digest.site_url `{}` is not an http(s) URL",

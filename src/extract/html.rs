@@ -88,15 +88,7 @@ impl Extractor for CompiledHtml {
                 crate::redact::url(&page.url)
             ));
         }
-        out.next = self.next_request(
-            source,
-            request,
-            page,
-            &doc,
-            &base,
-            page_index,
-            &mut out.warnings,
-        );
+        out.next = self.next_request(source, request, page, &doc, page_index, &mut out.warnings);
         Ok(out)
     }
 
@@ -136,7 +128,6 @@ impl CompiledHtml {
         request: &PageRequest,
         page: &Page,
         doc: &Html,
-        base: &Url,
         page_index: u32,
         warnings: &mut Vec<String>,
     ) -> Option<PageRequest> {
@@ -147,7 +138,8 @@ impl CompiledHtml {
         let css = sel.css.as_ref()?;
         let link = doc.select(css).next()?;
         let href = link.attr(sel.attr.as_deref().unwrap_or("href"))?.trim();
-        let Some(next) = crate::normalize::url::web_link(Some(base), href) else {
+        let base = document_base(doc, &page.url);
+        let Some(next) = crate::normalize::url::web_link(Some(&base), href) else {
             warnings.push(format!(
                 "html.next_page `{}` gave `{href}` on {}, which is not a public web link: pagination stopped",
                 sel.raw,

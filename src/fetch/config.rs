@@ -2,7 +2,7 @@
 //! the per-source overrides a source definition may set. Read from the
 //! `[fetch]` section of the configuration; unknown keys are errors.
 
-use anyhow::{bail, ensure};
+use anyhow::bail;
 use serde::Deserialize;
 
 use super::address::AllowList;
@@ -96,28 +96,11 @@ impl FetchConfig {
         AllowList::parse(&self.allow_hosts)
     }
 
-    /// Checks that the settings can work, naming the field that cannot.
+    /// Checks that the settings can work, naming the field that cannot:
+    /// the ranges (also checked when the file is loaded; a configuration
+    /// built in code gets them here), the allow-list and the user agent.
     pub fn validate(&self) -> anyhow::Result<()> {
-        ensure!(
-            self.per_host_concurrency >= 1,
-            "fetch.per_host_concurrency must be at least 1"
-        );
-        ensure!(
-            self.total_concurrency >= 1,
-            "fetch.total_concurrency must be at least 1"
-        );
-        ensure!(
-            self.timeout_secs >= 1,
-            "fetch.timeout_secs must be at least 1"
-        );
-        ensure!(
-            self.connect_timeout_secs >= 1,
-            "fetch.connect_timeout_secs must be at least 1"
-        );
-        ensure!(
-            self.max_body_bytes >= 1,
-            "fetch.max_body_bytes must be at least 1"
-        );
+        self.check_ranges().map_err(anyhow::Error::msg)?;
         self.allow_list().map_err(anyhow::Error::msg)?;
         let user_agent = self.effective_user_agent();
         if reqwest::header::HeaderValue::from_str(&user_agent).is_err() {

@@ -140,7 +140,7 @@ fn look_at_page(
     url: &Url,
 ) -> (Option<dsfr::HtmlGuess>, Vec<String>) {
     let fetched = Fetcher::new(config.fetch.clone()).and_then(|f| {
-        let rt = crate::cli::runtime()?;
+        let rt = crate::crawl::runtime()?;
         Ok(rt.block_on(f.fetch(&FetchRequest::get(url.clone())))?)
     });
     let page = match fetched {

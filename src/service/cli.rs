@@ -72,7 +72,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         routes: Some(crate::web::router(web)),
         ..RunOptions::default()
     };
-    crate::cli::runtime()?.block_on(async move {
+    crate::crawl::runtime()?.block_on(async move {
         let (shutdown, reload) = signals()?;
         let handle = super::start(config, options, shutdown, reload).await?;
         // Tests and scripts read the bound address from this line.

@@ -56,7 +56,6 @@
 
 pub mod alert;
 pub mod cli;
-mod config;
 mod context;
 pub mod health;
 pub mod http;
@@ -81,7 +80,7 @@ use futures::Stream;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-pub use config::{CuratorsConfig, ServiceConfig};
+pub use crate::config::{CuratorsConfig, ServiceConfig};
 pub use health::Health;
 
 use crate::config::Config;

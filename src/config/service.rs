@@ -60,17 +60,10 @@ impl ServiceConfig {
         (self.schedule_override_secs > 0).then(|| Duration::from_secs(self.schedule_override_secs))
     }
 
-    /// Checks values that serde cannot: every error says which key to fix.
+    /// Checks values that serde cannot: the ranges, then the backoff's
+    /// order; every error says which key to fix.
     pub fn validate(&self) -> anyhow::Result<()> {
-        for (key, value) in [
-            ("digest_interval_secs", self.digest_interval_secs),
-            ("outbox_interval_secs", self.outbox_interval_secs),
-            ("tick_secs", self.tick_secs),
-            ("backoff_base_secs", self.backoff_base_secs),
-            ("backoff_max_secs", self.backoff_max_secs),
-        ] {
-            anyhow::ensure!(value > 0, "service.{key} must be at least 1 second");
-        }
+        self.check_ranges().map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
             self.backoff_max_secs >= self.backoff_base_secs,
             "service.backoff_max_secs ({}) must not be below service.backoff_base_secs ({})",
@@ -121,19 +114,13 @@ impl CuratorsConfig {
 }
 
 impl CuratorsConfig {
+    /// The ranges, the drop ratio and the addresses.
     pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.failure_threshold >= 1,
-            "curators.failure_threshold must be at least 1"
-        );
+        self.check_ranges().map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
             self.drop_ratio > 0.0 && self.drop_ratio < 1.0,
             "curators.drop_ratio must be between 0 and 1 (e.g. 0.5 for half the usual items), not {}",
             self.drop_ratio
-        );
-        anyhow::ensure!(
-            self.drop_window >= 1,
-            "curators.drop_window must be at least 1"
         );
         for email in &self.emails {
             email.parse::<lettre::Address>().map_err(|e| {
