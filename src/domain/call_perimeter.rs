@@ -147,6 +147,15 @@ impl FromStr for CallPerimeter {
                 .map(CallPerimeter::Unresolved)
                 .ok_or(InvalidCallPerimeter::EmptyLabel);
         }
+        t.parse::<PerimeterSet>().map(CallPerimeter::Within)
+    }
+}
+
+/// `region:53,region:52`: one or more perimeters separated by commas.
+impl FromStr for PerimeterSet {
+    type Err = InvalidCallPerimeter;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
         if t.is_empty() {
             return Err(InvalidCallPerimeter::Empty);
         }
@@ -160,24 +169,26 @@ impl FromStr for CallPerimeter {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        PerimeterSet::new(members)
-            .map(CallPerimeter::Within)
-            .ok_or(InvalidCallPerimeter::Empty)
+        PerimeterSet::new(members).ok_or(InvalidCallPerimeter::Empty)
+    }
+}
+
+impl fmt::Display for PerimeterSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.members().iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
     }
 }
 
 impl fmt::Display for CallPerimeter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallPerimeter::Within(set) => {
-                for (i, p) in set.members().iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{p}")?;
-                }
-                Ok(())
-            }
+            CallPerimeter::Within(set) => write!(f, "{set}"),
             CallPerimeter::Unresolved(label) => write!(f, "{UNRESOLVED}{}", label.as_str()),
         }
     }

@@ -272,18 +272,20 @@ fn perimeter_of(
         .as_deref()
         .map(plain_text)
         .filter(|l| !l.is_empty());
-    let Some(label) = label else {
-        return source
+    let default = || {
+        source
             .defaults
             .perimeter
             .clone()
-            .unwrap_or(Perimeter::France)
-            .into();
+            .unwrap_or_else(|| PerimeterSet::one(Perimeter::France))
+            .into()
+    };
+    let Some(label) = label else {
+        return default();
     };
     let resolved = source
         .maps
         .perimeter(&label)
-        .map(PerimeterSet::one)
         .or_else(|| {
             label.parse::<CallPerimeter>().ok().and_then(|p| match p {
                 CallPerimeter::Within(set) => Some(set),
@@ -302,12 +304,7 @@ fn perimeter_of(
     match UnresolvedLabel::new(&label) {
         Some(l) => CallPerimeter::Unresolved(l),
         // Nothing printable in the label: as if there were none.
-        None => source
-            .defaults
-            .perimeter
-            .clone()
-            .unwrap_or(Perimeter::France)
-            .into(),
+        None => default(),
     }
 }
 

@@ -16,7 +16,7 @@ use super::error::SourceError;
 use super::locate::Doc;
 use super::schema::{self, SourceFile};
 use super::{CompiledMaps, SourceDef, ValidDefaults, fold_label};
-use crate::domain::Perimeter;
+use crate::domain::PerimeterSet;
 
 /// Pages per crawl are capped so that a bad `next` rule cannot crawl a site.
 pub(super) const MAX_PAGES_LIMIT: u32 = 100;
@@ -213,7 +213,7 @@ impl Checker<'_, '_> {
     fn check_defaults(&self, d: &schema::Defaults) -> Result<ValidDefaults, SourceError> {
         let perimeter = match &d.perimeter {
             Some(p) => Some(
-                Perimeter::from_str(p.get_ref())
+                PerimeterSet::from_str(p.get_ref())
                     .map_err(|e| self.err(&["defaults", "perimeter"], e.to_string()))?,
             ),
             None => None,
@@ -255,7 +255,7 @@ impl Checker<'_, '_> {
         }
         let mut perimeters = BTreeMap::new();
         for (label, text) in &m.perimeter {
-            let p = Perimeter::from_str(text)
+            let p = PerimeterSet::from_str(text)
                 .map_err(|e| self.err(&["maps", "perimeter", label], e.to_string()))?;
             perimeters.insert(label.clone(), p);
         }

@@ -2,7 +2,7 @@
 //! each checking the file name, the line and the field in the message.
 
 use super::*;
-use crate::domain::{Audience, CallKind, Theme};
+use crate::domain::{Audience, CallKind, Perimeter, Theme};
 use crate::source::{KindSpec, PageRule};
 
 pub(crate) const HTML: &str = r#"id = "siaf-archives"
@@ -96,7 +96,10 @@ fn a_valid_html_source_loads_and_compiles() {
         def.defaults.audiences,
         vec![Audience::Commune, Audience::Epci]
     );
-    assert_eq!(def.defaults.perimeter, Some(Perimeter::France));
+    assert_eq!(
+        def.defaults.perimeter,
+        Some(PerimeterSet::one(Perimeter::France))
+    );
     assert_eq!(def.defaults.themes, vec![Theme::Archives]);
     assert_eq!(
         def.maps.audience("collectivites  TERRITORIALES"),
@@ -104,7 +107,7 @@ fn a_valid_html_source_loads_and_compiles() {
     );
     assert_eq!(
         def.maps.perimeter("occitanie (region)"),
-        Some(Perimeter::Region("76".into()))
+        Some(PerimeterSet::one(Perimeter::Region("76".into())))
     );
     let KindSpec::Html(html) = &def.spec else {
         panic!("html")
@@ -316,6 +319,30 @@ fn unknown_codes_list_the_expected_values() {
         "maps.audiences.\"Collectivités territoriales\"",
         "unknown audience `mairie`",
     );
+}
+
+#[test]
+fn defaults_and_maps_may_name_several_territories() {
+    let text = HTML.replace(
+        "perimeter = \"france\"",
+        "perimeter = \"region:84, region:27,region:84\"",
+    );
+    let text = text.replace("\"region:76\"", "\"region:76,department:2A\"");
+    let def = load(&text).unwrap();
+    let basin = PerimeterSet::new([
+        Perimeter::Region("84".into()),
+        Perimeter::Region("27".into()),
+    ]);
+    assert_eq!(def.defaults.perimeter, basin);
+    assert_eq!(
+        def.maps.perimeter("Occitanie (Région)").map(|s| s.to_string()),
+        Some("region:76,department:2A".to_string())
+    );
+    for bad in ["region:84,", "region:84,bretagne", ","] {
+        let text = HTML.replace("perimeter = \"france\"", &format!("perimeter = \"{bad}\""));
+        let msg = load(&text).unwrap_err().to_string();
+        assert!(msg.contains("defaults.perimeter"), "{bad}: {msg}");
+    }
 }
 
 #[test]

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use scraper::Selector;
 use url::Url;
 
-use crate::domain::{Audience, CallKind, Perimeter, SourceId, Theme};
+use crate::domain::{Audience, CallKind, PerimeterSet, SourceId, Theme};
 use crate::extract::transform::{FieldRule, ItemFilter};
 
 pub use auth::{AuthDef, Secret};
@@ -59,7 +59,8 @@ pub struct SourceDef {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidDefaults {
     pub audiences: Vec<Audience>,
-    pub perimeter: Option<Perimeter>,
+    /// One territory or several (`region:84,region:27`).
+    pub perimeter: Option<PerimeterSet>,
     pub themes: Vec<Theme>,
     pub kind: Option<CallKind>,
 }
@@ -68,7 +69,7 @@ pub struct ValidDefaults {
 #[derive(Debug, Clone, Default)]
 pub struct CompiledMaps {
     pub(crate) audiences: HashMap<String, Audience>,
-    pub(crate) perimeter: HashMap<String, Perimeter>,
+    pub(crate) perimeter: HashMap<String, PerimeterSet>,
     pub(crate) themes: HashMap<String, Theme>,
     pub(crate) kind: HashMap<String, CallKind>,
 }
@@ -78,7 +79,7 @@ impl CompiledMaps {
         self.audiences.get(&fold_label(label)).copied()
     }
 
-    pub fn perimeter(&self, label: &str) -> Option<Perimeter> {
+    pub fn perimeter(&self, label: &str) -> Option<PerimeterSet> {
         self.perimeter.get(&fold_label(label)).cloned()
     }
 

@@ -122,3 +122,39 @@ fn an_unknown_perimeter_waits_for_a_curator_and_the_curators_choice_survives_cra
     assert_eq!(again["deadline"], "2035-04-15T23:59:00+02:00");
     assert_eq!(again["perimeter"], "region:76,department:31");
 }
+
+#[test]
+fn a_source_for_several_territories_lists_them_in_its_defaults_and_maps() {
+    // A water agency's basin spans regions: its calls without a label get
+    // the basin (not all of France), and a label mapped to two departments
+    // gets both.
+    let server = FixtureServer::start();
+    let page = PAGE
+        .replace("Région Atlantide", "Haute-Corse et Corse-du-Sud")
+        .replace(r#"<p class="zone">Bretagne, Pays de la Loire</p>"#, "");
+    server.route("/appels.html", Response::ok_html(page));
+    let sc = Scenario::new();
+    let def = source(&server)
+        .replace(
+            r#"perimeter = "france""#,
+            r#"perimeter = "region:84,region:27,region:93""#,
+        )
+        .replace(
+            "[html]",
+            "[maps.perimeter]\n\"Haute-Corse et Corse-du-Sud\" = \"department:2B,department:2A\"\n\n[html]",
+        );
+    sc.source("ouest", &def);
+    let out = sc.vigie(&["crawl"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let calls = sc.calls(&[]);
+    assert_eq!(
+        by_title(&calls, "Tiers-lieux")["perimeter"],
+        "region:27,region:84,region:93"
+    );
+    assert_eq!(
+        by_title(&calls, "Atlantide")["perimeter"],
+        "department:2A,department:2B"
+    );
+    assert_eq!(sc.calls(&["--perimeter", "region:27"]).len(), 1);
+    assert_eq!(sc.calls(&["--perimeter", "region:53"]).len(), 0);
+}
