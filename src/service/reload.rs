@@ -37,9 +37,15 @@ pub(super) struct Changes {
     pub errors: Vec<String>,
 }
 
-fn hash_file(path: &Path) -> [u8; 32] {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    Sha256::digest(&bytes).into()
+/// The hash of what a definition is read from: its file, and for a source
+/// expanded from a template, the template's data file too.
+fn hash_def(def: &SourceDef) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(std::fs::read(&def.path).unwrap_or_default());
+    if let Some(row) = &def.template {
+        hasher.update(std::fs::read(&row.data).unwrap_or_default());
+    }
+    hasher.finalize().into()
 }
 
 /// Loads `dir`; `previous` supplies the definitions kept for files that no
@@ -48,7 +54,7 @@ pub(super) fn load(dir: &Path, previous: &SourceSet) -> (SourceSet, Changes) {
     let (defs, errors) = source::load_dir(dir);
     let mut next = SourceSet::default();
     for def in defs.into_iter().filter(|d| d.enabled) {
-        let hash = hash_file(&def.path);
+        let hash = hash_def(&def);
         next.by_id.insert(
             def.id.to_string(),
             Loaded {
@@ -62,7 +68,12 @@ pub(super) fn load(dir: &Path, previous: &SourceSet) -> (SourceSet, Changes) {
         changes.errors.push(e.to_string());
         let unreadable_dir = e.path == dir;
         for (id, old) in &previous.by_id {
-            let same_file = old.def.path == e.path;
+            let same_file = old.def.path == e.path
+                || old
+                    .def
+                    .template
+                    .as_ref()
+                    .is_some_and(|row| row.data == e.path);
             if (same_file || unreadable_dir) && !next.by_id.contains_key(id) {
                 next.by_id.insert(id.clone(), old.clone());
             }
