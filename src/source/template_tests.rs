@@ -340,3 +340,37 @@ proptest! {
         prop_assert_eq!(pieces(&rebuilt), pieces(&s));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A template mangled anywhere (a cut, an insertion) loads or gives
+    /// errors naming the template or its data file; it never panics.
+    #[test]
+    fn a_mangled_template_loads_or_names_its_files(
+        at in 0usize..2000,
+        cut in 0usize..40,
+        insert in "[{}|\"'a-z\\[\\]=\n ]{0,12}",
+    ) {
+        let mut text = TEMPLATE.to_string();
+        let mut start = at % (text.len() + 1);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (start + cut).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.replace_range(start..end, &insert);
+        let dir = folder(&[("pref.toml", &text), ("data/pref.csv", DATA)]);
+        let path = dir.path().join("pref.toml");
+        let (_, errors) = crate::source::load_path(&path);
+        for e in errors {
+            prop_assert!(
+                e.path == path || e.path == dir.path().join("data/pref.csv"),
+                "{e}"
+            );
+            prop_assert!(!e.message.trim().is_empty());
+        }
+    }
+}
