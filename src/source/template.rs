@@ -530,6 +530,9 @@ pub fn expand(
         .collect())
 }
 
+/// An error's place and message: the same for every row it concerns.
+type FailureKey = (Option<u32>, Option<String>, String);
+
 /// Loads a template file: one [`SourceDef`] per row of its data file, and
 /// every error. An error of the template itself that every row meets is
 /// reported once; one that depends on the row names it. Two rows with the
@@ -546,8 +549,7 @@ pub fn load_template(path: &Path, text: &str) -> (Vec<SourceDef>, Vec<SourceErro
     let mut defs: Vec<SourceDef> = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     // The same error (place and message) met by several rows, reported once.
-    let mut failures: BTreeMap<(Option<u32>, Option<String>, String), (SourceError, Vec<u64>)> =
-        BTreeMap::new();
+    let mut failures: BTreeMap<FailureKey, (SourceError, Vec<u64>)> = BTreeMap::new();
     let mut order = Vec::new();
     let mut errors = Vec::new();
     for (origin, expanded) in rows {

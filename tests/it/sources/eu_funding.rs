@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{by_title, crawl, has_theme, site, titles};
+use super::{by_title, crawl, site, titles};
 use crate::support::RecordedRequest;
 
 const PATH: &str = "/search-api/prod/rest/search";

@@ -199,14 +199,6 @@ pub(super) fn titles(calls: &[Value]) -> Vec<&str> {
     calls.iter().map(|c| c["title"].as_str().unwrap()).collect()
 }
 
-pub(super) fn has_theme(call: &Value, theme: &str) -> bool {
-    call["themes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|t| t == theme)
-}
-
 #[test]
 fn every_real_source_is_valid_and_has_a_fixture_directory() {
     let files = source_files();
