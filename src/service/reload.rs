@@ -155,4 +155,32 @@ mod tests {
         assert!(changes.removed.is_empty());
         assert_eq!(changes.errors.len(), 1);
     }
+
+    const TEMPLATE: &str = "id = \"pref-{code}\"\nname = \"Préfecture {code}\"\nkind = \"feed\"\n\
+        url = \"https://www.{host}/flux.xml\"\nschedule = \"0 6 * * *\"\n\
+        [template]\ndata = \"pref.csv\"\n[defaults]\nperimeter = \"department:{code}\"\n[feed]\n";
+
+    #[test]
+    fn a_template_row_is_added_and_a_broken_data_file_keeps_the_expanded_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = |text: &str| std::fs::write(dir.path().join("pref.csv"), text).unwrap();
+        std::fs::write(dir.path().join("pref.toml"), TEMPLATE).unwrap();
+        data("code,host\n01,ain.gouv.fr\n");
+        let (first, changes) = load(dir.path(), &SourceSet::default());
+        assert!(changes.errors.is_empty(), "{:?}", changes.errors);
+        assert_eq!(changes.added, ["pref-01"]);
+
+        data("code,host\n01,ain.gouv.fr\n38,isere.gouv.fr\n");
+        let (second, changes) = load(dir.path(), &first);
+        assert_eq!(changes.added, ["pref-38"]);
+        assert_eq!(changes.changed, ["pref-01"], "its data file changed");
+        assert!(changes.rescheduled.is_empty());
+
+        data("code,host\n01,ain.gouv.fr\n38\n");
+        let (third, changes) = load(dir.path(), &second);
+        assert_eq!(changes.errors.len(), 1, "{changes:?}");
+        assert!(changes.errors[0].contains("pref.csv:3"), "{changes:?}");
+        assert!(changes.removed.is_empty(), "{changes:?}");
+        assert!(third.by_id.contains_key("pref-01") && third.by_id.contains_key("pref-38"));
+    }
 }
