@@ -20,6 +20,7 @@ mod load_numbers;
 pub(crate) mod locate;
 pub mod schema;
 pub mod template;
+mod template_data;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
