@@ -221,7 +221,7 @@ fn sites(
     for (span, field, value) in strings {
         let pieces = pieces(&value);
         let has_column = pieces.iter().any(|p| matches!(p, Piece::Column { .. }));
-        let literal = &text[span.clone()];
+        let literal = text.get(span.clone()).unwrap_or_default();
         if !has_column && !value.contains("{{") && !value.contains("}}") {
             continue;
         }
