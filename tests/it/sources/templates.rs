@@ -108,6 +108,10 @@ fn an_expanded_source_is_checked_by_its_id() {
         "{stdout}"
     );
     assert!(stdout.contains("data/prefectures.csv:"), "{stdout}");
+    // The template's file checks all its sources.
+    let out = sc.vigie(&["sources", "check", "sources/prefectures.toml"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 101);
     let out = sc.vigie(&["sources", "check", "prefecture-99"]);
     assert!(!out.status.success());
     assert!(
