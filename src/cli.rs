@@ -366,24 +366,23 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         invalid = bad;
     } else {
         for target in &args.targets {
-            let path = if target.ends_with(".toml") || Path::new(target).is_file() {
-                PathBuf::from(target)
-            } else {
-                dir.join(format!("{target}.toml"))
-            };
-            match source::load_file(&path) {
-                Ok(def) => defs.push(def),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    invalid = true;
-                }
+            let (found, errors) = check_target(dir, target);
+            for e in &errors {
+                eprintln!("error: {e}");
             }
+            invalid |= !errors.is_empty();
+            defs.extend(found);
         }
     }
     if !args.fetch {
         for def in &defs {
+            let row = def
+                .template
+                .as_ref()
+                .map(|row| format!("; row {row}"))
+                .unwrap_or_default();
             crate::outln!(
-                "ok: {} ({}, {} source, {})",
+                "ok: {} ({}, {} source, {}{row})",
                 def.path.display(),
                 def.id,
                 def.kind_name(),
@@ -417,6 +416,40 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The definitions one `sources check` target names: a file (every source
+/// of a template), `<id>` for `sources/<id>.toml`, or the expanded id of a
+/// template row.
+fn check_target(dir: &Path, target: &str) -> (Vec<SourceDef>, Vec<source::SourceError>) {
+    let path = if target.ends_with(".toml") || Path::new(target).is_file() {
+        PathBuf::from(target)
+    } else {
+        dir.join(format!("{target}.toml"))
+    };
+    if path.is_file() || target.ends_with(".toml") {
+        return source::load_path(&path);
+    }
+    // Not a file: an id that a template expands to.
+    let (all, errors) = source::load_dir(dir);
+    if let Some(def) = all.into_iter().find(|d| d.id.as_str() == target) {
+        return (vec![def], Vec::new());
+    }
+    let mut why = source::SourceError::file(
+        &path,
+        format!(
+            "no source `{target}`: neither {} nor a row of a template in {} defines it",
+            path.display(),
+            dir.display()
+        ),
+    );
+    if !errors.is_empty() {
+        why = why.with_hint(format!(
+            "{} file(s) of the folder do not load; `vigie sources check` lists them",
+            errors.len()
+        ));
+    }
+    (Vec::new(), vec![why])
 }
 
 fn list_sources(args: ListArgs) -> anyhow::Result<ExitCode> {

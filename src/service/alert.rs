@@ -18,6 +18,9 @@ use crate::digest::french::{date_long, time_of_day};
 pub struct Alert<'a> {
     pub source_id: &'a str,
     pub name: &'a str,
+    /// The definition to correct, as curators find it: the file, and for a
+    /// source expanded from a template, its row of the data file.
+    pub definition: &'a str,
     pub url: &'a str,
     pub from: Health,
     pub to: Health,
@@ -110,8 +113,8 @@ pub fn compose(a: &Alert) -> AlertEmail {
         ),
         Health::ZeroMatch | Health::Drop => format!(
             "À vérifier : lancer `vigie sources check {} --fetch` et comparer ce qui est extrait \
-             avec la page ; corriger au besoin les sélecteurs dans sources/{}.toml.",
-            a.source_id, a.source_id
+             avec la page ; corriger au besoin les sélecteurs dans {}.",
+            a.source_id, a.definition
         ),
     };
     lines.push(String::new());
@@ -201,6 +204,7 @@ mod tests {
         Alert {
             source_id: "siaf",
             name: "SIAF <archives>",
+            definition: "sources/siaf.toml",
             url: "https://example.gouv.fr/aap",
             from: Health::Healthy,
             to,

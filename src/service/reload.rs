@@ -37,9 +37,15 @@ pub(super) struct Changes {
     pub errors: Vec<String>,
 }
 
-fn hash_file(path: &Path) -> [u8; 32] {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    Sha256::digest(&bytes).into()
+/// The hash of what a definition is read from: its file, and for a source
+/// expanded from a template, the template's data file too.
+fn hash_def(def: &SourceDef) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(std::fs::read(&def.path).unwrap_or_default());
+    if let Some(row) = &def.template {
+        hasher.update(std::fs::read(&row.data).unwrap_or_default());
+    }
+    hasher.finalize().into()
 }
 
 /// Loads `dir`; `previous` supplies the definitions kept for files that no
@@ -48,7 +54,7 @@ pub(super) fn load(dir: &Path, previous: &SourceSet) -> (SourceSet, Changes) {
     let (defs, errors) = source::load_dir(dir);
     let mut next = SourceSet::default();
     for def in defs.into_iter().filter(|d| d.enabled) {
-        let hash = hash_file(&def.path);
+        let hash = hash_def(&def);
         next.by_id.insert(
             def.id.to_string(),
             Loaded {
@@ -62,7 +68,12 @@ pub(super) fn load(dir: &Path, previous: &SourceSet) -> (SourceSet, Changes) {
         changes.errors.push(e.to_string());
         let unreadable_dir = e.path == dir;
         for (id, old) in &previous.by_id {
-            let same_file = old.def.path == e.path;
+            let same_file = old.def.path == e.path
+                || old
+                    .def
+                    .template
+                    .as_ref()
+                    .is_some_and(|row| row.data == e.path);
             if (same_file || unreadable_dir) && !next.by_id.contains_key(id) {
                 next.by_id.insert(id.clone(), old.clone());
             }
@@ -143,5 +154,33 @@ mod tests {
         assert!(second.by_id.contains_key("src-a"));
         assert!(changes.removed.is_empty());
         assert_eq!(changes.errors.len(), 1);
+    }
+
+    const TEMPLATE: &str = "id = \"pref-{code}\"\nname = \"Préfecture {code}\"\nkind = \"feed\"\n\
+        url = \"https://www.{host}/flux.xml\"\nschedule = \"0 6 * * *\"\n\
+        [template]\ndata = \"pref.csv\"\n[defaults]\nperimeter = \"department:{code}\"\n[feed]\n";
+
+    #[test]
+    fn a_template_row_is_added_and_a_broken_data_file_keeps_the_expanded_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = |text: &str| std::fs::write(dir.path().join("pref.csv"), text).unwrap();
+        std::fs::write(dir.path().join("pref.toml"), TEMPLATE).unwrap();
+        data("code,host\n01,ain.gouv.fr\n");
+        let (first, changes) = load(dir.path(), &SourceSet::default());
+        assert!(changes.errors.is_empty(), "{:?}", changes.errors);
+        assert_eq!(changes.added, ["pref-01"]);
+
+        data("code,host\n01,ain.gouv.fr\n38,isere.gouv.fr\n");
+        let (second, changes) = load(dir.path(), &first);
+        assert_eq!(changes.added, ["pref-38"]);
+        assert_eq!(changes.changed, ["pref-01"], "its data file changed");
+        assert!(changes.rescheduled.is_empty());
+
+        data("code,host\n01,ain.gouv.fr\n38\n");
+        let (third, changes) = load(dir.path(), &second);
+        assert_eq!(changes.errors.len(), 1, "{changes:?}");
+        assert!(changes.errors[0].contains("pref.csv:3"), "{changes:?}");
+        assert!(changes.removed.is_empty(), "{changes:?}");
+        assert!(third.by_id.contains_key("pref-01") && third.by_id.contains_key("pref-38"));
     }
 }

@@ -189,9 +189,19 @@ fn finish(
             RunOutcome::Failed { message, .. } => Some(message.as_str()),
             _ => None,
         };
+        let definition = match &def.template {
+            Some(row) => format!(
+                "{} (modèle commun à plusieurs sources ; ses valeurs propres sont à la ligne {} de {})",
+                def.path.display(),
+                row.line,
+                row.data.display()
+            ),
+            None => def.path.display().to_string(),
+        };
         let email = alert::compose(&Alert {
             source_id: id,
             name: &def.name,
+            definition: &definition,
             url: def.url.as_str(),
             from: row.alerted_health,
             to: health,

@@ -15,22 +15,46 @@ use url::Url;
 use super::error::SourceError;
 use super::locate::Doc;
 use super::schema::{self, SourceFile};
+use super::template;
 use super::{CompiledMaps, SourceDef, ValidDefaults, fold_label};
 use crate::domain::PerimeterSet;
 
 /// Pages per crawl are capped so that a bad `next` rule cannot crawl a site.
 pub(super) const MAX_PAGES_LIMIT: u32 = 100;
 
-/// Loads and validates one source definition file.
+/// Loads and validates one source definition file. A template file (with
+/// a `[template]` table) defines several sources: use [`load_path`].
 pub fn load_file(path: &Path) -> Result<SourceDef, SourceError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| SourceError::file(path, format!("cannot read the file: {e}")))?;
+    let text = read(path)?;
     load_str(path, &text)
 }
 
-/// Loads every `*.toml` in `dir`, sorted by file name. Returns the good
-/// definitions and every error: one bad file does not hide the others. Two
-/// files with the same id are an error naming both (the second is dropped).
+fn read(path: &Path) -> Result<String, SourceError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| SourceError::file(path, format!("cannot read the file: {e}")))
+}
+
+/// Loads one file of the sources folder: its one source, or for a template
+/// every source it expands to. Returns the good definitions and every
+/// error.
+pub fn load_path(path: &Path) -> (Vec<SourceDef>, Vec<SourceError>) {
+    let text = match read(path) {
+        Ok(text) => text,
+        Err(e) => return (Vec::new(), vec![e]),
+    };
+    if template::is_template(&text) {
+        return template::load_template(path, &text);
+    }
+    match load_str(path, &text) {
+        Ok(def) => (vec![def], Vec::new()),
+        Err(e) => (Vec::new(), vec![e]),
+    }
+}
+
+/// Loads every `*.toml` in `dir`, sorted by file name, templates expanded
+/// in the order of their data file. Returns the good definitions and every
+/// error: one bad file does not hide the others. Two definitions with the
+/// same id are an error naming both (the second is dropped).
 pub fn load_dir(dir: &Path) -> (Vec<SourceDef>, Vec<SourceError>) {
     let mut errors = Vec::new();
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
@@ -49,35 +73,68 @@ pub fn load_dir(dir: &Path) -> (Vec<SourceDef>, Vec<SourceError>) {
     files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
 
     let mut defs: Vec<SourceDef> = Vec::new();
-    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     for path in files {
-        match load_file(&path) {
-            Ok(def) => {
-                if let Some(first) = seen.get(def.id.as_str()) {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    let doc = Doc::new(&text);
-                    errors.push(doc.error(
-                        &path,
-                        &["id"],
-                        format!(
-                            "duplicate source id `{}`: already used by {}",
-                            def.id,
-                            first.display()
-                        ),
-                    ));
-                } else {
-                    seen.insert(def.id.as_str().to_string(), path.clone());
-                    defs.push(def);
-                }
+        let (loaded, bad) = load_path(&path);
+        errors.extend(bad);
+        for def in loaded {
+            if let Some(first) = seen.get(def.id.as_str()) {
+                let message = format!("duplicate source id `{}`: already used by {first}", def.id);
+                errors.push(match &def.template {
+                    // The row that expanded to it.
+                    Some(row) => {
+                        let mut e = SourceError::file(&row.data, message);
+                        e.line = Some(u32::try_from(row.line).unwrap_or(u32::MAX));
+                        e.field = Some("id".into());
+                        e.with_hint(format!(
+                            "an expanded id of the template {} may not be the id of another source",
+                            path.display()
+                        ))
+                    }
+                    None => {
+                        let text = std::fs::read_to_string(&path).unwrap_or_default();
+                        Doc::new(&text).error(&path, &["id"], message)
+                    }
+                });
+            } else {
+                seen.insert(def.id.as_str().to_string(), origin_of(&def));
+                defs.push(def);
             }
-            Err(e) => errors.push(e),
         }
     }
     (defs, errors)
 }
 
-/// Loads a definition from its text; `path` is only used in messages.
+/// Where a definition comes from, for messages: its file, and for an
+/// expanded source its row.
+fn origin_of(def: &SourceDef) -> String {
+    match &def.template {
+        Some(row) => format!("{} (row {row})", def.path.display()),
+        None => def.path.display().to_string(),
+    }
+}
+
+/// Loads a definition from its text; `path` is only used in messages. A
+/// template is refused: its text holds placeholders, not one source.
 pub fn load_str(path: &Path, text: &str) -> Result<SourceDef, SourceError> {
+    let doc = Doc::new(text);
+    if template::is_template(text) {
+        return Err(doc
+            .error(
+                path,
+                &["template"],
+                "this file is a template: it defines one source per row of its data file",
+            )
+            .with_hint(
+                "check it with `vigie sources check` on the folder, the file or an expanded id",
+            ));
+    }
+    let file: SourceFile = toml::from_str(text).map_err(|e| doc.toml_error(path, &e))?;
+    Checker { path, doc: &doc }.check(file)
+}
+
+/// Loads one row of a template, already expanded by `template`.
+pub(super) fn load_expanded(path: &Path, text: &str) -> Result<SourceDef, SourceError> {
     let doc = Doc::new(text);
     let file: SourceFile = toml::from_str(text).map_err(|e| doc.toml_error(path, &e))?;
     Checker { path, doc: &doc }.check(file)
@@ -117,6 +174,7 @@ impl Checker<'_, '_> {
             defaults,
             maps,
             spec,
+            template: None,
         })
     }
 

@@ -19,6 +19,8 @@ mod load_kind;
 mod load_numbers;
 pub(crate) mod locate;
 pub mod schema;
+pub mod template;
+mod template_data;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,7 +33,8 @@ use crate::extract::transform::{FieldRule, ItemFilter};
 
 pub use auth::{AuthDef, Secret};
 pub use error::SourceError;
-pub use load::{load_dir, load_file};
+pub use load::{load_dir, load_file, load_path};
+pub use template::TemplateRow;
 
 /// A validated, compiled source definition.
 #[derive(Debug, Clone)]
@@ -53,6 +56,9 @@ pub struct SourceDef {
     pub defaults: ValidDefaults,
     pub maps: CompiledMaps,
     pub spec: KindSpec,
+    /// For a source expanded from a template (`path`), its row of the
+    /// template's data file.
+    pub template: Option<TemplateRow>,
 }
 
 /// `[defaults]`, with the perimeter parsed.

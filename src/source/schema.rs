@@ -49,6 +49,9 @@ pub struct SourceFile {
     pub html: Option<HtmlSpec>,
     pub feed: Option<FeedSpec>,
     pub json: Option<JsonSpec>,
+    /// `[template]`: this file is expanded into one source per row of a
+    /// data file by `source::template`, which reads and checks the table.
+    pub template: Option<toml::Value>,
 }
 
 fn yes() -> bool {

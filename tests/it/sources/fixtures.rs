@@ -29,7 +29,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{repo_sources, site};
+use super::site;
 use crate::support::{all_output, fixtures};
 
 #[derive(Debug, Deserialize)]
@@ -61,16 +61,9 @@ fn expected_of(id: &str) -> Option<Expected> {
     Some(expected)
 }
 
-/// The ids of `sources/*.toml`, sorted.
+/// The ids of the shipped sources (templates expanded), sorted.
 pub(super) fn source_ids() -> Vec<String> {
-    let mut ids: Vec<String> = std::fs::read_dir(repo_sources())
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
+    super::shipped_ids()
 }
 
 fn json_of(value: &toml::Value) -> Value {
@@ -207,7 +200,8 @@ fn every_fixture_expectation_belongs_to_a_shipped_source() {
         if Path::new(&path).join("expected.toml").exists() {
             assert!(
                 ids.contains(&name),
-                "tests/fixtures/sources/{name}/expected.toml has no sources/{name}.toml"
+                "tests/fixtures/sources/{name}/expected.toml has no sources/{name}.toml \
+                 and no template row expanding to `{name}`"
             );
         }
     }

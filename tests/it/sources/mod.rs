@@ -2,7 +2,10 @@
 //! their sites (`tests/fixtures/sources/<id>/`): each definition is copied
 //! as is into a scenario, only the origin of its `url` is moved to the
 //! local fixture server, and the real `vigie crawl` must extract exactly
-//! the calls a reader sees on those pages.
+//! the calls a reader sees on those pages. A source expanded from a
+//! template (`sources/prefectures.toml` → `prefecture-38`) is crawled the
+//! same way: the template as is, and its data file reduced to the source's
+//! row with the origin of every URL in it moved to the fixture server.
 
 use std::path::{Path, PathBuf};
 
@@ -14,10 +17,104 @@ use crate::support::{FixtureServer, Response, Scenario, all_output, fixtures, re
 mod aides_territoires;
 mod eu_funding;
 mod fixtures;
+mod templates;
 mod token_api;
 
 pub(super) fn repo_sources() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sources")
+}
+
+/// A file of `sources/`: one source, or a template of several.
+pub(super) enum SourceFile {
+    Plain { id: String },
+    Template { path: PathBuf, ids: Vec<String> },
+}
+
+/// The files of `sources/`, sorted, each with the ids it defines.
+pub(super) fn source_files() -> Vec<SourceFile> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(repo_sources())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if vigie::source::template::is_template(&text) {
+                let (defs, errors) = vigie::source::load_path(&path);
+                assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+                let ids = defs.iter().map(|d| d.id.to_string()).collect();
+                SourceFile::Template { path, ids }
+            } else {
+                let id = path.file_stem().unwrap().to_str().unwrap().to_string();
+                SourceFile::Plain { id }
+            }
+        })
+        .collect()
+}
+
+/// Every id the shipped sources define, templates expanded, sorted.
+pub(super) fn shipped_ids() -> Vec<String> {
+    let mut ids: Vec<String> = source_files()
+        .into_iter()
+        .flat_map(|f| match f {
+            SourceFile::Plain { id } => vec![id],
+            SourceFile::Template { ids, .. } => ids,
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Writes into `sc` the template of `sources/` that expands to `id`, with
+/// its data file reduced to `id`'s row and every URL of that row moved to
+/// `origin`. False when no template defines `id`.
+pub(super) fn template_source_at(sc: &Scenario, id: &str, origin: &str) -> bool {
+    let Some(path) = source_files().into_iter().find_map(|f| match f {
+        SourceFile::Template { path, ids } if ids.iter().any(|i| i == id) => Some(path),
+        _ => None,
+    }) else {
+        return false;
+    };
+    let (defs, _) = vigie::source::load_path(&path);
+    let def = defs.iter().find(|d| d.id.as_str() == id).unwrap();
+    let row = def.template.as_ref().unwrap();
+    let local = Url::parse(origin).unwrap();
+    let data = std::fs::read_to_string(&row.data).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(data.as_bytes());
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(reader.headers().unwrap()).unwrap();
+    for record in reader.records() {
+        let record = record.unwrap();
+        if record.position().unwrap().line() != row.line {
+            continue;
+        }
+        let moved: Vec<String> = record
+            .iter()
+            .map(|cell| match Url::parse(cell) {
+                Ok(mut url) if url.has_host() => {
+                    url.set_scheme(local.scheme()).unwrap();
+                    url.set_host(local.host_str()).unwrap();
+                    url.set_port(local.port()).unwrap();
+                    url.as_str().trim_end_matches('/').to_string()
+                }
+                _ => cell.to_string(),
+            })
+            .collect();
+        out.write_record(&moved).unwrap();
+    }
+    let rel = row.data.strip_prefix(repo_sources()).unwrap();
+    let target = sc.path("sources").join(rel);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::write(&target, out.into_inner().unwrap()).unwrap();
+    let name = path.file_name().unwrap().to_str().unwrap();
+    std::fs::copy(&path, sc.path(&format!("sources/{name}"))).unwrap();
+    true
 }
 
 /// `sources/<id>.toml` with the origin of its `url` (and of `[auth]`'s
@@ -93,7 +190,9 @@ pub(super) fn site(id: &str, routes: &[(&str, &str)]) -> (FixtureServer, Scenari
     server.rewrite(&real, &local);
     server.serve_dir(&dir);
     let sc = Scenario::new();
-    sc.source(id, &definition_on(id, &server));
+    if !template_source_at(&sc, id, &server.url("/")) {
+        sc.source(id, &definition_on(id, &server));
+    }
     (server, sc)
 }
 
@@ -119,32 +218,32 @@ pub(super) fn titles(calls: &[Value]) -> Vec<&str> {
 
 #[test]
 fn every_real_source_is_valid_and_has_a_fixture_directory() {
-    let mut stems: Vec<String> = std::fs::read_dir(repo_sources())
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect();
-    stems.sort();
-    assert!(stems.len() >= 10, "{stems:?}");
-    for stem in &stems {
-        let fixture = fixtures(&format!("sources/{stem}"));
-        let has_files = std::fs::read_dir(&fixture).is_ok_and(|mut d| d.next().is_some());
-        assert!(
-            has_files,
-            "sources/{stem}.toml has no fixture pages in tests/fixtures/sources/{stem}/"
-        );
+    let files = source_files();
+    assert!(files.len() >= 10);
+    let has_fixture = |id: &str| {
+        let fixture = fixtures(&format!("sources/{id}"));
+        std::fs::read_dir(&fixture).is_ok_and(|mut d| d.next().is_some())
+    };
+    for file in &files {
+        match file {
+            SourceFile::Plain { id } => assert!(
+                has_fixture(id),
+                "sources/{id}.toml has no fixture pages in tests/fixtures/sources/{id}/"
+            ),
+            // One fixture site stands for the rows of a template.
+            SourceFile::Template { path, ids } => assert!(
+                ids.iter().any(|id| has_fixture(id)),
+                "{} expands to {} sources, none with fixture pages in tests/fixtures/sources/<id>/",
+                path.display(),
+                ids.len()
+            ),
+        }
     }
 
-    // `vigie sources check` on a copy of sources/, as a curator runs it.
+    // `vigie sources check` on a copy of sources/ (data files included), as
+    // a curator runs it.
     let sc = Scenario::new();
-    for stem in &stems {
-        std::fs::copy(
-            repo_sources().join(format!("{stem}.toml")),
-            sc.path(&format!("sources/{stem}.toml")),
-        )
-        .unwrap();
-    }
+    copy_dir(&repo_sources(), &sc.path("sources"));
     let out = sc.vigie_with_env(
         &["sources", "check"],
         &[
@@ -155,11 +254,22 @@ fn every_real_source_is_valid_and_has_a_fixture_directory() {
     );
     assert!(out.status.success(), "{}", all_output(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for stem in &stems {
-        assert!(
-            stdout.contains(&format!("{stem}.toml ({stem}, ")),
-            "sources/{stem}.toml is valid and its id is its file name:\n{stdout}"
-        );
+    for file in &files {
+        match file {
+            SourceFile::Plain { id } => assert!(
+                stdout.contains(&format!("{id}.toml ({id}, ")),
+                "sources/{id}.toml is valid and its id is its file name:\n{stdout}"
+            ),
+            SourceFile::Template { path, ids } => {
+                let name = path.file_name().unwrap().to_str().unwrap();
+                for id in ids {
+                    assert!(
+                        stdout.contains(&format!("{name} ({id}, ")),
+                        "{id} of sources/{name} is listed:\n{stdout}"
+                    );
+                }
+            }
+        }
     }
     assert!(
         !["key-for-check", "client-id-for-check", "secret-for-check"]
@@ -167,6 +277,20 @@ fn every_real_source_is_valid_and_has_a_fixture_directory() {
             .any(|secret| all_output(&out).contains(secret)),
         "a secret never reaches the output"
     );
+}
+
+/// Copies the files of `from` (and of its subfolders) into `to`.
+pub(super) fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
 }
 
 #[test]
