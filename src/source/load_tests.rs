@@ -335,7 +335,9 @@ fn defaults_and_maps_may_name_several_territories() {
     ]);
     assert_eq!(def.defaults.perimeter, basin);
     assert_eq!(
-        def.maps.perimeter("Occitanie (Région)").map(|s| s.to_string()),
+        def.maps
+            .perimeter("Occitanie (Région)")
+            .map(|s| s.to_string()),
         Some("region:76,department:2A".to_string())
     );
     for bad in ["region:84,", "region:84,bretagne", ","] {

@@ -7,7 +7,7 @@ use std::path::Path;
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::Perimeter;
+use crate::domain::{Perimeter, PerimeterSet};
 use crate::source::KindSpec;
 
 const TEMPLATE: &str = r#"id = "pref-{code|lower}"
@@ -76,7 +76,7 @@ fn each_row_becomes_one_source_with_its_values() {
     );
     assert_eq!(
         corse.defaults.perimeter,
-        Some(Perimeter::Department("2A".into()))
+        Some(PerimeterSet::one(Perimeter::Department("2A".into())))
     );
     let row = corse.template.as_ref().unwrap();
     assert_eq!(row.line, 4);

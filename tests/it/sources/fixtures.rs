@@ -153,7 +153,13 @@ fn every_shipped_source_extracts_exactly_its_fixture_calls() {
         .into_iter()
         .map(|id| (expected_of(&id), id))
         .partition(|(expected, _)| expected.is_some());
-    let missing: Vec<String> = missing.into_iter().map(|(_, id)| id).collect();
+    // A template's expansions need one fixture site per template, which
+    // `every_real_source_is_valid_and_has_a_fixture_directory` checks.
+    let missing: Vec<String> = missing
+        .into_iter()
+        .map(|(_, id)| id)
+        .filter(|id| super::repo_sources().join(format!("{id}.toml")).exists())
+        .collect();
     assert!(
         missing.is_empty(),
         "every shipped source says what its fixture holds: no \

@@ -161,15 +161,16 @@ pub(super) fn content_type(file: &str) -> &'static str {
     }
 }
 
-/// `https://host/` of the top-level `url` of `sources/<id>.toml`.
-fn real_origin(id: &str) -> String {
-    let text = std::fs::read_to_string(repo_sources().join(format!("{id}.toml"))).unwrap();
+/// `https://host/` of the top-level `url` of `sources/<id>.toml`; `None`
+/// for a template's source (its URL is per row).
+fn real_origin(id: &str) -> Option<String> {
+    let text = std::fs::read_to_string(repo_sources().join(format!("{id}.toml"))).ok()?;
     let url = text
         .lines()
         .find_map(|l| l.strip_prefix("url = \"")?.strip_suffix('"'))
         .unwrap_or_else(|| panic!("sources/{id}.toml has no top-level url line"));
     let url = Url::parse(url).unwrap();
-    format!("{}/", url.origin().ascii_serialization())
+    Some(format!("{}/", url.origin().ascii_serialization()))
 }
 
 /// A fixture server answering each request path (with its query, or the
@@ -181,7 +182,8 @@ pub(super) fn site(id: &str, routes: &[(&str, &str)]) -> (FixtureServer, Scenari
     // A stored page's `<base href>` on the real site points here, as the
     // definition's own URL does.
     let base = |origin: &str| format!("<base href=\"{origin}");
-    let (real, local) = (base(&real_origin(id)), base(&server.url("/")));
+    let real = real_origin(id).map_or_else(|| "\0no base\0".to_string(), |o| base(&o));
+    let local = base(&server.url("/"));
     for (path, file) in routes {
         let body = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{id}/{file}: {e}"));
         let body = replace_bytes(&body, real.as_bytes(), local.as_bytes());

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use vigie::domain::Perimeter;
+use vigie::domain::{Perimeter, PerimeterSet};
 
 use super::{copy_dir, repo_sources};
 use crate::support::{Scenario, all_output};
@@ -66,7 +66,9 @@ fn the_prefecture_template_expands_to_one_source_per_department() {
             .unwrap();
         assert_eq!(
             def.defaults.perimeter,
-            Some(Perimeter::Department(dep.code.to_string())),
+            Some(PerimeterSet::one(Perimeter::Department(
+                dep.code.to_string()
+            ))),
             "{}",
             def.id
         );
