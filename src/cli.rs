@@ -2,25 +2,19 @@
 //! command loads the configuration layers, applies its flags on top, and
 //! calls the library; output formatting lives in `report`.
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use crate::config::Common;
 use crate::config::Config;
-use crate::crawl::{Crawler, Outcome};
 use crate::domain::{Audience, Perimeter, Status, Theme};
-use crate::fetch::Fetcher;
-use crate::normalize::themes::ThemeRules;
-use crate::report;
 pub use crate::report::Format;
-use crate::source::{self, SourceDef};
-use crate::store::{CallFilter, Store};
 use crate::subscribers::cli::SubscribersCommand;
+
+mod calls;
+mod sources;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -260,11 +254,11 @@ where
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo(args) => crate::demo::cli::run(args),
-        Command::Crawl(args) => crawl(args),
-        Command::Sources(SourcesCommand::Check(args)) => check(args),
-        Command::Sources(SourcesCommand::List(args)) => list_sources(args),
-        Command::Calls(args) => calls(args),
-        Command::Review(cmd) => review(cmd),
+        Command::Crawl(args) => sources::crawl(args),
+        Command::Sources(SourcesCommand::Check(args)) => sources::check(args),
+        Command::Sources(SourcesCommand::List(args)) => sources::list_sources(args),
+        Command::Calls(args) => calls::calls(args),
+        Command::Review(cmd) => calls::review(cmd),
         Command::Subscribers(cmd) => {
             let config = cmd.common().load()?;
             crate::subscribers::cli::run(cmd, &config)
@@ -289,326 +283,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => crate::service::cli::run(args),
-        Command::Sources(SourcesCommand::Status(args)) => sources_status(args),
+        Command::Sources(SourcesCommand::Status(args)) => sources::sources_status(args),
         Command::Sources(SourcesCommand::New(args)) => crate::scaffold::run(args),
         Command::Outbox(cmd) => crate::deliver::cli::outbox_command(cmd),
     }
-}
-
-/// Loads the source folder, printing every invalid definition. Returns the
-/// valid ones and whether any was invalid.
-fn load_sources(dir: &Path) -> anyhow::Result<(Vec<SourceDef>, bool)> {
-    anyhow::ensure!(
-        dir.is_dir(),
-        "the sources folder {} does not exist: run from the Vigie folder or pass --sources DIR",
-        dir.display()
-    );
-    let (sources, errors) = source::load_dir(dir);
-    for e in &errors {
-        eprintln!("error: {e}");
-    }
-    Ok((sources, !errors.is_empty()))
-}
-
-fn crawler(config: &Config) -> anyhow::Result<Crawler> {
-    let store = Store::open(&config.database.path)?;
-    Ok(Crawler {
-        fetcher: Fetcher::new(config.fetch.clone())?,
-        store: Arc::new(Mutex::new(store)),
-        rules: Arc::new(ThemeRules::load(&config.crawl.themes)?),
-        config: config.crawl.clone(),
-    })
-}
-
-fn crawl(args: CrawlArgs) -> anyhow::Result<ExitCode> {
-    let config = args.common.load()?;
-    let (all, invalid) = load_sources(&config.crawl.sources_dir)?;
-    let sources: Vec<SourceDef> = if args.only.is_empty() {
-        all.into_iter().filter(|s| s.enabled).collect()
-    } else {
-        for id in &args.only {
-            anyhow::ensure!(
-                all.iter().any(|s| s.id.as_str() == id),
-                "no valid source with id `{id}` in {}",
-                config.crawl.sources_dir.display()
-            );
-        }
-        all.into_iter()
-            .filter(|s| args.only.iter().any(|id| id == s.id.as_str()))
-            .collect()
-    };
-    let crawler = crawler(&config)?;
-    let progress = report::progress_bar(sources.len() as u64, std::io::stderr().is_terminal());
-    let reports = crate::crawl::runtime()?
-        .block_on(crawler.crawl_all(sources, |r| report::on_source_done(&progress, r)));
-    progress.finish_and_clear();
-    report::print_crawl_summary(&reports, args.format)?;
-    // A source skipped because another crawl holds it is not a failure:
-    // that crawl is doing the work.
-    let failed = reports
-        .iter()
-        .any(|r| matches!(r.outcome, Outcome::Failed(_)));
-    Ok(if failed || invalid {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let config = args.common.load()?;
-    let dir = &config.crawl.sources_dir;
-    let mut defs = Vec::new();
-    let mut invalid = false;
-    if args.targets.is_empty() {
-        let (ok, bad) = load_sources(dir)?;
-        defs = ok;
-        invalid = bad;
-    } else {
-        for target in &args.targets {
-            let (found, errors) = check_target(dir, target);
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            invalid |= !errors.is_empty();
-            defs.extend(found);
-        }
-    }
-    if !args.fetch {
-        for def in &defs {
-            let row = def
-                .template
-                .as_ref()
-                .map(|row| format!("; row {row}"))
-                .unwrap_or_default();
-            crate::outln!(
-                "ok: {} ({}, {} source, {}{row})",
-                def.path.display(),
-                def.id,
-                def.kind_name(),
-                crate::redact::url(&def.url)
-            )?;
-        }
-        return Ok(if invalid {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        });
-    }
-    // Fetching needs no database: a crawler over a throw-away in-memory store.
-    let crawler = Crawler {
-        fetcher: Fetcher::new(config.fetch.clone())?,
-        store: Arc::new(Mutex::new(Store::open_in_memory()?)),
-        rules: Arc::new(ThemeRules::load(&config.crawl.themes)?),
-        config: config.crawl.clone(),
-    };
-    let rt = crate::crawl::runtime()?;
-    let mut failed = invalid;
-    let mut previews = Vec::new();
-    for def in &defs {
-        let preview = rt.block_on(report::preview_source(&crawler, def));
-        failed |= preview.error.is_some();
-        previews.push(preview);
-    }
-    report::print_previews(&previews, args.format)?;
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// The definitions one `sources check` target names: a file (every source
-/// of a template), `<id>` for `sources/<id>.toml`, or the expanded id of a
-/// template row.
-fn check_target(dir: &Path, target: &str) -> (Vec<SourceDef>, Vec<source::SourceError>) {
-    let path = if target.ends_with(".toml") || Path::new(target).is_file() {
-        PathBuf::from(target)
-    } else {
-        dir.join(format!("{target}.toml"))
-    };
-    if path.is_file() || target.ends_with(".toml") {
-        return source::load_path(&path);
-    }
-    // Not a file: an id that a template expands to.
-    let (all, errors) = source::load_dir(dir);
-    if let Some(def) = all.into_iter().find(|d| d.id.as_str() == target) {
-        return (vec![def], Vec::new());
-    }
-    let mut why = source::SourceError::file(
-        &path,
-        format!(
-            "no source `{target}`: neither {} nor a row of a template in {} defines it",
-            path.display(),
-            dir.display()
-        ),
-    );
-    if !errors.is_empty() {
-        why = why.with_hint(format!(
-            "{} file(s) of the folder do not load; `vigie sources check` lists them",
-            errors.len()
-        ));
-    }
-    (Vec::new(), vec![why])
-}
-
-fn list_sources(args: ListArgs) -> anyhow::Result<ExitCode> {
-    let config = args.common.load()?;
-    let store = Store::open(&config.database.path)?;
-    report::print_source_states(&store.source_states()?, args.format)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn sources_status(args: ListArgs) -> anyhow::Result<ExitCode> {
-    let config = args.common.load()?;
-    let (defs, invalid) = load_sources(&config.crawl.sources_dir)?;
-    let store = Store::open(&config.database.path)?;
-    let rows = crate::service::status::load(&store, &defs)?;
-    match args.format {
-        Format::Table => crate::outln!("{}", crate::service::status::render_table(&rows))?,
-        Format::Json => crate::outln!("{}", serde_json::to_string_pretty(&rows)?)?,
-        Format::Csv => {
-            anyhow::bail!("`sources status` has no CSV output: use --format table or json")
-        }
-    }
-    Ok(if invalid {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn calls(args: CallsArgs) -> anyhow::Result<ExitCode> {
-    let config = args.common.load()?;
-    let mut store = open_existing(&config)?;
-    let now = chrono::Utc::now();
-    match args.action {
-        Some(CallsAction::Show { id, format }) => {
-            let call = store
-                .get_call(id, now)?
-                .with_context(|| format!("no call with id {id}"))?;
-            if call.id != id {
-                eprintln!("call {id} was merged into call {}", call.id);
-            }
-            let history = store.call_history(call.id)?;
-            let sightings = store.call_sightings(call.id)?;
-            let events = store.call_events(Some(call.id))?;
-            report::print_call(&call, &sightings, &history, &events, format)?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        Some(CallsAction::Merge { a, b }) => {
-            let survivor = store.merge_calls(a, b, now)?;
-            crate::outln!("merged call {b} into call {survivor}")?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        Some(CallsAction::Perimeter { id, perimeters }) => {
-            for p in &perimeters {
-                if let Err(e) = crate::territory::validate(p) {
-                    anyhow::bail!("{e}");
-                }
-            }
-            let set = crate::domain::PerimeterSet::new(perimeters)
-                .context("give at least one perimeter")?;
-            let shown = crate::domain::CallPerimeter::from(set.clone()).to_string();
-            let call = store.set_perimeter(id, set, now)?;
-            crate::outln!("call {call} now applies to {shown}; later crawls keep it")?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        Some(CallsAction::Split { id, sighting }) => {
-            let new = store.split_call(id, sighting, now)?;
-            crate::outln!(
-                "sighting {sighting} now forms call {new}; it will stay apart from call {id}"
-            )?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        None => {}
-    }
-    for state in &args.review {
-        anyhow::ensure!(
-            crate::store::REVIEW_STATES.contains(&state.as_str()),
-            "unknown review state `{state}`: expected one of {}",
-            crate::store::REVIEW_STATES.join(", ")
-        );
-    }
-    let filter = CallFilter {
-        open: args.open,
-        status: args.status,
-        sources: args.source_ids,
-        themes: args.theme,
-        audiences: args.audience,
-        perimeters: args.perimeter,
-        unresolved_perimeter: false,
-        text: args.text,
-        review: args.review,
-        unlisted: match (args.unlisted, args.listed) {
-            (true, _) => Some(true),
-            (_, true) => Some(false),
-            _ => None,
-        },
-        limit: args.limit,
-        ..CallFilter::default()
-    };
-    report::print_calls(&store.list_calls(&filter, now)?, args.format)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn open_existing(config: &Config) -> anyhow::Result<Store> {
-    let path = &config.database.path;
-    anyhow::ensure!(
-        path.exists(),
-        "no database at {}: run `vigie crawl` first or pass --db PATH",
-        path.display()
-    );
-    Store::open(path)
-}
-
-fn review(cmd: ReviewCommand) -> anyhow::Result<ExitCode> {
-    let now = chrono::Utc::now();
-    match cmd {
-        ReviewCommand::List { common, format } => {
-            let store = open_existing(&common.load()?)?;
-            let filter = CallFilter {
-                review: vec!["pending".into()],
-                ..Default::default()
-            };
-            let pending = store.list_calls(&filter, now)?;
-            // Calls a curator must place before they reach anyone.
-            let unplaced = CallFilter {
-                unresolved_perimeter: true,
-                ..Default::default()
-            };
-            let unplaced = store.list_calls(&unplaced, now)?;
-            if format == Format::Table {
-                report::print_calls(&pending, format)?;
-                if !unplaced.is_empty() {
-                    crate::outln!(
-                        "\n{} call(s) wait for a perimeter and are kept out of digests: \
-                         set it with `vigie calls perimeter ID region:76 …`",
-                        unplaced.len()
-                    )?;
-                    report::print_calls(&unplaced, format)?;
-                }
-            } else {
-                // One document: the pending calls, then the unplaced others.
-                let mut all = pending;
-                for c in unplaced {
-                    if !all.iter().any(|p| p.id == c.id) {
-                        all.push(c);
-                    }
-                }
-                report::print_calls(&all, format)?;
-            }
-        }
-        ReviewCommand::Approve { id, common } => {
-            let id = open_existing(&common.load()?)?.set_review(id, "approved", now)?;
-            crate::outln!("call {id} approved")?;
-        }
-        ReviewCommand::Reject { id, common } => {
-            let id = open_existing(&common.load()?)?.set_review(id, "rejected", now)?;
-            crate::outln!("call {id} rejected: later crawls will keep it hidden")?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
