@@ -7,6 +7,7 @@ use chrono::TimeZone;
 
 use super::*;
 use crate::domain::{Audience, Perimeter};
+use crate::subscribers::Frequency;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 10, 8, 0, 0).unwrap()

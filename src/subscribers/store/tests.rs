@@ -4,6 +4,7 @@ use chrono::{Duration, TimeZone};
 
 use super::*;
 use crate::domain::{Audience, Perimeter, Theme};
+use crate::subscribers::Frequency;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 10, 8, 0, 0).unwrap()
