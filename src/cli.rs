@@ -11,10 +11,13 @@ pub use crate::config::Common;
 use crate::config::Config;
 use crate::domain::{Audience, Perimeter, Status, Theme};
 pub use crate::report::Format;
-use crate::subscribers::cli::SubscribersCommand;
+use subscribers::SubscribersCommand;
 
 mod calls;
+mod deliver;
+mod digest;
 mod sources;
+mod subscribers;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,7 +54,7 @@ pub enum Command {
     Calls(CallsArgs),
     /// Send the due messages of the outbox once (the daemon does it on a timer).
     #[command(hide = true)]
-    Deliver(crate::deliver::cli::DeliverArgs),
+    Deliver(deliver::DeliverArgs),
     /// The queue of calls waiting for a curator (sources with `review = true`).
     #[command(subcommand)]
     Review(ReviewCommand),
@@ -60,7 +63,7 @@ pub enum Command {
     Subscribers(SubscribersCommand),
     /// Build, preview and send the subscribers' digests.
     #[command(subcommand)]
-    Digest(crate::digest::cli::DigestCommand),
+    Digest(digest::DigestCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -72,7 +75,7 @@ pub enum Command {
     Run(crate::service::cli::RunArgs),
     /// The queue of emails: list it, put failed messages back.
     #[command(subcommand)]
-    Outbox(crate::deliver::cli::OutboxCommand),
+    Outbox(deliver::OutboxCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,10 +264,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(cmd) => calls::review(cmd),
         Command::Subscribers(cmd) => {
             let config = cmd.common().load()?;
-            crate::subscribers::cli::run(cmd, &config)
+            subscribers::run(cmd, &config)
         }
-        Command::Deliver(args) => crate::deliver::cli::run(args),
-        Command::Digest(cmd) => crate::digest::cli::run(cmd),
+        Command::Deliver(args) => deliver::run(args),
+        Command::Digest(cmd) => digest::run(cmd),
         Command::Config(ConfigCommand::Show { common }) => {
             common.load()?;
             let flags = [
@@ -285,7 +288,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => crate::service::cli::run(args),
         Command::Sources(SourcesCommand::Status(args)) => sources::sources_status(args),
         Command::Sources(SourcesCommand::New(args)) => crate::scaffold::run(args),
-        Command::Outbox(cmd) => crate::deliver::cli::outbox_command(cmd),
+        Command::Outbox(cmd) => deliver::outbox_command(cmd),
     }
 }
 

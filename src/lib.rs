@@ -23,6 +23,7 @@
 //!   profile and double opt-in state.
 //! - [`matching`]: which calls fit which subscriber.
 //! - [`redact`]: credentials masked in everything printed or logged.
+//! - [`text`]: whitespace collapsing shared by every stage.
 //! - [`demo`]: `vigie demo`, the whole flow on fixture sites served on
 //!   loopback, with sample subscribers.
 //! - [`service`]: the daemon (`vigie run`): schedules, source health and
@@ -59,6 +60,7 @@ pub mod spreadsheet;
 pub mod store;
 pub mod subscribers;
 pub mod territory;
+pub mod text;
 pub mod web;
 
 #[cfg(test)]

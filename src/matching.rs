@@ -34,17 +34,10 @@
 use std::collections::HashMap;
 
 use crate::domain::{Audience, CallPerimeter, Perimeter, Status, Theme};
-use crate::normalize::text::fold;
+use crate::normalize::text::{fold, words};
 use crate::store::CallRecord;
 use crate::subscribers::{Profile, Subscriber};
 use crate::territory;
-
-/// The words of already folded text: runs of ASCII letters and digits.
-pub fn words(folded: &str) -> impl Iterator<Item = &str> {
-    folded
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-}
 
 fn audience_bit(a: Audience) -> u16 {
     1 << Audience::ALL.iter().position(|x| *x == a).unwrap_or(0)

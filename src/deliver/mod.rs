@@ -15,7 +15,7 @@
 //! - [`holder`]: who holds a claim, and whether it is seen gone.
 //! - [`carried`]: the calls a row carries, given back when it fails for
 //!   good, recorded again when an operator retries it.
-//! - [`cli`]: `vigie deliver` and `vigie outbox list|retry`.
+//! - `vigie deliver` and `vigie outbox list|retry` live with the command line (`cli::deliver`).
 //!
 //! # Exactly once, and where it is only at least once
 //!
@@ -80,7 +80,6 @@
 //! end of DATA); a missed call costs a commune more than a second copy.
 
 pub mod carried;
-pub mod cli;
 pub mod config;
 pub mod holder;
 pub mod message;

@@ -9,7 +9,7 @@
 //!   deadlines, closing-soon reminders), and its enqueueing together with
 //!   the `digest_items` rows that remember it.
 //! - [`bounces`]: after a drain, refused digests count as bounces.
-//! - [`cli`]: `vigie digest preview|run`.
+//! - `vigie digest preview|run` lives with the command line (`cli::digest`).
 //! - [`config`]: the `[digest]` section.
 //! - [`french`]: French dates, deadlines, kinds, perimeters and plurals.
 //!
@@ -19,7 +19,6 @@
 
 pub mod bounces;
 pub mod build;
-pub mod cli;
 pub mod config;
 pub mod french;
 pub mod render;

@@ -19,9 +19,10 @@ use feed_rs::model::{Entry, Feed};
 use scraper::Html;
 
 use super::html::visible_text;
-use super::{BodyShape, ExtractError, Extraction, Extractor, RawItem, non_empty};
+use super::{BodyShape, ExtractError, Extraction, Extractor, RawItem};
 use crate::fetch::page::{Page, PageRequest};
 use crate::source::{CompiledFeed, SourceDef, fold_label};
+use crate::text::non_empty;
 
 impl Extractor for CompiledFeed {
     fn first_request(&self, source: &SourceDef) -> PageRequest {

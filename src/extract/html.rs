@@ -18,12 +18,11 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 use super::json::DEADLINE_JOIN;
-use super::transform::FilterRun;
-use super::{
-    BodyShape, ExtractError, Extraction, Extractor, RawItem, collapse, merge_detail, non_empty,
-};
+use super::{BodyShape, ExtractError, Extraction, Extractor, RawItem, merge_detail};
 use crate::fetch::page::{Page, PageRequest};
+use crate::source::transform::FilterRun;
 use crate::source::{CompiledFields, CompiledHtml, FieldSel, HtmlField, SourceDef};
+use crate::text::{collapse, non_empty};
 
 impl Extractor for CompiledHtml {
     fn first_request(&self, source: &SourceDef) -> PageRequest {
@@ -139,7 +138,7 @@ impl CompiledHtml {
         let link = doc.select(css).next()?;
         let href = link.attr(sel.attr.as_deref().unwrap_or("href"))?.trim();
         let base = document_base(doc, &page.url);
-        let Some(next) = crate::normalize::url::web_link(Some(&base), href) else {
+        let Some(next) = crate::fetch::web_link(Some(&base), href) else {
             warnings.push(format!(
                 "html.next_page `{}` gave `{href}` on {}, which is not a public web link: pagination stopped",
                 sel.raw,
@@ -170,7 +169,7 @@ fn document_base(doc: &Html, page_url: &Url) -> Url {
     doc.select(&BASE)
         .next()
         .and_then(|b| b.attr("href"))
-        .and_then(|href| crate::normalize::url::web_link(Some(page_url), href))
+        .and_then(|href| crate::fetch::web_link(Some(page_url), href))
         .unwrap_or_else(|| page_url.clone())
 }
 

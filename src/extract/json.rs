@@ -19,10 +19,11 @@
 use serde_json::Value;
 use url::Url;
 
-use super::transform::FilterRun;
-use super::{BodyShape, ExtractError, Extraction, Extractor, RawItem, non_empty};
+use super::{BodyShape, ExtractError, Extraction, Extractor, RawItem};
 use crate::fetch::page::{Page, PageRequest};
+use crate::source::transform::FilterRun;
 use crate::source::{CompiledJson, JsonField, JsonPath, PageRule, SourceDef};
+use crate::text::non_empty;
 
 /// Between the values of a deadline field given several dates: normalize
 /// reads every date in it as one of the call's cut-offs.
@@ -207,7 +208,7 @@ impl CompiledJson {
         let url = match &p.rule {
             PageRule::Next(path) => {
                 let href = first_text(root, path)?;
-                let next = crate::normalize::url::web_link(Some(&page.url), &href);
+                let next = crate::fetch::web_link(Some(&page.url), &href);
                 let Some(next) = next else {
                     warnings.push(format!(
                         "json.pagination.next `{}` gave `{href}` on {}, which is not a public web link: pagination stopped",

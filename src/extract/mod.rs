@@ -11,7 +11,6 @@
 pub mod feed;
 pub mod html;
 pub mod json;
-pub mod transform;
 
 use url::Url;
 
@@ -167,52 +166,6 @@ fn merge_detail(item: &mut RawItem, detail: RawItem) {
     }
 }
 
-/// Whitespace runs to one space, trimmed (whitespace as `char::is_whitespace`).
-/// One pass over the bytes: this runs on every field and item text.
-pub(crate) fn collapse(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut word: Option<usize> = None;
-    let mut at = 0;
-    while at < s.len() {
-        let byte = s.as_bytes()[at];
-        let (space, width) = if byte.is_ascii() {
-            // `char::is_whitespace` on ASCII: the five of
-            // `u8::is_ascii_whitespace` plus vertical tab.
-            (byte.is_ascii_whitespace() || byte == 0x0b, 1)
-        } else {
-            s[at..]
-                .chars()
-                .next()
-                .map_or((false, 1), |c| (c.is_whitespace(), c.len_utf8()))
-        };
-        match (space, word) {
-            (true, Some(start)) => {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push_str(&s[start..at]);
-                word = None;
-            }
-            (false, None) => word = Some(at),
-            _ => {}
-        }
-        at += width;
-    }
-    if let Some(start) = word {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&s[start..]);
-    }
-    out
-}
-
-/// `Some` of the collapsed text unless it is empty.
-pub(crate) fn non_empty(s: &str) -> Option<String> {
-    let c = collapse(s);
-    (!c.is_empty()).then_some(c)
-}
-
 /// The name of the first element of a lowercased markup text, skipping
 /// the XML declaration, processing instructions, comments and doctype.
 fn root_element_name(head: &str) -> &str {
@@ -296,13 +249,6 @@ impl BodyShape {
 mod tests {
     use super::testutil::page;
     use super::*;
-
-    proptest::proptest! {
-        #[test]
-        fn collapse_is_split_whitespace_joined(s in "[ a\\t\\n\\r\\x0b\\x0c\\u{85}\\u{a0}\\u{2003}\\u{3000}é€😀]{0,60}") {
-            proptest::prop_assert_eq!(collapse(&s), s.split_whitespace().collect::<Vec<_>>().join(" "));
-        }
-    }
 
     #[test]
     fn body_shape_goes_by_the_root_element() {

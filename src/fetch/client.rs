@@ -19,6 +19,7 @@ use super::body::RequestBody;
 use super::charset;
 use super::config::{FetchConfig, FetchOverrides};
 use super::error::{FetchError, error_chain, forbidden_in};
+use super::page::HttpMethod;
 use super::page::Page;
 use super::politeness::{HostKey, Politeness};
 use super::redirect::{Hop, is_redirect};
@@ -30,7 +31,6 @@ use super::resolve::GuardedResolver;
 use super::retry::{backoff, parse_retry_after};
 use super::robots::RobotsCache;
 use crate::redact;
-use crate::source::schema::HttpMethod;
 
 /// The HTTP client with manners. Cheap to clone; clones share the
 /// connection pool, the robots.txt cache and the politeness state.

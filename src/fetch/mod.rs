@@ -17,7 +17,8 @@
 //! - [`retry`]: backoff and `Retry-After`;
 //! - [`charset`]: bytes to text;
 //! - [`error`]: why a fetch failed;
-//! - [`page`]: the request and page types shared with extract.
+//! - [`page`]: the request and page types shared with extract;
+//! - `link`: which links read from a page may be followed or stored.
 
 pub mod address;
 pub mod body;
@@ -25,6 +26,7 @@ pub mod charset;
 pub mod client;
 pub mod config;
 pub mod error;
+mod link;
 pub mod page;
 pub mod politeness;
 mod redirect;
@@ -41,4 +43,5 @@ pub use client::{
 };
 pub use config::{FetchConfig, FetchOverrides};
 pub use error::FetchError;
-pub use page::{Page, PageRequest};
+pub use link::web_link;
+pub use page::{HttpMethod, Page, PageRequest};

@@ -6,7 +6,15 @@ use bytes::Bytes;
 use url::Url;
 
 use super::body::RequestBody;
-use crate::source::schema::HttpMethod;
+
+/// The methods a source's request may use: a JSON API may want a POST.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    #[default]
+    Get,
+    Post,
+}
 
 /// One HTTP request a source asks for (listing page, API page, detail page).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::body::RequestBody;
 use super::error::FetchError;
-use crate::source::schema::HttpMethod;
+use super::page::HttpMethod;
 
 /// One request of a redirect chain.
 #[derive(Debug, Clone)]

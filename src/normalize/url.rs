@@ -3,15 +3,12 @@
 //! parameters dropped; host case and default ports are normalized by the
 //! `url` crate's WHATWG parser.
 //!
-//! [`web_link`] is the one rule for every link read from a page (item links,
-//! detail pages, pagination): resolve against the page first, whatever the
-//! spelling (`//host/x`, `\\host\x`, `https:x`, `http://0x7f.1/`), then
-//! judge the result, so that a protocol-relative link gets exactly the
-//! scrutiny of an absolute one.
+//! Which links may be stored at all is [`web_link`]'s rule, owned by the
+//! fetch stage because the same rule decides which links are followed.
 
-use url::{Host, Url};
+use url::Url;
 
-use crate::fetch::address::classify;
+use crate::fetch::web_link;
 
 /// Query parameters that only track the visitor and never select content.
 fn is_tracking_param(name: &str) -> bool {
@@ -37,39 +34,6 @@ fn is_tracking_param(name: &str) -> bool {
                 | "igshid"
                 | "wt.mc_id"
         )
-}
-
-/// Resolves `link` against `base` (the page it was read on) and keeps it
-/// only if it is a web link Vigie may store and follow: http or https, with
-/// a host, and that host not a loopback, private, link-local or otherwise
-/// non-public address (any IP spelling, or a `localhost` name, RFC 6761)
-/// unless the page itself is on that host (then the fetcher's allow-list
-/// already let Vigie there). Every address is checked again by the fetcher
-/// when it connects; this rule keeps such links out of the catalogue and
-/// out of the emails.
-pub fn web_link(base: Option<&Url>, link: &str) -> Option<Url> {
-    let link = link.trim();
-    if link.is_empty() {
-        return None;
-    }
-    let url = match base {
-        Some(b) => b.join(link).ok()?,
-        None => Url::parse(link).ok()?,
-    };
-    if !matches!(url.scheme(), "http" | "https") {
-        return None;
-    }
-    let host = url.host()?;
-    let local = match &host {
-        Host::Ipv4(ip) => classify((*ip).into()).is_some(),
-        Host::Ipv6(ip) => classify((*ip).into()).is_some(),
-        Host::Domain(name) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        }
-    };
-    let same_host = base.and_then(Url::host).is_some_and(|b| b == host);
-    (!local || same_host).then_some(url)
 }
 
 /// Resolves `link` against `base` and returns its canonical form, or `None`
@@ -98,7 +62,9 @@ pub fn canonical_url(base: Option<&Url>, link: &str) -> Option<Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::address::classify;
     use proptest::prelude::*;
+    use url::Host;
 
     fn canon(base: &str, link: &str) -> Option<String> {
         canonical_url(Some(&Url::parse(base).unwrap()), link).map(String::from)

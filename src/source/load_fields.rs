@@ -7,7 +7,7 @@ use regex::{Regex, RegexBuilder};
 
 use super::load::Checker;
 use super::schema::{FieldSpec, FilterSpec};
-use crate::extract::transform::{FieldRule, FieldSource, FilterTest, ItemFilter, Transform};
+use super::transform::{FieldRule, FieldSource, FilterTest, ItemFilter, Transform};
 use crate::source::error::SourceError;
 
 /// Compiled regexes are bounded so that a definition cannot make the
@@ -226,7 +226,7 @@ impl Checker<'_, '_> {
     /// booleans, as the item's text would show them.
     fn filter_value(&self, field: &[&str], v: &toml::Value) -> Result<String, SourceError> {
         match v {
-            toml::Value::String(s) => Ok(crate::extract::collapse(s)),
+            toml::Value::String(s) => Ok(crate::text::collapse(s)),
             toml::Value::Integer(i) => Ok(i.to_string()),
             toml::Value::Boolean(b) => Ok(b.to_string()),
             other => Err(self

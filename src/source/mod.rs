@@ -21,6 +21,7 @@ pub(crate) mod locate;
 pub mod schema;
 pub mod template;
 mod template_data;
+pub mod transform;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -29,7 +30,7 @@ use scraper::Selector;
 use url::Url;
 
 use crate::domain::{Audience, CallKind, PerimeterSet, SourceId, Theme};
-use crate::extract::transform::{FieldRule, ItemFilter};
+use transform::{FieldRule, ItemFilter};
 
 pub use auth::{AuthDef, Secret};
 pub use error::SourceError;

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+pub use crate::fetch::HttpMethod;
 use toml::Spanned;
 
 use crate::domain::{Audience, CallKind, SourceId, Theme};
@@ -309,14 +311,6 @@ pub struct FeedFields {
     pub perimeter: Option<FieldSpec>,
     /// Every value is one theme label (mapped through `[maps.themes]`).
     pub themes: Option<FieldSpec>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum HttpMethod {
-    #[default]
-    Get,
-    Post,
 }
 
 #[derive(Debug, Clone, Deserialize)]

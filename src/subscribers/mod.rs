@@ -9,9 +9,9 @@
 //!   (`create_pending`, `confirm_subscriber`, `unsubscribe`, `mark_bounce`,
 //!   `reactivate_subscriber`) as `impl Store` methods.
 //! - [`csv`]: import/export format.
-//! - [`cli`]: `vigie subscribers add|list|show|remove|import|export`.
+//! - `vigie subscribers add|list|show|remove|import|export` lives with
+//!   the command line (`cli::subscribers`).
 
-pub mod cli;
 pub mod csv;
 pub mod model;
 mod signup;

@@ -400,7 +400,7 @@ pub fn parse_keyword(s: &str) -> Result<String, FieldError> {
     if t.trim_end_matches('*').contains('*') || t.ends_with("**") {
         return Err(bad("`*` is only allowed once, at the end (`archiv*`)"));
     }
-    if crate::matching::words(&crate::normalize::text::fold(&t))
+    if crate::normalize::text::words(&crate::normalize::text::fold(&t))
         .next()
         .is_none()
     {

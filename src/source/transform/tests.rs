@@ -153,7 +153,7 @@ proptest! {
             let f = filter(FilterTest::Matches(r), false);
             let _ = f.judge(std::slice::from_ref(&value));
         }
-        let text = crate::extract::collapse(&value);
+        let text = crate::text::collapse(&value);
         let f = filter(FilterTest::Equals(text.clone()), false);
         prop_assert_eq!(f.judge(std::slice::from_ref(&text)) == Verdict::Keep, !text.is_empty());
     }

@@ -16,10 +16,10 @@ use chrono_tz::Europe::Paris;
 use clap::{Args, Subcommand};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 
-use super::carried::{self, RetryError};
-use super::outbox::{self, OutboxRow, OutboxStatus};
-use super::{DrainReport, Transport, drain_outbox};
 use crate::config::Common;
+use crate::deliver::carried::{self, RetryError};
+use crate::deliver::outbox::{self, OutboxRow, OutboxStatus};
+use crate::deliver::{DrainReport, Transport, drain_outbox};
 use crate::report::Format;
 use crate::store::Store;
 

@@ -13,13 +13,15 @@ use anyhow::Context;
 use chrono_tz::Europe::Paris;
 use clap::{Args, Subcommand};
 
-use super::bounces::record_bounces;
-use super::build::{self, Catalogue, History, enqueue_due_digests, not_due_reason, paris_date};
-use super::render::{Renderer, SectionKind};
+use super::deliver::{exit_code, print_outcome};
 use crate::config::Common;
-use crate::deliver::cli::{exit_code, print_outcome};
 use crate::deliver::outbox;
 use crate::deliver::{Transport, drain_outbox};
+use crate::digest::bounces::record_bounces;
+use crate::digest::build::{
+    self, Catalogue, History, enqueue_due_digests, not_due_reason, paris_date,
+};
+use crate::digest::render::{Renderer, SectionKind};
 use crate::matching::Matcher;
 use crate::store::Store;
 use crate::subscribers::EmailAddress;
@@ -33,7 +35,7 @@ pub enum DigestCommand {
     Run(RunArgs),
 }
 
-pub use crate::deliver::cli::Clock;
+pub use super::deliver::Clock;
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {

@@ -14,7 +14,7 @@
 
 use regex::Regex;
 
-use super::non_empty;
+use crate::text::non_empty;
 
 /// How one value is rewritten before it becomes a field. The steps run in
 /// this order; a step that is not set does nothing.

@@ -10,12 +10,12 @@ use clap::Subcommand;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use serde::Serialize;
 
-use super::csv::{profile_from_fields, read_profiles, write_profiles};
-use super::model::{Subscriber, SubscriberStatus, weekday_code};
 use crate::config::Common;
 use crate::config::Config;
 use crate::report::Format;
 use crate::store::{Store, ts};
+use crate::subscribers::csv::{profile_from_fields, read_profiles, write_profiles};
+use crate::subscribers::model::{Subscriber, SubscriberStatus, weekday_code};
 use crate::territory;
 
 #[derive(Debug, Subcommand)]
@@ -180,7 +180,7 @@ pub fn run(cmd: SubscribersCommand, config: &Config) -> anyhow::Result<ExitCode>
                     crate::outln!("added subscriber {}: {}", s.id, s.profile.email)?;
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e @ super::SubscriberError::AlreadySubscribed { .. }) => fail(e),
+                Err(e @ crate::subscribers::SubscriberError::AlreadySubscribed { .. }) => fail(e),
                 Err(e) => Err(e.into()),
             }
         }
@@ -250,7 +250,7 @@ pub fn run(cmd: SubscribersCommand, config: &Config) -> anyhow::Result<ExitCode>
         SubscribersCommand::Import { file, .. } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let text = match super::csv::decode(&bytes) {
+            let text = match crate::subscribers::csv::decode(&bytes) {
                 Ok(t) => t,
                 Err(e) => return fail(format!("{}: {e}", file.display())),
             };
@@ -299,7 +299,7 @@ fn find(store: &Store, who: &str) -> anyhow::Result<Option<Subscriber>> {
     if let Ok(id) = who.trim().parse::<i64>() {
         return store.subscriber(id);
     }
-    match super::EmailAddress::parse(who) {
+    match crate::subscribers::EmailAddress::parse(who) {
         Ok(email) => Ok(store.subscriber_by_email(&email)?),
         Err(_) => Ok(None),
     }
