@@ -15,6 +15,7 @@ mod feed_fields;
 mod fetch;
 mod fetch_forms;
 mod fetch_guard;
+mod layering;
 mod ops;
 mod perimeter;
 mod redaction;
