@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use crate::config::Common;
+use crate::config::Common;
 use crate::config::Config;
 use crate::domain::{Audience, Perimeter, Status, Theme};
-pub use crate::report::Format;
+use crate::report::Format;
 use subscribers::SubscribersCommand;
 
 mod calls;
