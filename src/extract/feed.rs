@@ -216,7 +216,14 @@ fn to_item(entry: &Entry) -> RawItem {
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .or_else(|| entry.links.first())
         .map(|l| l.href.trim().to_string())
-        .filter(|h| !h.is_empty());
+        .filter(|h| !h.is_empty())
+        // An RSS item may give its address only as its GUID (a permalink
+        // unless `isPermaLink="false"`, a flag feed-rs does not keep): a
+        // GUID that is a web address is then the item's link.
+        .or_else(|| {
+            let id = entry.id.trim();
+            (id.starts_with("https://") || id.starts_with("http://")).then(|| id.to_string())
+        });
     let mut text = String::new();
     for part in [title.as_deref(), summary.as_deref(), content.as_deref()]
         .into_iter()
@@ -306,6 +313,28 @@ mod tests {
         );
         // No GUID: no invented id, the link identifies the item.
         assert_eq!(out.items[1].id, None);
+    }
+
+    #[test]
+    fn a_permalink_guid_is_the_link_of_an_item_without_one() {
+        let body = r#"<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Aides</title><link>https://ex.fr/</link><description>d</description>
+<item><title>AMI tiers-lieux</title>
+  <guid isPermaLink="true">https://ex.fr/numerique/ami-tiers-lieux</guid></item>
+<item><title>AAP sans lien</title><guid isPermaLink="false">aap-42</guid></item>
+<item><title>AAP avec lien</title><link>https://ex.fr/aap-lien</link>
+  <guid>https://ex.fr/autre-adresse</guid></item>
+</channel></rss>"#;
+        let out = run(SRC, "application/rss+xml", body).unwrap();
+        let links: Vec<Option<&str>> = out.items.iter().map(|i| i.link.as_deref()).collect();
+        assert_eq!(
+            links,
+            [
+                Some("https://ex.fr/numerique/ami-tiers-lieux"),
+                None,
+                Some("https://ex.fr/aap-lien")
+            ]
+        );
     }
 
     #[test]
