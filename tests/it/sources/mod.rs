@@ -252,6 +252,7 @@ fn every_real_source_is_valid_and_has_a_fixture_directory() {
             ("AIDES_TERRITOIRES_API_KEY", "key-for-check"),
             ("ADEME_AGIR_CLIENT_ID", "client-id-for-check"),
             ("ADEME_AGIR_CLIENT_SECRET", "secret-for-check"),
+            ("MANCHE_API_BASIC", "basic-for-check"),
         ],
     );
     assert!(out.status.success(), "{}", all_output(&out));
