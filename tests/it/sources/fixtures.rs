@@ -8,6 +8,8 @@
 //!
 //! ```toml
 //! based_on = "What the pages' structure follows (stored copies, API docs...)"
+//! mirror = true               # absolute links to the definition's origin
+//!                             # are served here too (default: only <base href>)
 //!
 //! [env]                       # secrets the definition reads
 //! EXAMPLE_TOKEN = "test-token"
@@ -29,13 +31,15 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::site;
+use super::site_with;
 use crate::support::{all_output, fixtures};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expected {
     based_on: String,
+    #[serde(default)]
+    mirror: bool,
     #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
@@ -82,7 +86,7 @@ fn check_source(id: &str, expected: &Expected) -> Vec<String> {
         .iter()
         .map(|(path, file)| (path.as_str(), file.as_str()))
         .collect();
-    let (server, sc) = site(id, &routes);
+    let (server, sc) = site_with(id, &routes, expected.mirror);
     let env: Vec<(&str, &str)> = expected
         .env
         .iter()

@@ -177,11 +177,29 @@ fn real_origin(id: &str) -> Option<String> {
 /// path alone for any query) with a file of `tests/fixtures/sources/<id>/`,
 /// and a scenario holding the real definition of `id` pointed at it.
 pub(super) fn site(id: &str, routes: &[(&str, &str)]) -> (FixtureServer, Scenario) {
+    site_with(id, routes, false)
+}
+
+/// [`site`]; with `mirror`, every absolute address on the definition's
+/// origin in the fixture files (not only a `<base href>`) points here: a
+/// site whose listing links to its own pages with absolute addresses
+/// (WordPress) is then served whole, detail pages included.
+pub(super) fn site_with(
+    id: &str,
+    routes: &[(&str, &str)],
+    mirror: bool,
+) -> (FixtureServer, Scenario) {
     let server = FixtureServer::start();
     let dir = fixtures(&format!("sources/{id}"));
     // A stored page's `<base href>` on the real site points here, as the
     // definition's own URL does.
-    let base = |origin: &str| format!("<base href=\"{origin}");
+    let base = |origin: &str| {
+        if mirror {
+            origin.to_string()
+        } else {
+            format!("<base href=\"{origin}")
+        }
+    };
     let real = real_origin(id).map_or_else(|| "\0no base\0".to_string(), |o| base(&o));
     let local = base(&server.url("/"));
     for (path, file) in routes {
