@@ -195,6 +195,38 @@ pub enum Perimeter {
     Commune(String),
 }
 
+impl Perimeter {
+    /// The time zone in which a funder of this territory writes its dates:
+    /// the overseas regions' and departments' own (and their communes'),
+    /// Europe/Paris for every other territory. An EPCI's SIREN does not
+    /// say where it is: Europe/Paris.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        use chrono_tz::{America, Europe, Indian};
+        let code = match self {
+            Perimeter::Region(c) => match c.as_str() {
+                "01" => "971",
+                "02" => "972",
+                "03" => "973",
+                "04" => "974",
+                "06" => "976",
+                _ => return Europe::Paris,
+            },
+            Perimeter::Department(c) => c.as_str(),
+            Perimeter::Commune(c) => c.get(..3).unwrap_or(""),
+            Perimeter::Europe | Perimeter::France | Perimeter::Epci(_) => return Europe::Paris,
+        };
+        match code {
+            "971" => America::Guadeloupe,
+            "972" => America::Martinique,
+            "973" => America::Cayenne,
+            "974" => Indian::Reunion,
+            "975" => America::Miquelon,
+            "976" => Indian::Mayotte,
+            _ => Europe::Paris,
+        }
+    }
+}
+
 /// A perimeter text that is not one of the accepted forms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

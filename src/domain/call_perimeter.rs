@@ -44,6 +44,18 @@ impl PerimeterSet {
     pub fn members(&self) -> &[Perimeter] {
         &self.0
     }
+
+    /// The time zone its members share ([`Perimeter::time_zone`]);
+    /// Europe/Paris when they do not share one.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        let mut zones = self.0.iter().map(Perimeter::time_zone);
+        let first = zones.next().unwrap_or(chrono_tz::Europe::Paris);
+        if zones.all(|z| z == first) {
+            first
+        } else {
+            chrono_tz::Europe::Paris
+        }
+    }
 }
 
 /// The longest unresolved label kept, in characters (labels are scraped).
@@ -211,6 +223,36 @@ impl<'de> Deserialize<'de> for CallPerimeter {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn overseas_territories_have_their_own_time_zone() {
+        let zone = |text: &str| {
+            text.parse::<CallPerimeter>()
+                .unwrap()
+                .members()
+                .map(|m| PerimeterSet::new(m.iter().cloned()).unwrap().time_zone())
+                .unwrap()
+                .name()
+        };
+        assert_eq!(zone("region:03"), "America/Cayenne");
+        assert_eq!(zone("department:973"), "America/Cayenne");
+        assert_eq!(zone("commune:97302"), "America/Cayenne");
+        assert_eq!(zone("department:974"), "Indian/Reunion");
+        assert_eq!(zone("region:06,department:976"), "Indian/Mayotte");
+        assert_eq!(zone("region:01"), "America/Guadeloupe");
+        assert_eq!(zone("department:972"), "America/Martinique");
+        // Mainland, national, an EPCI, and overseas territories that do not
+        // share a zone: Europe/Paris.
+        for paris in [
+            "region:84",
+            "department:2A",
+            "france",
+            "epci:200054781",
+            "region:03,region:04",
+        ] {
+            assert_eq!(zone(paris), "Europe/Paris", "{paris}");
+        }
+    }
 
     #[test]
     fn a_single_perimeter_keeps_its_stored_text_form() {

@@ -87,6 +87,9 @@ use chrono_tz::{Europe::Paris, Tz};
 pub struct FrenchDate {
     pub date: NaiveDate,
     pub time: Option<NaiveTime>,
+    /// The text gave a UTC offset (an ISO date-time): `date` and `time` are
+    /// then already Europe/Paris local time, whatever the source's zone.
+    pub in_paris: bool,
 }
 
 /// The time a deadline given without a time of day stands for.
@@ -96,6 +99,15 @@ const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_opt(23, 59, 0) {
 };
 
 impl FrenchDate {
+    /// A date and time written without an offset.
+    pub fn local(date: NaiveDate, time: Option<NaiveTime>) -> FrenchDate {
+        FrenchDate {
+            date,
+            time,
+            in_paris: false,
+        }
+    }
+
     /// The Europe/Paris instant; 23:59 when no time was given.
     ///
     /// A local time that occurs twice (the October fall-back hour) is the
@@ -103,17 +115,33 @@ impl FrenchDate {
     /// spring-forward gap, 02:00–03:00) is shifted forward by the gap, as
     /// clocks do: 02:30 becomes 03:30 summer time.
     pub fn to_paris(&self) -> DateTime<Tz> {
+        self.written_in(Paris)
+    }
+
+    /// The instant of this date read as local time in `zone` (where the
+    /// source's funder is: an overseas territory writes its own hours),
+    /// as a Europe/Paris date-time; 23:59 of that zone when no time was
+    /// given. A date written with an offset ignores `zone`.
+    pub fn written_in(&self, zone: Tz) -> DateTime<Tz> {
+        let zone = if self.in_paris { Paris } else { zone };
         let local = self.date.and_time(self.time.unwrap_or(END_OF_DAY));
-        match Paris.from_local_datetime(&local) {
+        let instant = match zone.from_local_datetime(&local) {
             LocalResult::Single(t) => t,
             LocalResult::Ambiguous(a, b) => a.min(b),
-            // The only gap in Paris is the switch from +01:00 to +02:00, so
-            // reading the wall time with the winter offset lands after it.
-            LocalResult::None => local
-                .checked_sub_signed(TimeDelta::hours(1))
-                .map(|utc| Paris.from_utc_datetime(&utc))
-                .unwrap_or_else(|| Paris.from_utc_datetime(&local)),
-        }
+            // A summer-time gap (one hour in every zone Vigie meets): the
+            // wall time read with the offset in force before the gap lands
+            // after it, as clocks move.
+            LocalResult::None => {
+                let before = local - TimeDelta::hours(1);
+                match zone.from_local_datetime(&before) {
+                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                        t + TimeDelta::hours(1)
+                    }
+                    LocalResult::None => zone.from_utc_datetime(&local),
+                }
+            }
+        };
+        instant.with_timezone(&Paris)
     }
 }
 

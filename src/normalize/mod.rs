@@ -125,7 +125,7 @@ pub fn normalize_item(
         DeadlineFound::Dates(dates) => (
             dates
                 .iter()
-                .map(|d| d.to_paris().fixed_offset())
+                .map(|d| d.written_in(source.time_zone).fixed_offset())
                 .collect::<Vec<_>>(),
             false,
         ),
@@ -146,7 +146,7 @@ pub fn normalize_item(
                 time: Some(d.time.unwrap_or_default()),
                 ..d
             }
-            .to_paris()
+            .written_in(source.time_zone)
             .fixed_offset()
         })
     });
@@ -181,7 +181,7 @@ pub fn normalize_item(
                     time: Some(p.time.unwrap_or_default()),
                     ..p
                 }
-                .to_paris()
+                .written_in(source.time_zone)
                 .fixed_offset()
             }),
         },

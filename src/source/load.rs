@@ -155,6 +155,7 @@ impl Checker<'_, '_> {
         let schedule = self.check_schedule(file.schedule.get_ref())?;
         self.check_numbers(&file)?;
         let defaults = self.check_defaults(&file.defaults)?;
+        let time_zone = self.check_time_zone(file.timezone.as_ref(), &defaults)?;
         let maps = self.check_maps(&file.maps)?;
         let spec = self.check_kind(&file)?;
         let auth = self.check_auth(&file)?;
@@ -172,9 +173,30 @@ impl Checker<'_, '_> {
             auth,
             politeness: file.politeness,
             defaults,
+            time_zone,
             maps,
             spec,
             template: None,
+        })
+    }
+
+    fn check_time_zone(
+        &self,
+        written: Option<&toml::Spanned<String>>,
+        defaults: &ValidDefaults,
+    ) -> Result<chrono_tz::Tz, SourceError> {
+        let Some(written) = written else {
+            return Ok(defaults
+                .perimeter
+                .as_ref()
+                .map_or(chrono_tz::Europe::Paris, PerimeterSet::time_zone));
+        };
+        written.get_ref().trim().parse().map_err(|_| {
+            self.err(
+                &["timezone"],
+                format!("unknown time zone `{}`", written.get_ref()),
+            )
+            .with_hint("an IANA zone name, e.g. \"America/Cayenne\" or \"Indian/Reunion\"")
         })
     }
 

@@ -55,6 +55,9 @@ pub struct SourceDef {
     pub auth: Option<AuthDef>,
     pub politeness: schema::PolitenessOverride,
     pub defaults: ValidDefaults,
+    /// The zone in which the source's dates without an offset are read:
+    /// `timezone`, else that of `[defaults] perimeter`, else Europe/Paris.
+    pub time_zone: chrono_tz::Tz,
     pub maps: CompiledMaps,
     pub spec: KindSpec,
     /// For a source expanded from a template (`path`), its row of the

@@ -36,6 +36,10 @@ pub struct SourceFile {
     /// New calls from this source wait for a curator's approval.
     #[serde(default)]
     pub review: bool,
+    /// The IANA time zone of the hours the source writes
+    /// (`America/Cayenne`); by default the zone of `[defaults] perimeter`
+    /// (an overseas territory's own), else Europe/Paris.
+    pub timezone: Option<Spanned<String>>,
     /// Extra request headers (e.g. `Accept`, an API key header).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,

@@ -35,6 +35,9 @@ pub(super) struct Hit {
     pub(super) bad_year: bool,
     /// A time was written but does not exist ("25h", "12h60").
     pub(super) bad_time: bool,
+    /// An ISO date-time written with its UTC offset, already converted to
+    /// Europe/Paris local time.
+    pub(super) in_paris: bool,
     pub(super) date: FrenchDate,
     pub(super) role: DateRole,
 }
@@ -54,9 +57,11 @@ impl Hit {
             calendar: false,
             bad_year: false,
             bad_time: false,
+            in_paris: false,
             date: FrenchDate {
                 date: NaiveDate::MIN,
                 time: None,
+                in_paris: false,
             },
             role: DateRole::Unknown,
         }
@@ -79,7 +84,11 @@ pub(super) fn scan(text: &str, reference: NaiveDate) -> (Vec<Hit>, Vec<DateWarni
                 return None;
             }
             let date = NaiveDate::from_ymd_opt(h.year?, h.month, h.day)?;
-            h.date = FrenchDate { date, time: h.time };
+            h.date = FrenchDate {
+                date,
+                time: h.time,
+                in_paris: h.in_paris,
+            };
             Some(h)
         })
         .collect();
@@ -168,11 +177,13 @@ fn hit_from(caps: &Captures, start: usize, end: usize) -> Option<Hit> {
         let date = NaiveDate::from_ymd_opt(year, month, day)?;
         let mut hit = Hit::new(start, end, day, month, Some(year));
         if let (Some(h), Some(m)) = (n("ih"), n("imi")) {
-            let local = iso_local(date, h, m, caps.name("iz").map(|z| z.as_str()))?;
+            let zone = caps.name("iz").map(|z| z.as_str());
+            let local = iso_local(date, h, m, zone)?;
             hit.day = local.day();
             hit.month = local.month();
             hit.year = Some(local.year());
             hit.time = Some(local.time());
+            hit.in_paris = zone.is_some();
         }
         return plausible(hit);
     }

@@ -10,10 +10,47 @@ fn day(s: &str) -> NaiveDate {
 }
 
 fn at(date: &str, time: Option<(u32, u32)>) -> FrenchDate {
+    FrenchDate::local(
+        day(date),
+        time.map(|(h, m)| NaiveTime::from_hms_opt(h, m, 0).unwrap()),
+    )
+}
+
+/// A date-time written with its offset, as Europe/Paris local time.
+fn paris(date: &str, (h, m): (u32, u32)) -> FrenchDate {
     FrenchDate {
-        date: day(date),
-        time: time.map(|(h, m)| NaiveTime::from_hms_opt(h, m, 0).unwrap()),
+        in_paris: true,
+        ..at(date, Some((h, m)))
     }
+}
+
+#[test]
+fn a_date_is_read_in_the_zone_of_its_funder_unless_it_gives_an_offset() {
+    let cayenne: Tz = "America/Cayenne".parse().unwrap();
+    let paris_text = |d: FrenchDate, zone: Tz| d.written_in(zone).to_rfc3339();
+    // Noon in French Guiana (UTC-3) is 16:00 in Paris in winter, 17:00 in
+    // summer; a date without a time ends at 23:59 there.
+    assert_eq!(
+        paris_text(at("2027-02-15", Some((12, 0))), cayenne),
+        "2027-02-15T16:00:00+01:00"
+    );
+    assert_eq!(
+        paris_text(at("2027-06-15", Some((12, 0))), cayenne),
+        "2027-06-15T17:00:00+02:00"
+    );
+    assert_eq!(
+        paris_text(at("2027-03-31", None), cayenne),
+        "2027-04-01T04:59:00+02:00"
+    );
+    // An ISO date-time with its offset is the same instant anywhere.
+    let iso = parse_date("2027-02-15T12:00:00-03:00", day("2027-01-01")).unwrap();
+    assert_eq!(paris_text(iso, cayenne), "2027-02-15T16:00:00+01:00");
+    assert_eq!(paris_text(iso, Paris), "2027-02-15T16:00:00+01:00");
+    // Europe/Paris itself: unchanged, the spring-forward gap moves on.
+    assert_eq!(
+        paris_text(at("2027-03-28", Some((2, 30))), Paris),
+        "2027-03-28T03:30:00+02:00"
+    );
 }
 
 /// The fixture's notation: `none`, `ongoing` or `2021-03-15[ 12:00][;...]`.
@@ -96,10 +133,10 @@ fn parse_date_reads_every_format() {
         ("15 mars 2021 à midi", at("2021-03-15", Some((12, 0)))),
         ("le 15 mars 2021 à minuit", at("2021-03-15", Some((23, 59)))),
         ("2023-02-27", at("2023-02-27", None)),
-        ("2023-02-27T15:00:00+01:00", at("2023-02-27", Some((15, 0)))),
-        ("2023-02-27T15:00:00-05:00", at("2023-02-27", Some((21, 0)))),
-        ("2023-02-27T23:30:00Z", at("2023-02-28", Some((0, 30)))),
-        ("2023-07-14T10:00:00Z", at("2023-07-14", Some((12, 0)))),
+        ("2023-02-27T15:00:00+01:00", paris("2023-02-27", (15, 0))),
+        ("2023-02-27T15:00:00-05:00", paris("2023-02-27", (21, 0))),
+        ("2023-02-27T23:30:00Z", paris("2023-02-28", (0, 30))),
+        ("2023-07-14T10:00:00Z", paris("2023-07-14", (12, 0))),
         ("2023-02-27 15:00:00", at("2023-02-27", Some((15, 0)))),
         ("20230214", at("2023-02-14", None)),
         ("le 15 mars", at("2021-03-15", None)),
@@ -359,7 +396,7 @@ proptest! {
         let text = format!("{before} Date limite : {written} {after}");
         prop_assert_eq!(
             find_deadline(&text, day("2021-06-01")),
-            DeadlineFound::Dates(vec![FrenchDate { date, time }])
+            DeadlineFound::Dates(vec![FrenchDate::local(date, time)])
         );
     }
 }
