@@ -130,18 +130,23 @@ impl CompiledHtml {
         page_index: u32,
         warnings: &mut Vec<String>,
     ) -> Option<PageRequest> {
-        let sel = self.next_page.as_ref()?;
+        let rule = self.next_page.as_ref()?;
         if page_index.saturating_add(1) >= self.max_pages {
             return None;
         }
-        let css = sel.css.as_ref()?;
-        let link = doc.select(css).next()?;
-        let href = link.attr(sel.attr.as_deref().unwrap_or("href"))?.trim();
+        // The first link of each selector in turn: a link without its
+        // attribute (DSFR's disabled "Page suivante") gives nothing.
+        let href = rule.first(|sel| {
+            let link = sel.css.as_ref().and_then(|css| doc.select(css).next());
+            link.and_then(|l| l.attr(sel.attr.as_deref().unwrap_or("href")))
+                .map(|h| h.trim().to_string())
+        })?;
+        let href = href.as_str();
         let base = document_base(doc, &page.url);
         let Some(next) = crate::fetch::web_link(Some(&base), href) else {
             warnings.push(format!(
                 "html.next_page `{}` gave `{href}` on {}, which is not a public web link: pagination stopped",
-                sel.raw,
+                rule.raw,
                 crate::redact::url(&page.url)
             ));
             return None;
@@ -150,7 +155,7 @@ impl CompiledHtml {
         if seen.iter().any(|u| same_page(u, &next)) {
             warnings.push(format!(
                 "html.next_page `{}` on {} points back to {}, already visited: pagination stopped",
-                sel.raw,
+                rule.raw,
                 crate::redact::url(&page.url),
                 crate::redact::url(&next)
             ));

@@ -174,16 +174,7 @@ impl Checker<'_, '_> {
                 .with_hint("add e.g. title = \".fr-card__title a\" under [html]"));
         }
         let next_page = match &html.next_page {
-            Some(s) => {
-                let sel = self.field_sel(&["html", "next_page"], s.get_ref())?;
-                if sel.css.is_none() {
-                    return Err(self.err(
-                        &["html", "next_page"],
-                        format!("invalid field selector `{}`: the next page link needs a CSS selector, e.g. `a[rel=next] @href`", s.get_ref()),
-                    ));
-                }
-                Some(sel)
-            }
+            Some(spec) => Some(self.next_page(spec)?),
             None => None,
         };
         let max_pages = self.check_max_pages(&["html", "max_pages"], html.max_pages)?;
@@ -202,6 +193,25 @@ impl Checker<'_, '_> {
             detail,
             filters,
         })
+    }
+
+    /// `next_page`: like a field (one selector or several, each with its
+    /// transform), but every selector must find an element in the page and
+    /// reads its `href` unless it names another attribute.
+    fn next_page(&self, spec: &FieldSpec) -> Result<HtmlField, SourceError> {
+        let field = ["html", "next_page"];
+        let place = |field: &[&str], raw: &str| {
+            let mut sel = self.field_sel(field, raw)?;
+            if sel.css.is_none() {
+                return Err(self.err(
+                    field,
+                    format!("invalid field selector `{raw}`: the next page link needs a CSS selector, e.g. `a[rel=next] @href`"),
+                ));
+            }
+            sel.attr.get_or_insert_with(|| "href".to_string());
+            Ok(sel)
+        };
+        self.field_rule(&field, spec, "selector", &place)
     }
 
     pub(super) fn json_path(

@@ -219,7 +219,7 @@ pub struct CompiledHtml {
     /// Listing fields; `title` is always present.
     pub fields: CompiledFields,
     /// Without `@attr`, the `href` of the first match.
-    pub next_page: Option<FieldSel>,
+    pub next_page: Option<HtmlField>,
     pub max_pages: u32,
     pub detail: Option<CompiledFields>,
     /// `[[html.filters]]`: listing items failing one are dropped.

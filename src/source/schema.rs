@@ -248,8 +248,9 @@ pub struct HtmlSpec {
     pub audiences: Option<FieldSpec>,
     pub perimeter: Option<FieldSpec>,
     pub themes: Option<FieldSpec>,
-    /// Selector of the "next page" link (`"a[rel=next] @href"`).
-    pub next_page: Option<FieldSelector>,
+    /// Selector of the "next page" link (`"a[rel=next] @href"`), with an
+    /// optional transform of the address it gives.
+    pub next_page: Option<FieldSpec>,
     /// At most this many listing pages per crawl (default 5).
     #[serde(default = "default_max_pages")]
     pub max_pages: u32,

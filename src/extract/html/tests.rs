@@ -122,6 +122,38 @@ fn next_page_is_resolved_and_bounded_by_max_pages() {
 }
 
 #[test]
+fn a_next_link_may_be_rewritten_and_found_in_several_places() {
+    // A WordPress pager whose plain link loses the listing's filter: the
+    // address is rebuilt with the page number (as Aides-territoires' spider
+    // does for grandest.fr), and a pager without `rel` is the fallback.
+    let spec = SPEC.replace(
+        r#"next_page = "a[rel=next] @href""#,
+        r#"next_page = [{ selector = "a[rel=next]", regex = '/page/(\d+)/.*$', replace = "/page/${1}/?beneficiaire=63&pg=${1}" }, "a.next-fallback"]"#,
+    );
+    let src = source(&spec);
+    let req = first_request(&src);
+    let listing = LISTING.replace("?page=2", "https://example.gouv.fr/aides/page/2/");
+    let p = page(
+        "https://example.gouv.fr/appels?page=1",
+        "text/html",
+        &listing,
+    );
+    let next = extract_page(&src, &req, &p, 0).unwrap().next.unwrap();
+    assert_eq!(
+        next.url.as_str(),
+        "https://example.gouv.fr/aides/page/2/?beneficiaire=63&pg=2"
+    );
+    // Without the first place's link, the fallback's href.
+    let other = LISTING.replace(
+        r#"<a rel="next" href="?page=2">"#,
+        r#"<a class="next-fallback" href="?page=9">"#,
+    );
+    let p = page("https://example.gouv.fr/appels?page=1", "text/html", &other);
+    let next = extract_page(&src, &req, &p, 0).unwrap().next.unwrap();
+    assert_eq!(next.url.as_str(), "https://example.gouv.fr/appels?page=9");
+}
+
+#[test]
 fn a_next_link_back_to_a_visited_page_stops_pagination() {
     let src = source(SPEC);
     let req = first_request(&src);
