@@ -70,6 +70,9 @@ impl Serialize for FieldCounts {
 pub struct Preview {
     pub source: String,
     pub file: String,
+    /// The zone in which the source's hours are read (its dates are shown
+    /// in Europe/Paris).
+    pub time_zone: String,
     pub pages: u32,
     pub error: Option<String>,
     pub warnings: Vec<String>,
@@ -218,6 +221,7 @@ pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
     Preview {
         source: source.id.to_string(),
         file: source.path.display().to_string(),
+        time_zone: source.time_zone.name().to_string(),
         pages: collected.pages,
         error,
         warnings,
@@ -303,6 +307,12 @@ pub fn print_previews(previews: &[Preview], format: Format) -> anyhow::Result<()
             counted(p.items.len(), "item"),
             counted(p.pages as usize, "page")
         )?;
+        if p.time_zone != "Europe/Paris" {
+            crate::outln!(
+                "hours on its pages are read in {}; dates are shown in Europe/Paris time",
+                p.time_zone
+            )?;
+        }
         if !p.items.is_empty() {
             let mut header = vec!["#"];
             header.extend(FIELDS);

@@ -82,6 +82,7 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
     let previews = json(&sc.vigie(&["sources", "check", &id, "--fetch", "--format", "json"]));
     let p = &previews[0];
     assert_eq!(p["pages"], 2, "{p:#}");
+    assert_eq!(p["time_zone"], "Europe/Paris");
     let items = p["items"].as_array().unwrap();
     assert_eq!(items.len(), 5, "{p:#}");
     let first = by_title(items, "Territoires numériques");
@@ -171,6 +172,29 @@ fn sources_new_guesses_a_dsfr_listing_that_check_accepts_and_fetch_reads_field_b
         .find(|l| l.contains("Tiers-lieux"))
         .expect("a row for each item");
     assert!(row.matches('—').count() >= 6, "{row}");
+    assert!(!table.contains("hours on its pages"), "{table}");
+
+    // The same pages published in French Guiana: its hours are read in
+    // its own zone and shown in Paris time (noon in Cayenne, UTC-3, is
+    // 17:00 in Paris in summer time).
+    let guiana = written.replacen(
+        "review = true",
+        "review = true\ntimezone = \"America/Cayenne\"",
+        1,
+    );
+    std::fs::write(&file, &guiana).unwrap();
+    let previews = json(&sc.vigie(&["sources", "check", &id, "--fetch", "--format", "json"]));
+    assert_eq!(previews[0]["time_zone"], "America/Cayenne");
+    let items = previews[0]["items"].as_array().unwrap();
+    let first = by_title(items, "Territoires numériques");
+    assert_eq!(first["deadline"], "2035-03-31T17:00:00+02:00", "{first:#}");
+    let out = sc.vigie(&["sources", "check", &id, "--fetch"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("hours on its pages are read in America/Cayenne"),
+        "{table}"
+    );
+    std::fs::write(&file, &written).unwrap();
 
     // Never overwritten without --force.
     let before = sc.vigie(&["sources", "new", "--kind", "feed", &server.url(LISTING)]);
