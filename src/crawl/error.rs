@@ -156,6 +156,7 @@ fn fetch_code(error: &FetchError) -> Cow<'static, str> {
         FetchError::BodyTooLarge { .. } => "body_too_large",
         FetchError::TooManyRedirects { .. } => "too_many_redirects",
         FetchError::Connect { .. } => "connect",
+        FetchError::Certificate { .. } => "certificate",
         FetchError::Truncated { .. } => "truncated",
         FetchError::Body { .. } => "body",
         FetchError::Transport { .. } => "transport",

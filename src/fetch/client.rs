@@ -18,7 +18,7 @@ use super::address::AllowList;
 use super::body::RequestBody;
 use super::charset;
 use super::config::{FetchConfig, FetchOverrides};
-use super::error::{FetchError, error_chain, forbidden_in};
+use super::error::{FetchError, error_chain, forbidden_in, is_certificate_refusal};
 use super::page::HttpMethod;
 use super::page::Page;
 use super::politeness::{HostKey, Politeness};
@@ -370,9 +370,11 @@ impl Fetcher {
                 after_secs: settings.timeout_secs,
             }
         } else if error.is_connect() {
-            FetchError::Connect {
-                url,
-                message: error_chain(error),
+            let message = error_chain(error);
+            if is_certificate_refusal(&message) {
+                FetchError::Certificate { url, message }
+            } else {
+                FetchError::Connect { url, message }
             }
         } else if error.is_builder() {
             FetchError::InvalidRequest {

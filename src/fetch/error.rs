@@ -51,6 +51,12 @@ pub enum FetchError {
     Connect { url: Url, message: String },
 
     #[error(
+        "the TLS certificate of {} was refused ({message}): the server may send an incomplete chain (a browser fetches a missing intermediate certificate by itself, Vigie does not), or the certificate is expired, self-signed or for another name; ask the site's owner to serve a complete, valid chain",
+        url.host_str().unwrap_or("the site")
+    )]
+    Certificate { url: Url, message: String },
+
+    #[error(
         "the body of {} stopped after {received} of the {expected} bytes announced by Content-Length (the server closed the connection early)",
         crate::redact::url(url)
     )]
@@ -99,7 +105,8 @@ impl FetchError {
     /// Not retryable: other 4xx (the request itself is wrong), robots.txt
     /// refusals (the verdict is cached), a body over the cap, redirect loops,
     /// a `Retry-After` beyond the configured maximum, invalid requests, a
-    /// forbidden address.
+    /// forbidden address, a refused TLS certificate (it will not fix itself
+    /// within a crawl).
     pub fn is_retryable(&self) -> bool {
         match self {
             FetchError::Timeout { .. }
@@ -114,6 +121,7 @@ impl FetchError {
             | FetchError::TooManyRedirects { .. }
             | FetchError::RetryAfterTooLong { .. }
             | FetchError::InvalidRequest { .. }
+            | FetchError::Certificate { .. }
             | FetchError::ForbiddenAddress { .. } => false,
         }
     }
@@ -128,6 +136,7 @@ impl FetchError {
             | FetchError::BodyTooLarge { url, .. }
             | FetchError::TooManyRedirects { url, .. }
             | FetchError::Connect { url, .. }
+            | FetchError::Certificate { url, .. }
             | FetchError::Truncated { url, .. }
             | FetchError::Body { url, .. }
             | FetchError::Transport { url, .. }
@@ -168,6 +177,14 @@ pub(crate) fn error_chain(error: &dyn StdError) -> String {
         source = cause.source();
     }
     crate::redact::text(&message)
+}
+
+/// Whether an error's causes (one line, [`error_chain`]) say the server's
+/// certificate was refused: rustls reports "invalid peer certificate: …"
+/// (`UnknownIssuer` for a chain it cannot complete, `Expired`,
+/// `NotValidForName`…).
+pub(crate) fn is_certificate_refusal(chain: &str) -> bool {
+    chain.contains("invalid peer certificate")
 }
 
 /// The address guard's refusal, if it is somewhere in `error`'s causes

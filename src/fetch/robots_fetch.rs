@@ -15,7 +15,7 @@ use url::Url;
 
 use super::address::AllowList;
 use super::client::{Effective, Fetcher};
-use super::error::{FetchError, error_chain, forbidden_in};
+use super::error::{FetchError, error_chain, forbidden_in, is_certificate_refusal};
 use super::politeness::HostKey;
 use super::robots::{MAX_ROBOTS_BYTES, RobotsResponse, RobotsRules};
 use crate::redact;
@@ -67,6 +67,13 @@ impl Fetcher {
             return Ok(());
         }
         Err(match &*rules {
+            // The page would meet the same certificate: name the cause.
+            RobotsRules::Unreachable { reason } if is_certificate_refusal(reason) => {
+                FetchError::Certificate {
+                    url: url.clone(),
+                    message: reason.clone(),
+                }
+            }
             RobotsRules::Unreachable { reason } => FetchError::RobotsUnreachable {
                 url: url.clone(),
                 reason: reason.clone(),

@@ -15,6 +15,7 @@ mod feed_fields;
 mod fetch;
 mod fetch_forms;
 mod fetch_guard;
+mod fetch_tls;
 mod layering;
 mod ops;
 mod perimeter;
