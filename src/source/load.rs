@@ -180,26 +180,6 @@ impl Checker<'_, '_> {
         })
     }
 
-    fn check_time_zone(
-        &self,
-        written: Option<&toml::Spanned<String>>,
-        defaults: &ValidDefaults,
-    ) -> Result<chrono_tz::Tz, SourceError> {
-        let Some(written) = written else {
-            return Ok(defaults
-                .perimeter
-                .as_ref()
-                .map_or(chrono_tz::Europe::Paris, PerimeterSet::time_zone));
-        };
-        written.get_ref().trim().parse().map_err(|_| {
-            self.err(
-                &["timezone"],
-                format!("unknown time zone `{}`", written.get_ref()),
-            )
-            .with_hint("an IANA zone name, e.g. \"America/Cayenne\" or \"Indian/Reunion\"")
-        })
-    }
-
     fn check_headers(
         &self,
         headers: BTreeMap<String, String>,

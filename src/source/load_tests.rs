@@ -486,26 +486,3 @@ fn a_missing_secret_is_a_load_error_naming_file_header_and_variable() {
     );
     assert!(msg.contains("is not set"), "{msg}");
 }
-
-#[test]
-fn a_source_reads_its_hours_in_its_territory_zone_or_the_one_it_names() {
-    assert_eq!(load(HTML).unwrap().time_zone.name(), "Europe/Paris");
-    let guyane = HTML.replace(r#"perimeter = "france""#, r#"perimeter = "region:03""#);
-    assert_eq!(load(&guyane).unwrap().time_zone.name(), "America/Cayenne");
-    let named = HTML.replace(
-        r#"schedule = "0 6 * * *""#,
-        "schedule = \"0 6 * * *\"\ntimezone = \"Indian/Reunion\"",
-    );
-    assert_eq!(load(&named).unwrap().time_zone.name(), "Indian/Reunion");
-    let bad = HTML.replace(
-        r#"schedule = "0 6 * * *""#,
-        "schedule = \"0 6 * * *\"\ntimezone = \"Guyane/Cayenne\"",
-    );
-    let msg = assert_err(
-        &bad,
-        line_of(&bad, "timezone"),
-        "timezone",
-        "unknown time zone `Guyane/Cayenne`",
-    );
-    assert!(msg.contains("America/Cayenne"), "{msg}");
-}

@@ -17,6 +17,7 @@ mod load_feed;
 mod load_fields;
 mod load_kind;
 mod load_numbers;
+mod load_zone;
 pub(crate) mod locate;
 pub mod schema;
 pub mod template;
