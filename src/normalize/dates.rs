@@ -35,8 +35,8 @@
 //!   year that fits.
 //! - **Roles from cues.** The words between the previous date (or the
 //!   previous sentence) and a date, at most 160 bytes of them, carry its role.
-//!   Strong cues ("date limite", "clôture", "jusqu'au", "avant le", "au plus
-//!   tard", "publié le", "mise à jour", "ouverture", "jury", "webinaire"...)
+//!   Strong cues ("date limite", "date butoir", "clôture", "jusqu'au",
+//!   "avant le", "au plus tard", "publié le", "mise à jour", "ouverture", "jury", "webinaire"...)
 //!   beat weak ones ("dépôt", "candidatures", "dossiers"), and among cues of
 //!   the same strength the one closest to the date wins. "du X au Y" and
 //!   "entre le X et le Y" make X the opening and Y the deadline; a date that
@@ -47,7 +47,9 @@
 //!   event cue ("travaux achevés avant le") they leave the event role. A cue
 //!   may also follow the date: "30 juin 2021 (date limite)", "le 31 mars est
 //!   la date limite", and calendar lines "31 mars 2021 : clôture ; 20 avril
-//!   2021 : jury", where the words after each date are its own.
+//!   2021 : jury", where the words after each date are its own. A
+//!   superseding cue stays when "jusqu'au" or "date limite" follows it
+//!   ("prolongée jusqu'au", "prolongation de la date limite au").
 //! - **What counts as a deadline.** In free text ([`find_deadline`]) only a
 //!   date with a deadline cue is a deadline: an uncued date on a page is as
 //!   often a publication or event date. In a field the source labelled as the

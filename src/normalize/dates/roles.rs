@@ -39,13 +39,15 @@ pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, 
         } else if caps.name("tp").is_some() {
             // "avant le", "jusqu'au" say when, not what: after an event or
             // condition cue ("travaux achevés avant le", "équipements
-            // achetés avant le") they keep it.
+            // achetés avant le") they keep it, and after "prolongée"
+            // ("prolongée jusqu'au") the date still replaces the earlier one.
             if strong.is_none_or(|(role, _)| !matches!(role, DateRole::Event | DateRole::Condition))
             {
-                strong = Some((DateRole::Deadline, false));
+                strong = Some((DateRole::Deadline, superseding(strong)));
             }
         } else if caps.name("sd").is_some() {
-            strong = Some((DateRole::Deadline, false));
+            // "prolongation de la date limite au": still a new deadline.
+            strong = Some((DateRole::Deadline, superseding(strong)));
         } else if caps.name("op").is_some() {
             strong = Some((DateRole::Opening, false));
         } else if caps.name("wd").is_some() {
@@ -62,6 +64,11 @@ pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, 
         Some((role, supersedes)) => (Some(role), supersedes),
         None => (None, false),
     }
+}
+
+/// Whether the cue seen so far makes the date replace earlier deadlines.
+fn superseding(strong: Option<(DateRole, bool)>) -> bool {
+    strong == Some((DateRole::Deadline, true))
 }
 
 /// The text between two hits when it is short enough to join them.
