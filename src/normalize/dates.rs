@@ -37,8 +37,9 @@
 //!   previous sentence) and a date, at most 160 bytes of them, carry its role.
 //!   Strong cues ("date limite", "date butoir", "clôture", "jusqu'au",
 //!   "avant le", "au plus tard", "publié le", "mise à jour", "ouverture",
-//!   "jury", "webinaire"...) beat weak ones ("dépôt", "candidatures", "dossiers"), and among cues of
-//!   the same strength the one closest to the date wins. "du X au Y" and
+//!   "jury", "webinaire"...) beat weak ones ("dépôt", "candidatures",
+//!   "dossiers"), and among cues of the same strength the one closest to
+//!   the date wins. "du X au Y" and
 //!   "entre le X et le Y" make X the opening and Y the deadline; a date that
 //!   follows another after a mere "et" / "," / "ou" shares its role
 //!   ("clôture : 15 mars et 15 septembre 2022"). "Reporté au", "prolongé
