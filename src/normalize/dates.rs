@@ -37,7 +37,7 @@
 //!   previous sentence) and a date, at most 160 bytes of them, carry its role.
 //!   Strong cues ("date limite", "date butoir", "clôture", "jusqu'au",
 //!   "avant le", "au plus tard", "publié le", "mise à jour", "ouverture",
-//!   "jury", "webinaire"...) beat weak ones ("dépôt", "candidatures",
+//!   "jury", "webinaire", "versée", "débuter", "durée"...) beat weak ones ("dépôt", "candidatures",
 //!   "dossiers"), and among cues of the same strength the one closest to
 //!   the date wins. "du X au Y" and
 //!   "entre le X et le Y" make X the opening and Y the deadline; a date that

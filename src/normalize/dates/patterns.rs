@@ -78,7 +78,7 @@ pub(super) static CUE: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"\b(?:",
         r"(?P<px>publie\w*|publication|date de mise en ligne|mis\w* a jour|maj|mis\w* en ligne|en ligne depuis|modifie\w* le|date de modification|derniere modification|actualise\w* le|cree\w* le|date de creation|paru\w*|parution)",
-        r"|(?P<ev>webinaires?|webinars?|reunions?|jury|jurys|comites?|commissions?|selection|laureats?|resultats?|annonces?|notifications?|auditions?|ateliers?|seances?|conferences?|journees?|evenements?|travaux|realisations?|achevement|livraison|signature|versements?|rapports?|bilan|execution|instruction|information|presentation|rencontres?|forum|salon|demarrage|mise en oeuvre|achev\w*|depenses?)",
+        r"|(?P<ev>webinaires?|webinars?|reunions?|jury|jurys|comites?|commissions?|selection|laureats?|resultats?|annonces?|notifications?|auditions?|ateliers?|seances?|conferences?|journees?|evenements?|travaux|realisations?|achevement|livraison|signature|versements?|versee?s?|paiements?|rapports?|bilan|execution|instruction|information|presentation|rencontres?|forum|salon|demarrage|debuter|demarrer|commencer|duree|mise en oeuvre|achev\w*|depenses?)",
         r"|(?P<cp>(?:achete|facture|engage|realise|effectue|commence|demarre|paye|acquitte|recu|receptionne|signe)(?:e|es|s)|acquise?s?)",
         r"|(?P<cn>(?:pas|non) eligibl\w*|ineligibl\w*|eligibilite des (?:depenses|travaux|achats|operations)|apres (?:le|la date d\w*)|(?:posterieur|anterieur)\w* (?:a|au|aux))|(?P<ry>exercices? (?:n|budgetaires?|comptables?|clos|\d{4})|(?:cloture|fin) de l'?\s*exercice|n\s*[+-]\s*\d|annee n)",
         r"|(?P<sx>report\w*|prolong\w*|repouss\w*|decale\w*|nouvelle date limite)",
