@@ -178,6 +178,41 @@ fn keyword(text: &str) -> Option<Option<Perimeter>> {
     })
 }
 
+/// The regions of mainland France (Corsica included).
+const MAINLAND_REGIONS: [&str; 13] = [
+    "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94",
+];
+/// The overseas regions (each also a department): Guadeloupe, Martinique,
+/// Guyane, La Réunion, Mayotte.
+const OVERSEAS_REGIONS: [&str; 5] = ["01", "02", "03", "04", "06"];
+
+/// Labels that name a group of regions: mainland France, which is not all
+/// of France (a call for "France métropolitaine" must not reach Guyane),
+/// and the overseas regions. The overseas collectivities (Saint-Pierre-et-
+/// Miquelon, Polynesia…) are not in the territory data, so "DOM-TOM"
+/// means the five overseas regions here.
+pub(super) fn region_group(label: &str) -> Option<crate::domain::PerimeterSet> {
+    let codes: &[&str] = match canonical(label).as_str() {
+        "france metropolitaine" | "metropole" | "hexagone" | "france hexagonale" => {
+            &MAINLAND_REGIONS
+        }
+        "outre mer"
+        | "outremer"
+        | "outre mer francais"
+        | "dom"
+        | "drom"
+        | "dom tom"
+        | "drom com"
+        | "territoires ultramarins"
+        | "ultramarin"
+        | "departements d outre mer"
+        | "regions d outre mer"
+        | "departements et regions d outre mer" => &OVERSEAS_REGIONS,
+        _ => return None,
+    };
+    crate::domain::PerimeterSet::new(codes.iter().map(|c| Perimeter::Region(c.to_string())))
+}
+
 /// A department or region code as written in a label (`95`, `2A`, `974`).
 fn code_hint(text: &str) -> Option<Vec<Perimeter>> {
     let code = text.trim().to_ascii_uppercase();

@@ -17,13 +17,17 @@ const LIST_LEVELS: &[(&str, &str)] = &[
     ("departement ", "Département "),
 ];
 
-/// The territories a label names: one ([`from_label`]) or several,
+/// The territories a label names: a group of regions (mainland France, the
+/// overseas regions), one ([`from_label`]) or several,
 /// separated by commas, semicolons, slashes, `&` or ` et `. A name that
 /// itself holds ` et ` ("Ille et Vilaine", "Saint-Pierre-et-Miquelon") is
 /// tried whole before being split. `None` when any part is unknown: a list
 /// is resolved entirely or not at all, so that a call is never narrowed to
 /// the part we happened to recognise.
 pub fn from_label_list(label: &str) -> Option<PerimeterSet> {
+    if let Some(group) = super::label::region_group(label) {
+        return Some(group);
+    }
     if let Some(p) = from_label(label) {
         return Some(PerimeterSet::one(p));
     }
@@ -153,6 +157,27 @@ mod tests {
         ] {
             assert_eq!(codes(label).as_deref(), Some(expected), "{label}");
         }
+    }
+
+    #[test]
+    fn mainland_france_and_the_overseas_regions_are_groups_of_regions() {
+        let mainland = "region:11,region:24,region:27,region:28,region:32,region:44,\
+                        region:52,region:53,region:75,region:76,region:84,region:93,region:94";
+        let overseas = "region:01,region:02,region:03,region:04,region:06";
+        for (label, expected) in [
+            ("France métropolitaine", mainland),
+            ("FRANCE METROPOLITAINE", mainland),
+            ("Hexagone", mainland),
+            ("Outre-mer", overseas),
+            ("DOM-TOM", overseas),
+            ("Départements d'outre-mer", overseas),
+            ("DROM", overseas),
+        ] {
+            assert_eq!(codes(label).as_deref(), Some(expected), "{label}");
+        }
+        // The whole country stays the whole country.
+        assert_eq!(codes("France entière").as_deref(), Some("france"));
+        assert_eq!(codes("Territoire national").as_deref(), Some("france"));
     }
 
     #[test]
