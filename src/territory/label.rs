@@ -145,6 +145,13 @@ struct Hints {
 
 /// Labels meaning the whole country or Europe, or no single perimeter.
 fn keyword(text: &str) -> Option<Option<Perimeter>> {
+    match group_of(text) {
+        // One perimeter for a group of regions: the country for mainland
+        // France (a subscriber's own territory), none for the overseas.
+        Some(Group::Mainland) => return Some(Some(Perimeter::France)),
+        Some(Group::Overseas) => return Some(None),
+        None => {}
+    }
     Some(match text {
         "france"
         | "national"
@@ -152,11 +159,7 @@ fn keyword(text: &str) -> Option<Option<Perimeter>> {
         | "france entiere"
         | "toute la france"
         | "territoire national"
-        | "niveau national"
-        | "france metropolitaine"
-        | "metropole"
-        | "hexagone"
-        | "france hexagonale" => Some(Perimeter::France),
+        | "niveau national" => Some(Perimeter::France),
         "europe"
         | "ue"
         | "eu"
@@ -164,6 +167,23 @@ fn keyword(text: &str) -> Option<Option<Perimeter>> {
         | "union europeenne"
         | "union europeenne ue"
         | "european union" => Some(Perimeter::Europe),
+        "collectivites d outre mer" => None,
+        _ => return None,
+    })
+}
+
+/// A group of regions a label names.
+enum Group {
+    Mainland,
+    Overseas,
+}
+
+/// The group of regions a canonical label names.
+fn group_of(text: &str) -> Option<Group> {
+    match text {
+        "france metropolitaine" | "metropole" | "hexagone" | "france hexagonale" => {
+            Some(Group::Mainland)
+        }
         "outre mer"
         | "outremer"
         | "outre mer francais"
@@ -173,9 +193,11 @@ fn keyword(text: &str) -> Option<Option<Perimeter>> {
         | "drom com"
         | "territoires ultramarins"
         | "ultramarin"
-        | "collectivites d outre mer" => None,
-        _ => return None,
-    })
+        | "departements d outre mer"
+        | "regions d outre mer"
+        | "departements et regions d outre mer" => Some(Group::Overseas),
+        _ => None,
+    }
 }
 
 /// The regions of mainland France (Corsica included).
@@ -192,23 +214,9 @@ const OVERSEAS_REGIONS: [&str; 5] = ["01", "02", "03", "04", "06"];
 /// Miquelon, Polynesia…) are not in the territory data, so "DOM-TOM"
 /// means the five overseas regions here.
 pub(super) fn region_group(label: &str) -> Option<crate::domain::PerimeterSet> {
-    let codes: &[&str] = match canonical(label).as_str() {
-        "france metropolitaine" | "metropole" | "hexagone" | "france hexagonale" => {
-            &MAINLAND_REGIONS
-        }
-        "outre mer"
-        | "outremer"
-        | "outre mer francais"
-        | "dom"
-        | "drom"
-        | "dom tom"
-        | "drom com"
-        | "territoires ultramarins"
-        | "ultramarin"
-        | "departements d outre mer"
-        | "regions d outre mer"
-        | "departements et regions d outre mer" => &OVERSEAS_REGIONS,
-        _ => return None,
+    let codes: &[&str] = match group_of(&canonical(label))? {
+        Group::Mainland => &MAINLAND_REGIONS,
+        Group::Overseas => &OVERSEAS_REGIONS,
     };
     crate::domain::PerimeterSet::new(codes.iter().map(|c| Perimeter::Region(c.to_string())))
 }
