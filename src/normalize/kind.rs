@@ -34,13 +34,30 @@ static RULES: LazyLock<Vec<(Regex, CallKind)>> = LazyLock::new(|| {
     .collect()
 });
 
+/// "Prix" that is a price, not an award: "maîtrise du prix de l'eau",
+/// "prix de revient", "prix plafond".
+static PRICE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\bprix (?:de l.?eau|du m3|de revient|unitaires?|plafonds?|d.?achat|de vente|de l.?energie|de l.?electricite|du gaz|du carburant|du foncier|des repas|de cession|du marche|de marche|bas|moyens?|de reference|du billet|des billets|des loyers|du loyer)\b",
+    )
+    .expect("valid price pattern")
+});
+
 /// The kind named in `text`, if any.
 pub fn detect_kind(text: &str) -> Option<CallKind> {
     let folded = fold(text);
     RULES
         .iter()
-        .find(|(re, _)| re.is_match(&folded))
+        .find(|(re, kind)| {
+            re.is_match(&folded) && !(*kind == CallKind::Prix && is_only_a_price(re, &folded))
+        })
         .map(|(_, k)| *k)
+}
+
+/// Whether every award word of `folded` is "prix" meaning a price.
+fn is_only_a_price(award: &Regex, folded: &str) -> bool {
+    let without_prices = PRICE.replace_all(folded, " ");
+    !award.is_match(&without_prices)
 }
 
 #[cfg(test)]
@@ -74,6 +91,15 @@ mod tests {
                 Some(CallKind::Prix),
             ),
             ("Webinaire de présentation du programme", None),
+            (
+                "Maîtrise du prix de l'eau potable dans les communes rurales",
+                None,
+            ),
+            ("Réduire le prix des repas des cantines scolaires", None),
+            (
+                "Prix de l'eau : le concours des régies exemplaires",
+                Some(CallKind::Prix),
+            ),
             ("Amiens Métropole lance son plan", None),
         ];
         for (title, expected) in cases {
