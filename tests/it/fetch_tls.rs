@@ -4,14 +4,13 @@
 //! server on loopback (`tests/https_server.py`), with a certificate made by
 //! `openssl` for the test.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use serde_json::Value;
 use url::Url;
 use vigie::fetch::{FetchConfig, FetchError, FetchRequest, Fetcher};
 
+use crate::support::smtp::start_python_server;
 use crate::support::{Scenario, all_output};
 
 /// A Python HTTPS server with a self-signed certificate for 127.0.0.1.
@@ -46,31 +45,11 @@ impl HttpsServer {
             "openssl could not make a certificate: {}",
             String::from_utf8_lossy(&made.stderr)
         );
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/https_server.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(&cert)
-            .arg(&key)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("this test needs python3");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let Some(port) = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-        else {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "the HTTPS server did not start:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        let (child, port) = start_python_server(
+            "tests/https_server.py",
+            &[cert.as_os_str(), key.as_os_str()],
+            "the HTTPS server",
+        );
         HttpsServer {
             child,
             port,

@@ -24,31 +24,14 @@ impl SmtpSink {
     /// Starts the sink with extra arguments and waits until it listens.
     pub fn start(args: &[&str]) -> SmtpSink {
         let dir = tempfile::tempdir().expect("temp dir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(dir.path().join("received"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 runs (the SMTP sink needs Python 3 with aiosmtpd)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("reading the sink's port");
-        let Some(port) = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-        else {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("sink output");
-            panic!(
-                "the SMTP sink did not start (is aiosmtpd installed? `python3 -m pip install aiosmtpd`):\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        let received = dir.path().join("received");
+        let mut all: Vec<&std::ffi::OsStr> = vec![received.as_os_str()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        let (child, port) = start_python_server(
+            "tests/smtp_sink.py",
+            &all,
+            "the SMTP sink (is aiosmtpd installed? `python3 -m pip install aiosmtpd`)",
+        );
         SmtpSink { child, port, dir }
     }
 
@@ -100,6 +83,36 @@ impl Drop for SmtpSink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `script` (a path from the crate root) with `args` under python3
+/// and waits for the `PORT <n>` line it prints once it listens on
+/// 127.0.0.1; fails the test with the server's stderr, naming `what`,
+/// when it does not start.
+pub fn start_python_server(script: &str, args: &[&std::ffi::OsStr], what: &str) -> (Child, u16) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 runs ({what} needs Python 3): {e}"));
+    let mut line = String::new();
+    let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    let Some(port) = line
+        .trim()
+        .strip_prefix("PORT ")
+        .and_then(|p| p.parse().ok())
+    else {
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("server output");
+        panic!(
+            "{what} did not start:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    (child, port)
 }
 
 /// Parses a stored message (mail-parser).
