@@ -1,6 +1,7 @@
 //! Perimeters from French labels as aggregators write them
 //! ("Occitanie (Région)", "Val-d'Oise (95)", EPCI names...).
 
+use super::groups::{Group, group_of};
 use super::*;
 
 // ---------------------------------------------------------------------------
@@ -149,7 +150,7 @@ fn keyword(text: &str) -> Option<Option<Perimeter>> {
         // One perimeter for a group of regions: the country for mainland
         // France (a subscriber's own territory), none for the overseas.
         Some(Group::Mainland) => return Some(Some(Perimeter::France)),
-        Some(Group::Overseas) => return Some(None),
+        Some(Group::Overseas | Group::Former(_)) => return Some(None),
         None => {}
     }
     Some(match text {
@@ -170,55 +171,6 @@ fn keyword(text: &str) -> Option<Option<Perimeter>> {
         "collectivites d outre mer" => None,
         _ => return None,
     })
-}
-
-/// A group of regions a label names.
-enum Group {
-    Mainland,
-    Overseas,
-}
-
-/// The group of regions a canonical label names.
-fn group_of(text: &str) -> Option<Group> {
-    match text {
-        "france metropolitaine" | "metropole" | "hexagone" | "france hexagonale" => {
-            Some(Group::Mainland)
-        }
-        "outre mer"
-        | "outremer"
-        | "outre mer francais"
-        | "dom"
-        | "drom"
-        | "dom tom"
-        | "drom com"
-        | "territoires ultramarins"
-        | "ultramarin"
-        | "departements d outre mer"
-        | "regions d outre mer"
-        | "departements et regions d outre mer" => Some(Group::Overseas),
-        _ => None,
-    }
-}
-
-/// The regions of mainland France (Corsica included).
-const MAINLAND_REGIONS: [&str; 13] = [
-    "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94",
-];
-/// The overseas regions (each also a department): Guadeloupe, Martinique,
-/// Guyane, La Réunion, Mayotte.
-const OVERSEAS_REGIONS: [&str; 5] = ["01", "02", "03", "04", "06"];
-
-/// Labels that name a group of regions: mainland France, which is not all
-/// of France (a call for "France métropolitaine" must not reach Guyane),
-/// and the overseas regions. The overseas collectivities (Saint-Pierre-et-
-/// Miquelon, Polynesia…) are not in the territory data, so "DOM-TOM"
-/// means the five overseas regions here.
-pub(super) fn region_group(label: &str) -> Option<crate::domain::PerimeterSet> {
-    let codes: &[&str] = match group_of(&canonical(label))? {
-        Group::Mainland => &MAINLAND_REGIONS,
-        Group::Overseas => &OVERSEAS_REGIONS,
-    };
-    crate::domain::PerimeterSet::new(codes.iter().map(|c| Perimeter::Region(c.to_string())))
 }
 
 /// A department or region code as written in a label (`95`, `2A`, `974`).
@@ -269,6 +221,8 @@ const LEVEL_PREFIXES: &[(&str, Level)] = &[
     ("conseil departemental ", Level::Department),
     ("conseil general ", Level::Department),
     ("departement ", Level::Department),
+    ("dept ", Level::Department),
+    ("dpt ", Level::Department),
     ("commune ", Level::Commune),
     ("ville ", Level::Commune),
     ("mairie ", Level::Commune),
@@ -289,7 +243,8 @@ const ARTICLES: &[&str] = &["de la ", "de l ", "du ", "des ", "de ", "d "];
 /// - A name shared by an overseas region and its department (`Guadeloupe`,
 ///   `La Réunion`) gives the region, which contains the department.
 /// - Former regions (`Alsace`, `Midi-Pyrénées`) give `None`: they are only
-///   part of a current region.
+///   part of a current region ([`from_label_list`](super::from_label_list)
+///   gives their departments, and the regions of `Outre-mer`).
 /// - A commune name alone is accepted only when unique in France; a
 ///   department name wins over a homonymous commune (`Paris` → department
 ///   75, `Ville de Paris` → commune 75056).
@@ -371,6 +326,10 @@ fn resolve(c: &str, hints: &Hints) -> Option<Perimeter> {
                 level: Some(*level),
                 within: hints.within.clone(),
             };
+            // `Département 33`, `Dept 33`, `Région 76`.
+            if let Some(codes) = code_hint(rest) {
+                return codes.into_iter().find(|p| level_of(p) == Some(*level));
+            }
             let rest = ARTICLES
                 .iter()
                 .find_map(|a| rest.strip_prefix(a))
@@ -381,6 +340,15 @@ fn resolve(c: &str, hints: &Hints) -> Option<Perimeter> {
                 pick(with_article, &hints)
             });
         }
+    }
+    if let Some(p) = super::epci_names::by_bare_name(c)
+        && hints.level.is_none_or(|l| l == Level::Epci)
+        && hints
+            .within
+            .iter()
+            .all(|alts| alts.iter().any(|w| contains(w, &p)))
+    {
+        return Some(p);
     }
     // `la Région Occitanie`, `le Nord`, `les Hautes-Alpes`, `l'Aude`.
     ["la ", "le ", "les ", "l "]

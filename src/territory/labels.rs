@@ -3,10 +3,14 @@
 //! Normandie"), on top of [`from_label`] for one name.
 
 use super::from_label;
+use super::groups::{region_group, whole_country};
 use crate::domain::{Perimeter, PerimeterSet};
 
 /// Separators that always split a list of territories.
-const HARD: &[char] = &[',', ';', '/', '&', '+', '|', '\n'];
+const HARD: &[&str] = &[",", ";", "/", "&", "+", "|", "\n"];
+/// The same, and spaced dashes, which a single label also uses between a
+/// name and its code ("95 - Val-d'Oise"): tried second.
+const HARD_OR_DASHES: &[&str] = &[",", ";", "/", "&", "+", "|", "\n", " - ", " – ", " — "];
 
 /// Words that introduce the level of every member of a list, as written
 /// before the first one ("Régions Bretagne et Normandie").
@@ -17,23 +21,37 @@ const LIST_LEVELS: &[(&str, &str)] = &[
     ("departement ", "Département "),
 ];
 
-/// The territories a label names: a group of regions (mainland France, the
-/// overseas regions), one ([`from_label`]) or several,
-/// separated by commas, semicolons, slashes, `&` or ` et `. A name that
-/// itself holds ` et ` ("Ille et Vilaine", "Saint-Pierre-et-Miquelon") is
-/// tried whole before being split. `None` when any part is unknown: a list
-/// is resolved entirely or not at all, so that a call is never narrowed to
-/// the part we happened to recognise.
+/// The territories a label names: a group (mainland France, the overseas
+/// regions, a region as it was before 2016, see [`groups`](super::groups)),
+/// one ([`from_label`]) or several, separated by commas, semicolons,
+/// slashes, `&`, ` et ` or, when every part is a territory, spaced dashes
+/// ("Ain - Isère - Savoie"). A name that itself holds ` et ` ("Ille et
+/// Vilaine", "Saint-Pierre-et-Miquelon") is tried whole before being split.
+/// `None` when any part is unknown: a list is resolved entirely or not at
+/// all, so that a call is never narrowed to the part we happened to
+/// recognise. A list that names every region is the country.
 pub fn from_label_list(label: &str) -> Option<PerimeterSet> {
-    if let Some(group) = super::label::region_group(label) {
+    if let Some(group) = region_group(label) {
         return Some(group);
     }
     if let Some(p) = from_label(label) {
         return Some(PerimeterSet::one(p));
     }
+    list(label, HARD)
+        .or_else(|| list(label, HARD_OR_DASHES))
+        .map(whole_country)
+}
+
+/// `label` as a list split on `separators` (and ` et `), if it has more
+/// than one member and every part resolves.
+fn list(label: &str, separators: &[&str]) -> Option<PerimeterSet> {
     let level = list_level(label);
     let mut members = Vec::new();
-    for part in label.split(HARD).map(str::trim).filter(|p| !p.is_empty()) {
+    let mut parts = vec![label];
+    for sep in separators {
+        parts = parts.iter().flat_map(|p| p.split(sep)).collect();
+    }
+    for part in parts.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
         members.extend(split_on_et(part, level)?);
     }
     // One part only means the label was not a list: `from_label` said no.
@@ -67,18 +85,22 @@ fn split_on_et(part: &str, level: Option<&str>) -> Option<Vec<Perimeter>> {
             }
         }
         let (p, next) = found?;
-        out.push(p);
+        out.extend(p);
         i = next;
     }
     Some(out)
 }
 
-/// A member on its own, else with the list's level word ("Normandie" in
-/// "Régions Bretagne et Normandie" as "Région Normandie"), else without the
-/// plural level word the first member carries ("Régions Bretagne").
-fn resolve_member(name: &str, level: Option<&str>) -> Option<Perimeter> {
-    from_label(name)
-        .or_else(|| level.and_then(|l| from_label(&format!("{l}{name}"))))
+/// A member on its own or a group ("France métropolitaine et Outre-mer"),
+/// else with the list's level word ("Normandie" in "Régions Bretagne et
+/// Normandie" as "Région Normandie"), else without the plural level word
+/// the first member carries ("Régions Bretagne").
+fn resolve_member(name: &str, level: Option<&str>) -> Option<Vec<Perimeter>> {
+    let one = |label: &str| from_label(label).map(|p| vec![p]);
+    region_group(name)
+        .map(|set| set.members().to_vec())
+        .or_else(|| one(name))
+        .or_else(|| level.and_then(|l| one(&format!("{l}{name}"))))
         .or_else(|| {
             let folded = deunicode::deunicode(name).to_ascii_lowercase();
             ["regions ", "departements "]
@@ -181,11 +203,82 @@ mod tests {
     }
 
     #[test]
+    fn former_regions_give_their_departments() {
+        for (label, expected) in [
+            ("Alsace", "department:67,department:68"),
+            ("Région Alsace", "department:67,department:68"),
+            (
+                "Collectivité européenne d'Alsace",
+                "department:67,department:68",
+            ),
+            (
+                "ex-région Limousin",
+                "department:19,department:23,department:87",
+            ),
+            (
+                "Ancienne région Auvergne",
+                "department:03,department:15,department:43,department:63",
+            ),
+            ("Nord-Pas-de-Calais", "department:59,department:62"),
+            ("Occitanie, Alsace", "region:76,department:67,department:68"),
+            (
+                "Grand Est et Bourgogne",
+                "region:44,department:21,department:58,department:71,department:89",
+            ),
+        ] {
+            assert_eq!(codes(label).as_deref(), Some(expected), "{label}");
+        }
+        // Alone, a former region is not one perimeter.
+        assert_eq!(from_label("Alsace"), None);
+    }
+
+    #[test]
+    fn groups_join_lists_and_every_region_is_the_country() {
+        for label in [
+            "France métropolitaine et Outre-mer",
+            "Métropole et DOM",
+            "Hexagone, Outre-mer",
+        ] {
+            assert_eq!(codes(label).as_deref(), Some("france"), "{label}");
+        }
+        assert_eq!(
+            codes("Bretagne et Outre-mer").as_deref(),
+            Some("region:01,region:02,region:03,region:04,region:06,region:53")
+        );
+    }
+
+    #[test]
+    fn spaced_dashes_split_a_list_only_when_every_part_is_a_territory() {
+        assert_eq!(
+            codes("Ain - Isère - Savoie").as_deref(),
+            Some("department:01,department:38,department:73")
+        );
+        // A name and its code stay one territory.
+        assert_eq!(codes("95 - Val-d'Oise").as_deref(), Some("department:95"));
+        assert_eq!(codes("Val-d'Oise - 95").as_deref(), Some("department:95"));
+    }
+
+    #[test]
+    fn a_department_or_region_may_be_written_by_its_code() {
+        for (label, expected) in [
+            ("Département 33", "department:33"),
+            ("Dept 33", "department:33"),
+            ("Dpt. 2A", "department:2A"),
+            ("Région 76", "region:76"),
+        ] {
+            assert_eq!(codes(label).as_deref(), Some(expected), "{label}");
+        }
+        assert_eq!(codes("Région 99"), None);
+        assert_eq!(codes("Département 76000"), None);
+    }
+
+    #[test]
     fn a_list_with_an_unknown_part_is_not_resolved() {
         for label in [
             "Bretagne et Atlantide",
             "Pays basque",
-            "Occitanie, Alsace",
+            "Occitanie, Atlantide",
+            "Ain - Atlantide",
             "Région Atlantide",
             "et",
             ", ,",

@@ -402,6 +402,8 @@ pub fn epci(siren: &str) -> Option<&'static EpciInfo> {
     DATA.epci(siren)
 }
 
+mod epci_names;
+mod groups;
 mod label;
 mod labels;
 mod validate;

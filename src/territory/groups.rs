@@ -1,0 +1,175 @@
+//! Labels that name a group of territories rather than one: mainland
+//! France, the overseas regions, and the regions as they were before the
+//! 2016 merger ("Alsace", "Midi-Pyrénées"), still written in programme
+//! names, funders' pages and aggregators' labels.
+
+use super::label::canonical;
+use crate::domain::{Perimeter, PerimeterSet};
+
+/// A group of territories a label names.
+pub(super) enum Group {
+    /// The thirteen regions of mainland France, Corsica included.
+    Mainland,
+    /// The five overseas regions.
+    Overseas,
+    /// A former region: its departments.
+    Former(&'static [&'static str]),
+}
+
+/// The regions of mainland France (Corsica included).
+pub(super) const MAINLAND_REGIONS: [&str; 13] = [
+    "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94",
+];
+/// The overseas regions (each also a department): Guadeloupe, Martinique,
+/// Guyane, La Réunion, Mayotte.
+pub(super) const OVERSEAS_REGIONS: [&str; 5] = ["01", "02", "03", "04", "06"];
+
+/// The regions before 2016 (canonical names) and their departments. The
+/// European Collectivity of Alsace (2021) covers the same two departments
+/// as the former region.
+pub(super) const FORMER_REGIONS: &[(&str, &[&str])] = &[
+    ("alsace", &["67", "68"]),
+    ("collectivite europeenne d alsace", &["67", "68"]),
+    ("lorraine", &["54", "55", "57", "88"]),
+    ("champagne ardenne", &["08", "10", "51", "52"]),
+    ("picardie", &["02", "60", "80"]),
+    ("nord pas de calais", &["59", "62"]),
+    ("haute normandie", &["27", "76"]),
+    ("basse normandie", &["14", "50", "61"]),
+    ("bourgogne", &["21", "58", "71", "89"]),
+    ("franche comte", &["25", "39", "70", "90"]),
+    ("poitou charentes", &["16", "17", "79", "86"]),
+    ("aquitaine", &["24", "33", "40", "47", "64"]),
+    ("limousin", &["19", "23", "87"]),
+    (
+        "midi pyrenees",
+        &["09", "12", "31", "32", "46", "65", "81", "82"],
+    ),
+    ("languedoc roussillon", &["11", "30", "34", "48", "66"]),
+    (
+        "rhone alpes",
+        &["01", "07", "26", "38", "42", "69", "73", "74"],
+    ),
+    ("auvergne", &["03", "15", "43", "63"]),
+];
+
+/// Words that may stand before a former region's name.
+const FORMER_PREFIXES: &[&str] = &["ancienne region ", "ex region ", "region ", "l ex ", "ex "];
+
+/// The group a canonical label names.
+pub(super) fn group_of(text: &str) -> Option<Group> {
+    match text {
+        "france metropolitaine" | "metropole" | "hexagone" | "france hexagonale" => {
+            return Some(Group::Mainland);
+        }
+        "outre mer"
+        | "outremer"
+        | "outre mer francais"
+        | "dom"
+        | "drom"
+        | "dom tom"
+        | "drom com"
+        | "territoires ultramarins"
+        | "ultramarin"
+        | "departements d outre mer"
+        | "regions d outre mer"
+        | "departements et regions d outre mer" => return Some(Group::Overseas),
+        _ => {}
+    }
+    let name = FORMER_PREFIXES
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(text);
+    FORMER_REGIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, departments)| Group::Former(departments))
+}
+
+/// The territories of a label that names a group (see [`Group`]). Mainland
+/// France is not all of France (a call for "France métropolitaine" must not
+/// reach Guyane). The overseas collectivities (Saint-Pierre-et-Miquelon,
+/// Polynesia…) are not in the territory data, so "DOM-TOM" means the five
+/// overseas regions here.
+pub(super) fn region_group(label: &str) -> Option<PerimeterSet> {
+    match group_of(&canonical(label))? {
+        Group::Mainland => regions(&MAINLAND_REGIONS),
+        Group::Overseas => regions(&OVERSEAS_REGIONS),
+        Group::Former(departments) => PerimeterSet::new(
+            departments
+                .iter()
+                .map(|d| Perimeter::Department(d.to_string())),
+        ),
+    }
+}
+
+fn regions(codes: &[&str]) -> Option<PerimeterSet> {
+    PerimeterSet::new(codes.iter().map(|c| Perimeter::Region(c.to_string())))
+}
+
+/// A set that names every region, mainland and overseas, is the country.
+pub(super) fn whole_country(set: PerimeterSet) -> PerimeterSet {
+    let every = MAINLAND_REGIONS
+        .iter()
+        .chain(&OVERSEAS_REGIONS)
+        .all(|code| {
+            set.members()
+                .iter()
+                .any(|p| matches!(p, Perimeter::Region(r) if r == code))
+        });
+    if every {
+        PerimeterSet::one(Perimeter::France)
+    } else {
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::territory::{department, region};
+
+    #[test]
+    fn former_regions_are_whole_departments_of_the_region_that_absorbed_them() {
+        // Each merged region is exactly the union of its former regions.
+        let mut covered: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (name, departments) in FORMER_REGIONS {
+            if name.starts_with("collectivite") {
+                continue;
+            }
+            let regions: Vec<&str> = departments
+                .iter()
+                .map(|d| department(d).unwrap_or_else(|| panic!("{d}")).region)
+                .collect();
+            let new = regions[0];
+            assert!(regions.iter().all(|r| *r == new), "{name}: {regions:?}");
+            match covered.iter_mut().find(|(r, _)| *r == new) {
+                Some((_, ds)) => ds.extend(departments.iter().copied()),
+                None => covered.push((new, departments.to_vec())),
+            }
+        }
+        // The seven merged regions, from sixteen former ones.
+        let mut codes: Vec<&str> = covered.iter().map(|(c, _)| *c).collect();
+        codes.sort_unstable();
+        assert_eq!(codes, ["27", "28", "32", "44", "75", "76", "84"]);
+        for (code, mut departments) in covered {
+            departments.sort_unstable();
+            let region = region(code).unwrap();
+            let mut expected = region.departments.clone();
+            expected.sort_unstable();
+            assert_eq!(departments, expected, "region {code}");
+        }
+    }
+
+    #[test]
+    fn a_list_of_every_region_is_the_country() {
+        let all = MAINLAND_REGIONS
+            .iter()
+            .chain(&OVERSEAS_REGIONS)
+            .map(|c| Perimeter::Region(c.to_string()));
+        let set = PerimeterSet::new(all).unwrap();
+        assert_eq!(whole_country(set).to_string(), "france");
+        let mainland = regions(&MAINLAND_REGIONS).unwrap();
+        assert_eq!(whole_country(mainland.clone()), mainland);
+    }
+}
