@@ -14,6 +14,9 @@ pub(super) enum Group {
     Overseas,
     /// A former region: its departments.
     Former(&'static [&'static str]),
+    /// A water agency's basin: the territories that hold it (perimeters'
+    /// text forms).
+    Basin(&'static str),
 }
 
 /// The regions of mainland France (Corsica included).
@@ -53,6 +56,46 @@ pub(super) const FORMER_REGIONS: &[(&str, &[&str])] = &[
     ("auvergne", &["03", "15", "43", "63"]),
 ];
 
+/// The basins of the six mainland water agencies (canonical names, as
+/// Aides-territoires names its basin perimeters, with and without Corsica
+/// for the Rhône-Méditerranée agency, which also serves it) and the
+/// regions and departments that hold them, a little wider than the basins
+/// (a basin does not follow administrative borders; a call shown to a
+/// subscriber just outside is better than a call missed). The agencies'
+/// own source definitions use the same sets (a test checks it).
+pub(super) const BASINS: &[(&str, &str)] = &[
+    ("artois picardie", "region:32"),
+    ("rhin meuse", "region:44"),
+    (
+        "seine normandie",
+        "region:11,region:28,department:02,department:08,department:10,department:51,\
+         department:52,department:55,department:60,department:80,department:21,department:58,\
+         department:89,department:28,department:45",
+    ),
+    (
+        "loire bretagne",
+        "region:53,region:52,region:24,department:16,department:17,department:23,department:79,\
+         department:86,department:87,department:03,department:15,department:42,department:43,\
+         department:63,department:58,department:71,department:61,department:50,department:48",
+    ),
+    ("adour garonne", "region:75,region:76,department:15"),
+    (
+        "rhone mediterranee",
+        "region:84,region:27,region:93,region:76,region:44",
+    ),
+    (
+        "rhone mediterranee corse",
+        "region:84,region:27,region:93,region:76,region:44,region:94",
+    ),
+];
+/// Words that may stand before a basin's name.
+const BASIN_PREFIXES: &[&str] = &[
+    "bassin hydrographique ",
+    "circonscription de bassin ",
+    "agence de l eau ",
+    "bassin ",
+];
+
 /// Words that may stand before a former region's name.
 const FORMER_PREFIXES: &[&str] = &["ancienne region ", "ex region ", "region ", "l ex ", "ex "];
 
@@ -75,6 +118,13 @@ pub(super) fn group_of(text: &str) -> Option<Group> {
         | "regions d outre mer"
         | "departements et regions d outre mer" => return Some(Group::Overseas),
         _ => {}
+    }
+    let basin = BASIN_PREFIXES
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(text);
+    if let Some((_, set)) = BASINS.iter().find(|(n, _)| *n == basin) {
+        return Some(Group::Basin(set));
     }
     let name = FORMER_PREFIXES
         .iter()
@@ -100,6 +150,7 @@ pub(super) fn region_group(label: &str) -> Option<PerimeterSet> {
                 .iter()
                 .map(|d| Perimeter::Department(d.to_string())),
         ),
+        Group::Basin(set) => set.parse().ok(),
     }
 }
 
@@ -158,6 +209,38 @@ mod tests {
             let mut expected = region.departments.clone();
             expected.sort_unstable();
             assert_eq!(departments, expected, "region {code}");
+        }
+    }
+
+    #[test]
+    fn basins_are_the_sets_the_water_agencies_declare() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sources");
+        for (file, basin) in [
+            ("agence-eau-artois-picardie", "Artois-Picardie"),
+            ("agence-eau-rhin-meuse", "Bassin Rhin-Meuse"),
+            ("agence-eau-seine-normandie", "Seine-Normandie"),
+            ("agence-eau-loire-bretagne", "Bassin Loire-Bretagne"),
+            ("agence-eau-adour-garonne", "Adour-Garonne"),
+            ("agence-eau-rmc", "Agence de l'eau Rhône-Méditerranée-Corse"),
+        ] {
+            let text = std::fs::read_to_string(dir.join(format!("{file}.toml"))).unwrap();
+            let declared = text
+                .lines()
+                .find_map(|l| l.strip_prefix("perimeter = \""))
+                .and_then(|l| l.strip_suffix('"'))
+                .unwrap_or_else(|| panic!("{file}: no default perimeter"));
+            let declared: PerimeterSet = declared.parse().unwrap();
+            assert_eq!(region_group(basin), Some(declared), "{basin}");
+        }
+        // Without Corsica, the Rhône-Méditerranée basin alone.
+        let rm = region_group("Rhône-Méditerranée").unwrap();
+        assert!(!rm.members().contains(&Perimeter::Region("94".into())));
+        // Every basin's set is valid reference data.
+        for (name, set) in BASINS {
+            let set: PerimeterSet = set.parse().unwrap();
+            for p in set.members() {
+                assert!(crate::territory::validate(p).is_ok(), "{name}: {p}");
+            }
         }
     }
 

@@ -150,7 +150,7 @@ fn keyword(text: &str) -> Option<Option<Perimeter>> {
         // One perimeter for a group of regions: the country for mainland
         // France (a subscriber's own territory), none for the overseas.
         Some(Group::Mainland) => return Some(Some(Perimeter::France)),
-        Some(Group::Overseas | Group::Former(_)) => return Some(None),
+        Some(Group::Overseas | Group::Former(_) | Group::Basin(_)) => return Some(None),
         None => {}
     }
     Some(match text {
