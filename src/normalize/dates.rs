@@ -1,7 +1,8 @@
 //! French dates and deadlines: the part of the normalize stage that turns the
-//! dates funders write ("1er octobre 2020", "15/03/2021", "jusqu'au 30 juin
-//! 2021 à 12h", "2023-02-27T15:00:00+01:00") into [`FrenchDate`]s, and decides
-//! which of them is a call's deadline ([`find_deadline`]).
+//! dates funders write ("1er octobre 2020", "15/03/2021", "18 / 09 / 2015",
+//! "jusqu'au 30 juin 2021 à 12h", "2023-02-27T15:00:00+01:00") into
+//! [`FrenchDate`]s, and decides which of them is a call's deadline
+//! ([`find_deadline`]).
 //!
 //! Design choices:
 //!
@@ -17,8 +18,8 @@
 //!   before it) inspects a window of bounded length, so a huge input costs one
 //!   pass. Out-of-range numbers ("31/02/2021", "32 mars", "25h") are dropped,
 //!   never unwrapped.
-//! - **Times.** "12h", "12 h", "12h00", "9 h 30", "12:00", "à midi" (12:00)
-//!   after a date, or before it ("avant 17h le 31 mars"). "Minuit" and "24h"
+//! - **Times.** "12h", "12 h", "12h00", "9 h 30", "12:00", "15 : 00", "à
+//!   midi" (12:00) after a date, or before it ("avant 17h le 31 mars"). "Minuit" and "24h"
 //!   mean the *end* of the named day: "le 15 mars à minuit" is 15 March 23:59,
 //!   because a deadline written that way never means the night before.
 //!   "0h00" is taken literally. An ISO date-time with an offset is converted to
@@ -50,14 +51,24 @@
 //!   la date limite", and calendar lines "31 mars 2021 : clôture ; 20 avril
 //!   2021 : jury", where the words after each date are its own. A
 //!   superseding cue stays when "jusqu'au" or "date limite" follows it
-//!   ("prolongée jusqu'au", "prolongation de la date limite au").
+//!   ("prolongée jusqu'au", "prolongation de la date limite au"), but after
+//!   an event it extends the event ("la durée du contrat est prolongée
+//!   jusqu'au"). A selection step keeps its own "date limite" / "date
+//!   butoir" ("sélection par le jury : date butoir :") unless an
+//!   application word follows ("jury en mai ; date limite de dépôt des
+//!   candidatures"). A heading alone in its block describes a date alone in
+//!   the next ("Date limite\n\n30 nov. 2018"); after a date, a dash label
+//!   counts only as an event ("- Remise des prix"), and a range that only a
+//!   label no cue list knows describes ("2 décembre : transmission aux
+//!   préfets") is no deadline.
 //! - **What counts as a deadline.** In free text ([`find_deadline`]) only a
 //!   date with a deadline cue is a deadline: an uncued date on a page is as
 //!   often a publication or event date. In a field the source labelled as the
 //!   deadline ([`find_deadline_in_field`]) uncued dates count too, but dates
 //!   cued as publication, opening or event still do not. When no deadline is
 //!   found, wording such as "au fil de l'eau", "sans date limite", "en
-//!   continu" or "AAP permanent" makes the call [`DeadlineFound::Ongoing`].
+//!   continu", "jusqu'à épuisement des crédits" or "AAP permanent" makes the
+//!   call [`DeadlineFound::Ongoing`].
 //!
 //! - **Conditions are not deadlines.** Dates that say what is eligible
 //!   ("les équipements achetés avant le 1er mars 2024 ne sont pas

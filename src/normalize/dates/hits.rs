@@ -30,6 +30,11 @@ pub(super) struct Hit {
     pub(super) after_entre: bool,
     /// Followed by ": <cue>", as in a calendar line.
     pub(super) calendar: bool,
+    /// Followed by ": <words>" that are no known cue: a calendar label
+    /// saying what the date is about.
+    pub(super) labelled: bool,
+    /// Its cue is an event label after a dash ("- Remise des prix").
+    pub(super) dash_cue: bool,
     /// A year was written but is unreadable or implausible: it is not
     /// inferred, and the hit gives no date.
     pub(super) bad_year: bool,
@@ -55,6 +60,8 @@ impl Hit {
             supersedes: false,
             after_entre: false,
             calendar: false,
+            labelled: false,
+            dash_cue: false,
             bad_year: false,
             bad_time: false,
             in_paris: false,
@@ -141,8 +148,9 @@ fn collect(text: &str) -> Vec<Hit> {
             hit.bad_time = hit.time.is_none();
         }
         hit.after_entre = ENTRE.is_match(window);
+        let after_text = &text[hit.end..(hit.end + AFTER_WINDOW).min(text.len())];
         let after = CUE_AFTER
-            .captures(&text[hit.end..(hit.end + AFTER_WINDOW).min(text.len())])
+            .captures(after_text)
             .map(|c| {
                 let role = if c.name("sd").is_some() {
                     DateRole::Deadline
@@ -153,17 +161,23 @@ fn collect(text: &str) -> Vec<Hit> {
                 } else {
                     DateRole::Event
                 };
-                (role, c.name("colon").is_some())
-            });
+                (role, c.name("colon").is_some(), c.name("dash").is_some())
+            })
+            .filter(|&(role, _, dash)| !dash || role == DateRole::Event);
+        hit.labelled = after.is_none() && LABEL_AFTER.is_match(after_text);
         if hits.last().is_some_and(|h| h.calendar) {
             // In "date : what" lines the words before this date describe the
             // previous one.
-            hit.cue = after.map(|(role, _)| role);
+            hit.cue = after.map(|(role, ..)| role);
+            hit.dash_cue = after.is_some_and(|(_, _, dash)| dash);
         } else {
             (hit.cue, hit.supersedes) = own_cue(text, window_start, hit.start);
-            hit.cue = hit.cue.or(after.map(|(role, _)| role));
+            if hit.cue.is_none() {
+                hit.cue = after.map(|(role, ..)| role);
+                hit.dash_cue = after.is_some_and(|(_, _, dash)| dash);
+            }
         }
-        hit.calendar = after.is_some_and(|(_, colon)| colon);
+        hit.calendar = after.is_some_and(|(_, colon, _)| colon);
         prev_end = hit.end;
         hits.push(hit);
     }
@@ -190,7 +204,9 @@ fn hit_from(caps: &Captures, start: usize, end: usize) -> Option<Hit> {
     if let (Some(year), Some(month), Some(day)) = (y("cy"), n("cm"), n("cd")) {
         return plausible(Hit::new(start, end, day, month, Some(year)));
     }
-    if let (Some(day), Some(month), Some(year)) = (n("nd"), n("nm"), y("ny")) {
+    if let (Some(day), Some(month), Some(year)) =
+        (n("nd"), n("nm").or(n("nms")), y("ny").or(y("nys")))
+    {
         return plausible(Hit::new(start, end, day, month, Some(year)));
     }
     if let (Some(day), Some(month), Some(year)) = (n("nd"), n("nm2"), y("ny2")) {

@@ -6,15 +6,42 @@ use chrono::{Datelike, NaiveDate, TimeDelta};
 use super::patterns::*;
 use super::{DateRole, Hit, JOIN_WINDOW};
 
+/// Longest block taken as the heading of a date that stands alone in the
+/// next block.
+const HEADING_MAX: usize = 80;
+
 /// The role the words in `text[from..to]` give a date, per the module rules.
 pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, bool) {
     let mut window = &text[from..to];
-    if let Some(cut) = SENTENCE_END.find_iter(window).last() {
-        window = &window[cut.end()..];
+    let cuts: Vec<_> = SENTENCE_END.find_iter(window).collect();
+    if let Some(cut) = cuts.last() {
+        let rest = &window[cut.end()..];
+        // A heading alone in its block, then the date alone in the next:
+        // "Date limite (heure de Paris)\n\n30 nov. 2018".
+        let heading = cuts
+            .len()
+            .checked_sub(2)
+            .map_or(&window[..cut.start()], |i| {
+                &window[cuts[i].end()..cut.start()]
+            });
+        window = if rest.trim().is_empty()
+            && cut.as_str().starts_with('\n')
+            && heading.len() <= HEADING_MAX
+            && !heading.contains(['.', '!', '?'])
+        {
+            heading
+        } else {
+            rest
+        };
     }
     let mut strong = None;
     let mut weak = None;
     let mut seen_weak = false;
+    // The strong cue is a selection step ("sélection des projets par le
+    // jury"), and a generic deadline word came after it ("date butoir"):
+    // the step's own cut-off, unless an application word follows.
+    let mut step = false;
+    let mut step_deadline = false;
     for caps in CUE.captures_iter(window) {
         if caps.name("ry").is_some() {
             // A date in the clause of a relative financial year ("comptes
@@ -22,10 +49,22 @@ pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, 
             // whatever other cue comes with it.
             return (Some(DateRole::Condition), false);
         }
+        let was_step = std::mem::take(&mut step);
+        let pending = std::mem::take(&mut step_deadline);
         if caps.name("px").is_some() {
             strong = Some((DateRole::Publication, false));
+        } else if caps.name("es").is_some() {
+            strong = Some((DateRole::Event, false));
+            step = true;
         } else if caps.name("ev").is_some() {
             strong = Some((DateRole::Event, false));
+        } else if caps.name("sg").is_some() {
+            if was_step {
+                // "Sélection par le jury : date butoir :" keeps the event.
+                (step, step_deadline) = (true, true);
+            } else {
+                strong = Some((DateRole::Deadline, superseding(strong)));
+            }
         } else if caps.name("cp").is_some() {
             // "dossiers reçus avant le", "dépôts effectués avant le": the
             // participle describes the application, whose cut-off it is.
@@ -35,15 +74,23 @@ pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, 
         } else if caps.name("cn").is_some() {
             strong = Some((DateRole::Condition, false));
         } else if caps.name("sx").is_some() {
-            strong = Some((DateRole::Deadline, true));
+            // "La durée du contrat est prolongée jusqu'au", "prolonger les
+            // projets": what is extended is the event, not the call; but
+            // "jury reporté, date limite prolongée au" is a new deadline.
+            if pending || !is_event_or_condition(strong) {
+                strong = Some((DateRole::Deadline, true));
+            } else {
+                step = was_step;
+            }
         } else if caps.name("tp").is_some() {
             // "avant le", "jusqu'au" say when, not what: after an event or
             // condition cue ("travaux achevés avant le", "équipements
             // achetés avant le") they keep it, and after "prolongée"
             // ("prolongée jusqu'au") the date still replaces the earlier one.
-            if strong.is_none_or(|(role, _)| !matches!(role, DateRole::Event | DateRole::Condition))
-            {
+            if !is_event_or_condition(strong) {
                 strong = Some((DateRole::Deadline, superseding(strong)));
+            } else {
+                (step, step_deadline) = (was_step, pending);
             }
         } else if caps.name("sd").is_some() {
             // "prolongation de la date limite au": still a new deadline.
@@ -53,6 +100,10 @@ pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, 
         } else if caps.name("wd").is_some() {
             weak = Some((DateRole::Deadline, false));
             seen_weak = true;
+            if pending {
+                // "jury en mai ; date limite de dépôt des candidatures".
+                strong = Some((DateRole::Deadline, false));
+            }
             // "collectivités engagées dans la démarche, candidatures
             // jusqu'au": the condition was about something else.
             if strong.is_some_and(|(role, _)| role == DateRole::Condition) {
@@ -64,6 +115,10 @@ pub(super) fn own_cue(text: &str, from: usize, to: usize) -> (Option<DateRole>, 
         Some((role, supersedes)) => (Some(role), supersedes),
         None => (None, false),
     }
+}
+
+fn is_event_or_condition(strong: Option<(DateRole, bool)>) -> bool {
+    strong.is_some_and(|(role, _)| matches!(role, DateRole::Event | DateRole::Condition))
 }
 
 /// Whether the cue seen so far makes the date replace earlier deadlines.
@@ -124,6 +179,9 @@ pub(super) fn assign_roles(text: &str, hits: &mut [Hit]) {
         {
             let prev = hits[i - 1].role;
             let range = RANGE_GAP.is_match(g) || (hits[i - 1].after_entre && ENTRE_GAP.is_match(g));
+            // "Candidatures du 1er au 30 juin - jury en juillet": the label
+            // after the dash is the next step, the range is the cued one.
+            let own = own.filter(|_| !(hits[i].dash_cue && prev == DateRole::Deadline));
             if range {
                 match prev {
                     DateRole::Publication | DateRole::Event | DateRole::Condition => {
@@ -131,6 +189,9 @@ pub(super) fn assign_roles(text: &str, hits: &mut [Hit]) {
                             role = prev;
                         }
                     }
+                    // "28 novembre au 2 décembre : transmission aux
+                    // préfets": a range no cue describes, but its label does.
+                    DateRole::Unknown if own.is_none() && hits[i].labelled => {}
                     _ => {
                         hits[i - 1].role = DateRole::Opening;
                         if own.is_none_or(|r| r == DateRole::Deadline) {
