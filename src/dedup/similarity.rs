@@ -115,6 +115,21 @@ pub fn title_similarity(a: &TitleKey, b: &TitleKey) -> f32 {
 /// "moins de 50 000 €" / "plus de 50 000 €". Such titles name different
 /// things unless the rest says otherwise strongly.
 pub fn both_have_own_words(a: &TitleKey, b: &TitleKey) -> bool {
+    let (x, y) = own_words(a, b, 1.0);
+    x && y
+}
+
+/// Whether *either* title has a word the other lacks (generic ones too, not
+/// numbers nor variants): "AMI Fabriques numériques de territoire"
+/// qualifies "AMI Fabriques de territoire".
+pub fn either_qualifies(a: &TitleKey, b: &TitleKey) -> bool {
+    let (x, y) = own_words(a, b, 0.5);
+    x || y
+}
+
+/// Whether `a`, and whether `b`, has a word of its own weighing at least
+/// `min_weight`.
+fn own_words(a: &TitleKey, b: &TitleKey, min_weight: f32) -> (bool, bool) {
     let sa: BTreeSet<&str> = expand_acronyms(a, b).into_iter().collect();
     let sb: BTreeSet<&str> = expand_acronyms(b, a).into_iter().collect();
     // A word of one's own is distinctive, and not a variant of a word of
@@ -126,9 +141,11 @@ pub fn both_have_own_words(a: &TitleKey, b: &TitleKey) -> bool {
         })
     };
     let own = |x: &BTreeSet<&str>, y: &BTreeSet<&str>| {
-        x.difference(y).any(|t| weight(t) >= 1.0 && !variant(t, y))
+        x.difference(y).any(|t| {
+            weight(t) >= min_weight && !t.bytes().all(|b| b.is_ascii_digit()) && !variant(t, y)
+        })
     };
-    own(&sa, &sb) && own(&sb, &sa)
+    (own(&sa, &sb), own(&sb, &sa))
 }
 
 /// Whether a URL names a listing rather than one call: a site root, or a

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 mod words;
 
 pub(crate) use words::is_generic;
-use words::{is_boilerplate, is_function_word, names_a_year, opens_a_suffix};
+use words::{english_to_french, is_boilerplate, is_function_word, names_a_year, opens_a_suffix};
 
 /// A normalized title.
 ///
@@ -145,7 +145,12 @@ fn parse_ordinal(t: &str) -> Option<u32> {
         return None;
     }
     let suffix = &t[digits.len()..];
-    if ["er", "re", "ere", "e", "eme", "nd", "nde", "ieme", "em"].contains(&suffix) {
+    // French, then English ("1st", "3rd", "4th").
+    if [
+        "er", "re", "ere", "e", "eme", "nd", "nde", "ieme", "em", "st", "rd", "th",
+    ]
+    .contains(&suffix)
+    {
         digits.parse().ok()
     } else {
         None
@@ -181,9 +186,11 @@ fn marker_family(t: &str) -> Option<&'static str> {
 }
 
 /// Light stemming: drop a plural `s` (not `ss`), `aux` → `al`, `eaux`/`eux`
-/// lose the `x`, on words longer than 4 letters; applied until stable so
-/// that stemming a stem changes nothing. Borrows when nothing changes (most
-/// words).
+/// lose the `x`, feminine adjectives take the masculine (`enne` → `en`,
+/// `aine` → `ain`, `ante` → `ant`, `elle` → `el`, `ive` → `if`: "urbaines
+/// européennes" / "urbain européen", "mobilités actives" / "actif"), on
+/// words longer than 4 letters; applied until stable so that stemming a
+/// stem changes nothing. Borrows when nothing changes (most words).
 fn stem(t: &str) -> Cow<'_, str> {
     let mut w = Cow::Borrowed(t);
     loop {
@@ -195,8 +202,12 @@ fn stem(t: &str) -> Cow<'_, str> {
             cut_last(w)
         } else if let Some(s) = w.strip_suffix("aux") {
             Cow::Owned(format!("{s}al"))
-        } else if w.ends_with("ux") {
+        } else if w.ends_with("ux") || w.ends_with("aine") || w.ends_with("ante") {
             cut_last(w)
+        } else if w.ends_with("enne") || w.ends_with("elle") {
+            cut_last(cut_last(w))
+        } else if let Some(s) = w.strip_suffix("ive") {
+            Cow::Owned(format!("{s}if"))
         } else {
             return w;
         };
@@ -246,6 +257,10 @@ pub fn title_key(title: &str) -> TitleKey {
     let folded = fold(strip_publisher_suffix(title));
     let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
     let kinds = stated_kinds(&words);
+    let words: Vec<&str> = words
+        .into_iter()
+        .map(|w| english_to_french(w).unwrap_or(w))
+        .collect();
     let mut consumed = vec![false; words.len()];
     let mut years = BTreeSet::new();
     let mut lots = BTreeSet::new();

@@ -42,6 +42,48 @@ fn programme_name_years_stay_tokens() {
 }
 
 #[test]
+fn english_and_french_titles_read_alike() {
+    let en = title_key("European Urban Initiative – Innovative Actions 3rd Call for Proposals");
+    let fr = title_key(
+        "Initiative urbaine européenne : troisième appel à propositions « Actions innovantes »",
+    );
+    assert_eq!(
+        en.tokens.iter().collect::<BTreeSet<_>>(),
+        fr.tokens.iter().collect::<BTreeSet<_>>()
+    );
+    assert_eq!(en.lots, ["vague:3"]);
+    assert_eq!(fr.lots, ["vague:3"]);
+}
+
+#[test]
+fn feminine_adjectives_take_the_masculine() {
+    assert_eq!(
+        title_key("Mobilités actives").tokens,
+        title_key("mobilité actif").tokens
+    );
+    assert_eq!(
+        title_key("urbaines européennes").tokens,
+        ["urbain", "europeen"]
+    );
+    assert_eq!(
+        title_key("actions culturelles").tokens,
+        ["action", "culturel"]
+    );
+}
+
+#[test]
+fn a_moved_cut_off_is_status_not_content() {
+    assert_eq!(
+        title_key("AMI « Territoires intelligents » - report de la date limite").tokens,
+        title_key("AMI Territoires intelligents").tokens
+    );
+    assert_eq!(
+        title_key("Archivage numérique 2022 (prolongé)").tokens,
+        ["archivage", "numerique"]
+    );
+}
+
+#[test]
 fn publisher_suffix_is_dropped() {
     let k = title_key("Fonds vert : recyclage des friches - Ministère de la Transition écologique");
     assert_eq!(k.tokens, ["fond", "vert", "recyclage", "friche"]);

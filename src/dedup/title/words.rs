@@ -57,6 +57,11 @@ pub(super) fn is_function_word(w: &str) -> bool {
             | "dont"
             | "est"
             | "sont"
+            | "an"
+            | "on"
+            | "with"
+            | "by"
+            | "from"
     )
 }
 
@@ -121,7 +126,69 @@ pub(super) fn is_boilerplate(w: &str) -> bool {
             | "national"
             | "nationale"
             | "nationaux"
+            // "appel à propositions" (the EU's "call for proposals").
+            | "proposition"
+            | "propositions"
+            // A cut-off moved: the same call, its status in the title.
+            | "prolonge"
+            | "prolongee"
+            | "prolongation"
+            | "report"
+            | "reporte"
+            | "reportee"
+            | "repousse"
+            | "repoussee"
+            | "prorogation"
+            | "proroge"
+            | "prorogee"
     )
+}
+
+/// English call vocabulary in French, so that "European Urban Initiative
+/// – Innovative Actions 3rd Call for Proposals" and "Initiative urbaine
+/// européenne : troisième appel à propositions « Actions innovantes »"
+/// read alike (EU programmes publish both). Masculine singular forms;
+/// stemming does the rest.
+pub(super) fn english_to_french(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "call" | "calls" => "appel",
+        "proposal" | "proposals" => "proposition",
+        "expression" | "expressions" => "manifestation",
+        "interest" => "interet",
+        "new" => "nouveau",
+        "first" => "premier",
+        "third" => "troisieme",
+        "fourth" => "quatrieme",
+        "fifth" => "cinquieme",
+        "sixth" => "sixieme",
+        "european" => "europeen",
+        "urban" => "urbain",
+        "innovative" => "innovant",
+        "city" | "cities" | "town" | "towns" => "ville",
+        "municipality" | "municipalities" => "commune",
+        "authority" | "authorities" => "collectivite",
+        "regions" => "region",
+        "digital" => "numerique",
+        "green" => "vert",
+        "energy" => "energie",
+        "climate" => "climat",
+        "heritage" => "patrimoine",
+        "cultural" => "culturel",
+        "tourism" => "tourisme",
+        "sustainable" => "durable",
+        "smart" => "intelligent",
+        "mobility" => "mobilite",
+        "research" => "recherche",
+        "health" => "sante",
+        "water" => "eau",
+        "biodiversity" => "biodiversite",
+        "housing" => "logement",
+        "youth" => "jeunesse",
+        "technology" | "technologies" => "technologie",
+        "program" | "programs" | "programmes" => "programme",
+        "fund" | "funds" => "fond",
+        _ => return None,
+    })
 }
 
 /// Domain words so common across calls that sharing them says little; they
