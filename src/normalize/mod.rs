@@ -6,6 +6,7 @@
 //! text, labels to audience/perimeter/theme codes through the source's value
 //! maps — and explains what it could not understand as warnings.
 
+pub mod closed;
 pub mod dates;
 pub mod item;
 pub mod kind;
@@ -46,6 +47,10 @@ pub struct Normalized {
 pub enum Skipped {
     #[error("item without a title (link: {0})")]
     NoTitle(String),
+    /// Its source marks it closed (the title, or a deadline field that says
+    /// so instead of a date): not an open call, whatever its dates.
+    #[error("«{title}»: marked closed by its source (`{marker}`): not kept")]
+    Closed { title: String, marker: String },
 }
 
 /// Normalizes one raw item of `source`.
@@ -60,6 +65,17 @@ pub fn normalize_item(
         return Err(Skipped::NoTitle(
             raw.link.clone().unwrap_or_else(|| "none".into()),
         ));
+    }
+    if let Some(marker) = closed::closed_in_title(&title) {
+        return Err(Skipped::Closed { title, marker });
+    }
+    if let Some(field) = raw.deadline.as_deref().map(plain_text)
+        && closed::closed_field(&field)
+    {
+        return Err(Skipped::Closed {
+            title,
+            marker: field.trim().to_string(),
+        });
     }
     let url = raw.link.as_deref().and_then(|link| {
         let url = url::canonical_url(raw.base_url.as_ref(), link);

@@ -206,6 +206,7 @@ pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
             Err(skip) => {
                 match skip {
                     Skipped::NoTitle(_) => missing.add(&["title"]),
+                    Skipped::Closed { .. } => {}
                 }
                 warnings.push(format!("skipped: {skip}"));
             }

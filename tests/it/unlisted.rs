@@ -172,3 +172,54 @@ fn a_call_another_source_still_lists_is_not_unlisted() {
         "source two still lists the call"
     );
 }
+
+/// A listing that keeps a call with a closed marker: the call is not taken
+/// for an open one (a new call is not stored, a stored one stops being
+/// listed) and the crawl says why.
+#[test]
+fn a_call_its_listing_marks_closed_is_not_kept_as_open() {
+    let closed = |mark: &str| {
+        listing(&["a", "b"]).replace(
+            "Appel à projets b pour les communes",
+            &format!("Appel à projets b pour les communes {mark}"),
+        )
+    };
+    let server = FixtureServer::start();
+    server.route_sequence(
+        "/aap",
+        [
+            Response::ok_html(listing(&["a", "b"])),
+            Response::ok_html(closed("(clôturé)")),
+        ],
+    );
+    server.route("/new", Response::ok_html(closed("– CLOS")));
+    let sc = Scenario::new();
+    sc.source("site", &source("site", &server, "/aap"));
+    sc.source("other", &source("other", &server, "/new"));
+
+    let (ok, report) = crawl(&sc);
+    assert!(ok, "{report:#?}");
+    // `other` lists b as closed from the start: only a is stored from it.
+    let other = report.iter().find(|r| r["source"] == "other").unwrap();
+    assert_eq!(other["items"], 1, "{other:#}");
+    assert!(
+        other["warnings"]
+            .to_string()
+            .contains("marked closed by its source (`CLOS`)"),
+        "{other:#}"
+    );
+
+    let (ok, report) = crawl(&sc);
+    assert!(ok, "{report:#?}");
+    let site = report.iter().find(|r| r["source"] == "site").unwrap();
+    assert!(
+        site["warnings"]
+            .to_string()
+            .contains("marked closed by its source (`clôturé`)"),
+        "{site:#}"
+    );
+    assert_eq!(
+        unlisted_titles(&sc),
+        ["Appel à projets b pour les communes"]
+    );
+}
