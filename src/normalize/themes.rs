@@ -10,6 +10,11 @@
 //! `réseau` « réseaux », so the rules file lists each word once. Words of
 //! three letters or fewer (acronyms: `IA`, `THD`, `5G`) are left as
 //! written, and prefixes (`innov*`) already cover both.
+//!
+//! A keyword may offer alternatives in braces ([`expand_braces`]):
+//! `{gestion|partage} des {données|donnée}` stands for its four phrases, so
+//! a word that is ambiguous alone ("données": river flows, species counts,
+//! a form's fields) is listed only with the words that make it digital.
 
 use std::path::Path;
 
@@ -58,11 +63,17 @@ impl ThemeRules {
                 index + 1,
                 entry.theme
             );
-            let alternatives: Vec<String> = entry
-                .keywords
-                .iter()
-                .map(|k| keyword_pattern(&fold(k.trim())))
-                .collect();
+            let mut alternatives = Vec::new();
+            for keyword in &entry.keywords {
+                let phrases = expand_braces(&fold(keyword.trim())).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{origin}: rule #{} (theme `{}`): keyword `{keyword}`: {e}",
+                        index + 1,
+                        entry.theme
+                    )
+                })?;
+                alternatives.extend(phrases.iter().map(|p| keyword_pattern(p)));
+            }
             // ASCII word boundaries and classes: the text is folded to ASCII
             // first (see `fold`), and Unicode ones made the compiled set
             // several MiB, a tenth of a crawl's memory.
@@ -116,6 +127,41 @@ impl ThemeRules {
         found.dedup();
         found
     }
+}
+
+/// The phrases a keyword stands for: each `{a|b|c}` group replaced by each
+/// of its alternatives in turn (`{gestion|partage} des données` gives
+/// `gestion des données` and `partage des données`). Groups do not nest;
+/// an alternative may be empty (`donnée{s|}`).
+pub fn expand_braces(keyword: &str) -> Result<Vec<String>, String> {
+    let mut phrases = vec![String::new()];
+    let mut rest = keyword;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return Err("`}` without a `{` before it".into());
+        }
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .ok_or("`{` without its `}`")?;
+        let group = &rest[open + 1..close];
+        if group.contains('{') {
+            return Err("braces cannot nest".into());
+        }
+        let head = &rest[..open];
+        phrases = phrases
+            .iter()
+            .flat_map(|p| group.split('|').map(move |alt| format!("{p}{head}{alt}")))
+            .collect();
+        rest = &rest[close + 1..];
+    }
+    for p in &mut phrases {
+        p.push_str(rest);
+    }
+    if phrases.iter().any(|p| p.trim().is_empty()) {
+        return Err("an alternative leaves the keyword empty".into());
+    }
+    Ok(phrases)
 }
 
 /// The regex of one folded keyword: each word as any of its
@@ -205,222 +251,4 @@ pub fn inflections(word: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn embedded_rules_tag_typical_titles() {
-        let rules = ThemeRules::embedded();
-        let t = rules
-            .themes_for("Appel à projets : archivage électronique et dématérialisation des actes");
-        assert!(
-            t.contains(&Theme::Archives) && t.contains(&Theme::Numerique),
-            "{t:?}"
-        );
-        let t = rules.themes_for("WiFi4EU : des bons pour le Wi-Fi gratuit dans les communes");
-        assert!(t.contains(&Theme::Connectivite), "{t:?}");
-        let t = rules.themes_for("Sensibilisation à la CYBERSÉCURITÉ des élus");
-        assert!(t.contains(&Theme::Cybersecurite), "{t:?}");
-        assert!(
-            rules
-                .themes_for("Réfection de la voirie communale")
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn keywords_match_whole_words_or_prefixes() {
-        let rules = ThemeRules::parse(
-            "[[rule]]\ntheme = \"innovation\"\nkeywords = [\"innov*\", \"IA\"]\n",
-            "t",
-        )
-        .unwrap();
-        assert_eq!(
-            rules.themes_for("Projets innovants"),
-            vec![Theme::Innovation]
-        );
-        assert_eq!(
-            rules.themes_for("L'IA au service des usagers"),
-            vec![Theme::Innovation]
-        );
-        assert!(
-            rules.themes_for("La Via Domitia").is_empty(),
-            "`ia` inside a word must not match"
-        );
-    }
-
-    #[test]
-    fn keywords_match_singular_and_plural_forms() {
-        let rules = ThemeRules::parse(
-            concat!(
-                "[[rule]]\ntheme = \"numerique\"\nkeywords = [\"site internet\", \"réseau\"]\n",
-                "[[rule]]\ntheme = \"services_publics\"\nkeywords = [\"collectivité\", \"territorial\"]\n",
-                "[[rule]]\ntheme = \"culture\"\nkeywords = [\"festivals\", \"châteaux\", \"tiers lieu\"]\n",
-                "[[rule]]\ntheme = \"donnees\"\nkeywords = [\"IA\", \"travail\"]\n",
-            ),
-            "t",
-        )
-        .unwrap();
-        for (text, theme) in [
-            ("Refonte des Sites internet communaux", Theme::Numerique),
-            ("Un site internet pour la mairie", Theme::Numerique),
-            ("Les sites-internet", Theme::Numerique),
-            ("Réseaux de chaleur", Theme::Numerique),
-            ("Aide aux collectivités", Theme::ServicesPublics),
-            ("Les services territoriaux", Theme::ServicesPublics),
-            ("Un festival de musique", Theme::Culture),
-            ("Restauration d'un château", Theme::Culture),
-            ("Réseau des tiers-lieux", Theme::Culture),
-            ("Les travaux de voirie", Theme::Donnees),
-        ] {
-            assert!(
-                rules.themes_for(text).contains(&theme),
-                "{text}: {:?}",
-                rules.themes_for(text)
-            );
-        }
-        // Only endings change: neighbouring words do not match.
-        for text in [
-            "Le site de la commune",
-            "Situation internet",
-            "Une collectivisation",
-            "Un collectif d'habitants",
-            "Le territoire",
-            "Le réseautage des élus",
-            "Festivalier",
-            "Via Domitia",
-            "Les IAS",
-        ] {
-            assert!(
-                rules.themes_for(text).is_empty(),
-                "{text}: {:?}",
-                rules.themes_for(text)
-            );
-        }
-    }
-
-    #[test]
-    fn inflections_cover_the_french_plurals() {
-        let has = |w: &str, f: &str| inflections(w).iter().any(|x| x == f);
-        assert!(has("collectivite", "collectivites") && has("collectivites", "collectivite"));
-        assert!(has("territorial", "territoriaux") && has("territoriaux", "territorial"));
-        assert!(has("reseau", "reseaux") && has("reseaux", "reseau"));
-        assert!(has("lieux", "lieu") && has("lieu", "lieux"));
-        assert!(has("travail", "travaux") && has("travaux", "travail"));
-        assert_eq!(inflections("prix"), ["prix"]);
-        assert_eq!(inflections("ia"), ["ia"]);
-        assert_eq!(inflections("5g"), ["5g"]);
-    }
-
-    #[test]
-    fn a_bad_rules_file_names_the_problem() {
-        let err = ThemeRules::parse(
-            "[[rule]]\ntheme = \"numerik\"\nkeywords = [\"x\"]\n",
-            "config/themes.toml",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            err.contains("config/themes.toml")
-                && err.contains("numerik")
-                && err.contains("numerique"),
-            "{err}"
-        );
-        let err = ThemeRules::parse("[[rule]]\ntheme = \"archives\"\nkeywords = []\n", "f.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("rule #1") && err.contains("keywords"), "{err}");
-    }
-
-    /// The digital themes against the labelled corpus
-    /// `tests/fixtures/themes/digital.tsv`: a subscriber who chose one
-    /// misses none of its calls (recall), and is not sent calls where the
-    /// keyword means something else (precision). `cargo test --lib
-    /// digital_corpus -- --nocapture` prints the table.
-    #[test]
-    fn digital_themes_hold_on_the_labelled_corpus() {
-        const DIGITAL: [Theme; 5] = [
-            Theme::Numerique,
-            Theme::Connectivite,
-            Theme::Donnees,
-            Theme::Cybersecurite,
-            Theme::InclusionNumerique,
-        ];
-        let rules = ThemeRules::embedded();
-        let corpus = include_str!("../../tests/fixtures/themes/digital.tsv");
-        // (true positives, false positives, false negatives) per theme.
-        let mut counts = [(0u32, 0u32, 0u32); 5];
-        let mut errors = Vec::new();
-        let mut rows = 0;
-        for (n, line) in corpus.lines().enumerate() {
-            if line.starts_with('#') || line.starts_with("expected\t") || line.is_empty() {
-                continue;
-            }
-            let (expected, text) = line.split_once('\t').expect("two columns");
-            rows += 1;
-            let expected: Vec<Theme> = expected
-                .split(',')
-                .filter(|c| *c != "-")
-                .map(|c| c.parse().unwrap_or_else(|e| panic!("line {}: {e}", n + 1)))
-                .collect();
-            assert!(
-                expected.is_empty() || expected.contains(&Theme::Numerique),
-                "line {}: every digital row has the umbrella theme",
-                n + 1
-            );
-            let found = rules.themes_for(text);
-            for (i, theme) in DIGITAL.iter().enumerate() {
-                match (expected.contains(theme), found.contains(theme)) {
-                    (true, true) => counts[i].0 += 1,
-                    (false, true) => {
-                        counts[i].1 += 1;
-                        errors.push(format!("line {}: {theme:?} not expected: {text}", n + 1));
-                    }
-                    (true, false) => {
-                        counts[i].2 += 1;
-                        errors.push(format!("line {}: {theme:?} missed: {text}", n + 1));
-                    }
-                    (false, false) => {}
-                }
-            }
-        }
-        assert!(rows >= 110, "{rows} rows");
-        println!("{rows} rows\ntheme | calls | precision | recall");
-        for (theme, (tp, fp, fnn)) in DIGITAL.iter().zip(counts) {
-            let precision = f64::from(tp) / f64::from((tp + fp).max(1));
-            let recall = f64::from(tp) / f64::from((tp + fnn).max(1));
-            println!("{theme:?} | {} | {precision:.3} | {recall:.3}", tp + fnn);
-            assert!(
-                recall >= 0.97 && precision >= 0.97,
-                "{theme:?}: precision {precision:.3}, recall {recall:.3}\n{}",
-                errors.join("\n")
-            );
-        }
-        assert!(errors.is_empty(), "{}", errors.join("\n"));
-    }
-
-    /// `numerique` is the umbrella of the digital themes: every keyword of
-    /// the four others gives it too (bare "données" excepted, which also
-    /// means weather, water or census data).
-    #[test]
-    fn every_digital_keyword_also_gives_the_umbrella_theme() {
-        let file: RulesFile = toml::from_str(EMBEDDED_RULES).unwrap();
-        let rules = ThemeRules::embedded();
-        let sub = [
-            Theme::Connectivite,
-            Theme::Donnees,
-            Theme::Cybersecurite,
-            Theme::InclusionNumerique,
-        ];
-        let mut missing = Vec::new();
-        for rule in file.rule.iter().filter(|r| sub.contains(&r.theme)) {
-            for keyword in &rule.keywords {
-                let text = keyword.trim_end_matches('*');
-                if text != "données" && !rules.themes_for(text).contains(&Theme::Numerique) {
-                    missing.push(format!("{:?}: {keyword}", rule.theme));
-                }
-            }
-        }
-        assert!(missing.is_empty(), "add to the numerique rule: {missing:?}");
-    }
-}
+mod tests;
