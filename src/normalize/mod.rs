@@ -51,6 +51,13 @@ pub enum Skipped {
     /// so instead of a date): not an open call, whatever its dates.
     #[error("«{title}»: marked closed by its source (`{marker}`): not kept")]
     Closed { title: String, marker: String },
+    /// Its title says it is not an open call though it may name one
+    /// (results, a tender, a job offer: see [`kind::not_a_call`]).
+    #[error("«{title}»: not an open call ({reason}): not kept")]
+    NotACall {
+        title: String,
+        reason: kind::not_a_call::NotACall,
+    },
 }
 
 /// Normalizes one raw item of `source`.
@@ -68,6 +75,9 @@ pub fn normalize_item(
     }
     if let Some(marker) = closed::closed_in_title(&title) {
         return Err(Skipped::Closed { title, marker });
+    }
+    if let Some(reason) = kind::not_a_call::not_a_call(&title) {
+        return Err(Skipped::NotACall { title, reason });
     }
     if let Some(field) = raw.deadline.as_deref().map(plain_text)
         && closed::closed_field(&field)

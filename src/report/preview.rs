@@ -206,7 +206,7 @@ pub async fn preview_source(crawler: &Crawler, source: &SourceDef) -> Preview {
             Err(skip) => {
                 match skip {
                     Skipped::NoTitle(_) => missing.add(&["title"]),
-                    Skipped::Closed { .. } => {}
+                    Skipped::Closed { .. } | Skipped::NotACall { .. } => {}
                 }
                 warnings.push(format!("skipped: {skip}"));
             }

@@ -175,7 +175,8 @@ fn a_call_another_source_still_lists_is_not_unlisted() {
 
 /// A listing that keeps a call with a closed marker: the call is not taken
 /// for an open one (a new call is not stored, a stored one stops being
-/// listed) and the crawl says why.
+/// listed) and the crawl says why; so are results and job offers that a
+/// listing of calls carries.
 #[test]
 fn a_call_its_listing_marks_closed_is_not_kept_as_open() {
     let closed = |mark: &str| {
@@ -192,7 +193,15 @@ fn a_call_its_listing_marks_closed_is_not_kept_as_open() {
             Response::ok_html(closed("(clôturé)")),
         ],
     );
-    server.route("/new", Response::ok_html(closed("– CLOS")));
+    // `other` also lists the results of a past call and a job offer.
+    let other_page = closed("– CLOS").replace(
+        "</main>",
+        "<article class=\"call\" data-id=\"r\"><h2><a href=\"/aap/r.html\">\
+         Lauréats de l'appel à projets r pour les communes</a></h2></article>\n\
+         <article class=\"call\" data-id=\"j\"><h2><a href=\"/aap/j.html\">\
+         Chargé de mission appels à projets (H/F)</a></h2></article>\n</main>",
+    );
+    server.route("/new", Response::ok_html(other_page));
     let sc = Scenario::new();
     sc.source("site", &source("site", &server, "/aap"));
     sc.source("other", &source("other", &server, "/new"));

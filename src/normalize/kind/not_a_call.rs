@@ -37,6 +37,17 @@ pub enum NotACall {
     OtherAppeal,
 }
 
+impl std::fmt::Display for NotACall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotACall::Results => "results of a call",
+            NotACall::Procurement => "public procurement",
+            NotACall::JobOrExam => "a job offer or an exam",
+            NotACall::OtherAppeal => "another kind of appeal",
+        })
+    }
+}
+
 /// Where a clause starts in folded text (`«` folds to `<<`, `–` to `-`).
 const CLAUSE_START: &str = r"(?:^|[:;!?|(]\s*|<<\s*|\s-+\s+)";
 
