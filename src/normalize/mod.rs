@@ -304,10 +304,9 @@ fn perimeter_of(
             .perimeter
             .clone()
             .unwrap_or_else(|| PerimeterSet::one(Perimeter::France))
-            .into()
     };
     let Some(label) = label else {
-        return default();
+        return placed_by_title(title, default()).into();
     };
     let resolved = source
         .maps
@@ -330,7 +329,29 @@ fn perimeter_of(
     match UnresolvedLabel::new(&label) {
         Some(l) => CallPerimeter::Unresolved(l),
         // Nothing printable in the label: as if there were none.
-        None => default(),
+        None => placed_by_title(title, default()).into(),
+    }
+}
+
+/// The source's default perimeter, or the narrower regions or departments
+/// the title places the call in ("… en Normandie", "… dans le Finistère",
+/// see [`crate::territory::named_in_text`]) when they lie within it: a
+/// national funder's regional call reaches that region only. A title that
+/// names a place outside the default (a region's call mentioning a
+/// neighbour) leaves the default.
+fn placed_by_title(title: &str, default: PerimeterSet) -> PerimeterSet {
+    match crate::territory::named_in_text(title) {
+        Some(named)
+            if named.members().iter().all(|n| {
+                default
+                    .members()
+                    .iter()
+                    .any(|d| crate::territory::contains(d, n))
+            }) =>
+        {
+            named
+        }
+        _ => default,
     }
 }
 

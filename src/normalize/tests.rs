@@ -149,3 +149,43 @@ fn a_publication_day_without_a_time_is_its_start_and_a_time_is_kept() {
         Some("2026-07-14T11:30:00+02:00")
     );
 }
+
+#[test]
+fn a_title_narrows_the_default_perimeter_to_the_territory_it_names() {
+    // A national source: the call for one region reaches that region.
+    let n = run(titled("Recyclage foncier des friches en Normandie"));
+    assert_eq!(n.item.perimeter.to_string(), "region:28");
+    let n = run(titled("Appel à projets Fabriques de territoire"));
+    assert_eq!(n.item.perimeter.to_string(), "france");
+    // A label, when the source gives one, says more than the title.
+    let n = run(RawItem {
+        perimeter: Some("Bretagne".into()),
+        ..titled("Friches en Normandie")
+    });
+    assert_eq!(n.item.perimeter.to_string(), "region:53");
+
+    // A regional source: a department inside narrows, a place outside
+    // (a neighbour named in passing) leaves the default.
+    let regional = SOURCE.replace(r#"perimeter = "france""#, r#"perimeter = "region:53""#);
+    let source = load_str(Path::new("sources/region-test.toml"), &regional).unwrap();
+    let rules = ThemeRules::embedded();
+    let ctx = NormalizeContext {
+        rules: &rules,
+        today: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+    };
+    let perimeter = |title: &str| {
+        normalize_item(&titled(title), &source, &ctx)
+            .unwrap()
+            .item
+            .perimeter
+            .to_string()
+    };
+    assert_eq!(
+        perimeter("AMI tiers-lieux dans le Finistère"),
+        "department:29"
+    );
+    assert_eq!(
+        perimeter("Coopération avec les communes en Normandie"),
+        "region:53"
+    );
+}

@@ -404,10 +404,12 @@ pub fn epci(siren: &str) -> Option<&'static EpciInfo> {
 
 mod epci_names;
 mod groups;
+mod in_text;
 mod label;
 mod labels;
 mod validate;
 
+pub use in_text::named_in_text;
 pub use label::from_label;
 pub use labels::from_label_list;
 pub use validate::{UnknownTerritory, validate};

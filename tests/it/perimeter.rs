@@ -158,3 +158,27 @@ fn a_source_for_several_territories_lists_them_in_its_defaults_and_maps() {
     assert_eq!(sc.calls(&["--perimeter", "region:27"]).len(), 1);
     assert_eq!(sc.calls(&["--perimeter", "region:53"]).len(), 0);
 }
+
+#[test]
+fn a_national_call_for_one_region_reaches_that_region_only() {
+    // No perimeter label: the title places one call in Normandie, the
+    // other names no place and keeps the source's default, France.
+    let server = FixtureServer::start();
+    let page = PAGE
+        .replace(
+            "Numérique en Atlantide",
+            "Recyclage des friches en Normandie",
+        )
+        .replace(r#"<p class="zone">Région Atlantide</p>"#, "")
+        .replace(r#"<p class="zone">Bretagne, Pays de la Loire</p>"#, "");
+    server.route("/appels.html", Response::ok_html(page));
+    let sc = Scenario::new();
+    sc.source("ouest", &source(&server));
+    let out = sc.vigie(&["crawl"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let calls = sc.calls(&[]);
+    assert_eq!(by_title(&calls, "Normandie")["perimeter"], "region:28");
+    assert_eq!(by_title(&calls, "Tiers-lieux")["perimeter"], "france");
+    assert_eq!(sc.calls(&["--perimeter", "region:28"]).len(), 1);
+    assert_eq!(sc.calls(&["--perimeter", "france"]).len(), 1);
+}

@@ -1,0 +1,236 @@
+//! The territory a call's title places it in: "Recyclage des friches en
+//! Normandie", "Appel à projets tiers-lieux dans le Finistère", "AMI
+//! mobilité à La Réunion", "… en Bretagne et en Pays de la Loire". National
+//! funders list calls their regional offices run, and a call for one
+//! region sent to every commune of France is wrong data for all the
+//! others; two regional editions of one programme are two calls.
+//!
+//! Deliberately narrow: a region, a department or a group of them (a
+//! former region, the overseas regions), right after a preposition ("en",
+//! "dans le", "à la", "en région", "du département de"…) or the name of a
+//! State office ("DRAC Bretagne", "préfecture de la Manche"), never a commune
+//! or an intercommunality (too many common words and river names), and not
+//! when a place-word follows ("dans le Nord de la France" is a direction).
+
+use super::groups::region_group;
+use super::label::{LABELS, canonical};
+use crate::domain::{Perimeter, PerimeterSet};
+
+/// Words that place a call somewhere, canonical, longest first.
+const PREPOSITIONS: &[&str] = &[
+    "du departement de la",
+    "du departement de l",
+    "du departement des",
+    "du departement du",
+    "du departement de",
+    "de la region",
+    "dans la region",
+    "en region",
+    "dans le",
+    "dans la",
+    "dans les",
+    "dans l",
+    "a la",
+    "en",
+    "a",
+    // The State's regional and departmental offices: "DRAC Bretagne",
+    // "préfecture de la Manche".
+    "prefecture de la region",
+    "prefecture de region",
+    "prefecture de la",
+    "prefecture de l",
+    "prefecture du",
+    "prefecture des",
+    "prefecture de",
+    "drac",
+    "dreal",
+    "draaf",
+    "dreets",
+    "drajes",
+    "ars",
+    "region",
+    "departement de la",
+    "departement de l",
+    "departement du",
+    "departement des",
+    "departement de",
+];
+
+/// The longest territory name a title may hold, in words.
+const MAX_WORDS: usize = 6;
+
+/// The regions and departments (or groups of them) `text` places its call
+/// in, if it names at least one and nothing else after a preposition
+/// resolves to another kind of place.
+pub fn named_in_text(text: &str) -> Option<PerimeterSet> {
+    let c = canonical(text);
+    let words: Vec<&str> = c.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let Some(after) = preposition_at(&words, i) else {
+            i += 1;
+            continue;
+        };
+        match territory_at(&words, after) {
+            Some((members, next)) => {
+                found.extend(members);
+                i = next;
+            }
+            None => i = after,
+        }
+    }
+    PerimeterSet::new(found)
+}
+
+/// The index after the preposition that starts at `i`, if one does.
+fn preposition_at(words: &[&str], i: usize) -> Option<usize> {
+    PREPOSITIONS.iter().find_map(|p| {
+        let n = p.split(' ').count();
+        (words.get(i..i + n)?.join(" ") == *p).then_some(i + n)
+    })
+}
+
+/// The territory named from `start` (longest name first), and the index
+/// after it.
+fn territory_at(words: &[&str], start: usize) -> Option<(Vec<Perimeter>, usize)> {
+    for end in (start + 1..=(start + MAX_WORDS).min(words.len())).rev() {
+        // "dans le Nord de la France", "en Corse du Sud…": a direction or a
+        // longer name, not this territory.
+        if matches!(words.get(end), Some(&("de" | "du" | "des" | "d"))) {
+            continue;
+        }
+        let name = words[start..end].join(" ");
+        if let Some(set) = region_group(&name) {
+            return Some((set.members().to_vec(), end));
+        }
+        let Some(places) = LABELS.places.get(&name) else {
+            continue;
+        };
+        let wide: Vec<&Perimeter> = places
+            .iter()
+            .filter(|p| matches!(p, Perimeter::Region(_) | Perimeter::Department(_)))
+            .collect();
+        if let Some(p) = one(&wide) {
+            return Some((vec![p], end));
+        }
+    }
+    None
+}
+
+/// The one territory of `places`: a single one, or an overseas region and
+/// its only department, which share their name (the region).
+fn one(places: &[&Perimeter]) -> Option<Perimeter> {
+    match places {
+        [p] => Some((*p).clone()),
+        [Perimeter::Region(r), Perimeter::Department(d)]
+        | [Perimeter::Department(d), Perimeter::Region(r)]
+            if super::region(r).is_some_and(|r| r.departments.as_slice() == [d.as_str()]) =>
+        {
+            Some(Perimeter::Region(r.clone()))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_title_is_read_without_panic(title in "\\PC{0,80}") {
+            if let Some(set) = named_in_text(&title) {
+                prop_assert!(set.members().iter().all(|p| matches!(
+                    p,
+                    Perimeter::Region(_) | Perimeter::Department(_)
+                )));
+            }
+        }
+
+        #[test]
+        fn titles_of_real_words_never_panic(
+            parts in prop::collection::vec(
+                prop_oneof![
+                    Just("en"), Just("dans le"), Just("à la"), Just("Nord"), Just("de"),
+                    Just("Réunion"), Just("Normandie"), Just("Bretagne et"), Just("DRAC"),
+                    Just("Région"), Just("Île-de-France"), Just("Loire"), Just("d'"),
+                ],
+                0..10,
+            ),
+        ) {
+            let _ = named_in_text(&parts.join(" "));
+        }
+    }
+
+    fn codes(text: &str) -> Option<String> {
+        named_in_text(text).map(|s| s.to_string())
+    }
+
+    #[test]
+    fn a_title_that_places_its_call() {
+        for (title, expected) in [
+            (
+                "Appel à projets Recyclage foncier des friches en Normandie - 3e édition",
+                "region:28",
+            ),
+            ("AMI tiers-lieux dans le Finistère", "department:29"),
+            ("Appel à projets mobilité à La Réunion", "region:04"),
+            ("AAP Fonds vert en Île-de-France", "region:11"),
+            ("AAP Fonds vert en Provence-Alpes-Côte d'Azur", "region:93"),
+            ("Appel à projets dans l'Hérault : cantines", "department:34"),
+            ("Appel à candidatures en région Occitanie", "region:76"),
+            (
+                "Appel à projets du département de la Haute-Garonne",
+                "department:31",
+            ),
+            (
+                "AMI friches en Bretagne et en Pays de la Loire",
+                "region:52,region:53",
+            ),
+            ("AMI patrimoine en Alsace", "department:67,department:68"),
+            (
+                "Appel à projets numérique en outre-mer",
+                "region:01,region:02,region:03,region:04,region:06",
+            ),
+            ("Plan vélo : appel à projets dans le Nord", "department:59"),
+            ("Été culturel 2027 - DRAC Bretagne", "region:53"),
+            ("Résidences d'artistes - DRAC Hauts-de-France", "region:32"),
+            (
+                "DETR 2027 : appel à projets de la préfecture de la Manche",
+                "department:50",
+            ),
+            ("La Région Normandie lance un appel à projets", "region:28"),
+        ] {
+            assert_eq!(codes(title).as_deref(), Some(expected), "{title}");
+        }
+    }
+
+    #[test]
+    fn titles_that_do_not_place_their_call() {
+        for title in [
+            "Appel à projets Fabriques de territoire",
+            "Agence de l'eau Seine-Normandie : appel à projets",
+            "Appel à projets en faveur de la renaturation des villes",
+            "Appel à projets pour la mobilité dans les territoires ruraux",
+            "Tiers-lieux : investir dans le Nord de la France",
+            "Appel à projets en France et en Europe",
+            "AMI Normandie Impulsion",
+            "Appel à projets à Saint-Denis",
+            "Appel à projets en Loire-Atlantique et à Nantes",
+        ] {
+            let got = codes(title);
+            assert!(
+                got.is_none() || title.contains("Loire-Atlantique"),
+                "{title}: {got:?}"
+            );
+        }
+        // The city is not read; the department is.
+        assert_eq!(
+            codes("Appel à projets en Loire-Atlantique et à Nantes").as_deref(),
+            Some("department:44")
+        );
+    }
+}
