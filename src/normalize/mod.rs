@@ -73,10 +73,11 @@ pub fn normalize_item(
             raw.link.clone().unwrap_or_else(|| "none".into()),
         ));
     }
-    if let Some(marker) = closed::closed_in_title(&title) {
+    let folded_title = fold(&title);
+    if let Some(marker) = closed::closed_in_title(&title, &folded_title) {
         return Err(Skipped::Closed { title, marker });
     }
-    if let Some(reason) = kind::not_a_call::not_a_call(&title) {
+    if let Some(reason) = kind::not_a_call::not_a_call_folded(&folded_title) {
         return Err(Skipped::NotACall { title, reason });
     }
     if let Some(field) = raw.deadline.as_deref().map(plain_text)
@@ -179,9 +180,10 @@ pub fn normalize_item(
 
     let kind = kind_of(raw, source, &title, &summary_text);
     let audiences = audiences_of(raw, source, &title, &mut warnings);
-    let perimeter = perimeter_of(raw, source, &title, &mut warnings);
+    let perimeter = perimeter_of(raw, source, &title, &folded_title, &mut warnings);
     // Folded once for both keyword matchers.
-    let folded = fold(&format!("{title} {summary_text}"));
+    // Folding maps each character on its own: the title's part is reused.
+    let folded = format!("{folded_title} {}", fold(&summary_text));
     let themes = themes_of(raw, source, ctx.rules, &title, &folded, &mut warnings);
     let recurrence = recurrence_of(ongoing, &folded);
 
@@ -291,6 +293,7 @@ fn perimeter_of(
     raw: &RawItem,
     source: &SourceDef,
     title: &str,
+    folded_title: &str,
     warnings: &mut Vec<String>,
 ) -> CallPerimeter {
     let label = raw
@@ -306,7 +309,7 @@ fn perimeter_of(
             .unwrap_or_else(|| PerimeterSet::one(Perimeter::France))
     };
     let Some(label) = label else {
-        return placed_by_title(title, default()).into();
+        return placed_by_title(folded_title, default()).into();
     };
     let resolved = source
         .maps
@@ -329,7 +332,7 @@ fn perimeter_of(
     match UnresolvedLabel::new(&label) {
         Some(l) => CallPerimeter::Unresolved(l),
         // Nothing printable in the label: as if there were none.
-        None => placed_by_title(title, default()).into(),
+        None => placed_by_title(folded_title, default()).into(),
     }
 }
 
@@ -339,8 +342,8 @@ fn perimeter_of(
 /// national funder's regional call reaches that region only. A title that
 /// names a place outside the default (a region's call mentioning a
 /// neighbour) leaves the default.
-fn placed_by_title(title: &str, default: PerimeterSet) -> PerimeterSet {
-    match crate::territory::named_in_text(title) {
+fn placed_by_title(folded_title: &str, default: PerimeterSet) -> PerimeterSet {
+    match crate::territory::named_in_folded(folded_title) {
         Some(named)
             if named.members().iter().all(|n| {
                 default

@@ -99,25 +99,52 @@ const BASIN_PREFIXES: &[&str] = &[
 /// Words that may stand before a former region's name.
 const FORMER_PREFIXES: &[&str] = &["ancienne region ", "ex region ", "region ", "l ex ", "ex "];
 
+/// Names of mainland France (canonical).
+const MAINLAND_NAMES: &[&str] = &[
+    "france metropolitaine",
+    "metropole",
+    "hexagone",
+    "france hexagonale",
+];
+/// Names of the overseas regions as a group (canonical).
+const OVERSEAS_NAMES: &[&str] = &[
+    "outre mer",
+    "outremer",
+    "outre mer francais",
+    "dom",
+    "drom",
+    "dom tom",
+    "drom com",
+    "territoires ultramarins",
+    "ultramarin",
+    "departements d outre mer",
+    "regions d outre mer",
+    "departements et regions d outre mer",
+];
+
+/// Every word a group's name (or the word before it) may start with: a
+/// cheap test before the look-ups of [`group_of`].
+pub(super) fn first_words() -> impl Iterator<Item = &'static str> {
+    fn first(s: &&'static str) -> &'static str {
+        s.split(' ').next().unwrap_or_default()
+    }
+    MAINLAND_NAMES
+        .iter()
+        .chain(OVERSEAS_NAMES)
+        .chain(FORMER_PREFIXES)
+        .chain(BASIN_PREFIXES)
+        .map(first)
+        .chain(FORMER_REGIONS.iter().map(|(n, _)| first(n)))
+        .chain(BASINS.iter().map(|(n, _)| first(n)))
+}
+
 /// The group a canonical label names.
 pub(super) fn group_of(text: &str) -> Option<Group> {
-    match text {
-        "france metropolitaine" | "metropole" | "hexagone" | "france hexagonale" => {
-            return Some(Group::Mainland);
-        }
-        "outre mer"
-        | "outremer"
-        | "outre mer francais"
-        | "dom"
-        | "drom"
-        | "dom tom"
-        | "drom com"
-        | "territoires ultramarins"
-        | "ultramarin"
-        | "departements d outre mer"
-        | "regions d outre mer"
-        | "departements et regions d outre mer" => return Some(Group::Overseas),
-        _ => {}
+    if MAINLAND_NAMES.contains(&text) {
+        return Some(Group::Mainland);
+    }
+    if OVERSEAS_NAMES.contains(&text) {
+        return Some(Group::Overseas);
     }
     let basin = BASIN_PREFIXES
         .iter()
@@ -142,7 +169,12 @@ pub(super) fn group_of(text: &str) -> Option<Group> {
 /// Polynesia…) are not in the territory data, so "DOM-TOM" means the five
 /// overseas regions here.
 pub(super) fn region_group(label: &str) -> Option<PerimeterSet> {
-    match group_of(&canonical(label))? {
+    canonical_group(&canonical(label))
+}
+
+/// [`region_group`] of a label already in canonical form.
+pub(super) fn canonical_group(c: &str) -> Option<PerimeterSet> {
+    match group_of(c)? {
         Group::Mainland => regions(&MAINLAND_REGIONS),
         Group::Overseas => regions(&OVERSEAS_REGIONS),
         Group::Former(departments) => PerimeterSet::new(

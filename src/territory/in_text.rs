@@ -12,7 +12,9 @@
 //! or an intercommunality (too many common words and river names), and not
 //! when a place-word follows ("dans le Nord de la France" is a direction).
 
-use super::groups::region_group;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use super::label::{LABELS, canonical};
 use crate::domain::{Perimeter, PerimeterSet};
 
@@ -63,8 +65,21 @@ const MAX_WORDS: usize = 6;
 /// in, if it names at least one and nothing else after a preposition
 /// resolves to another kind of place.
 pub fn named_in_text(text: &str) -> Option<PerimeterSet> {
-    let c = canonical(text);
-    let words: Vec<&str> = c.split(' ').filter(|w| !w.is_empty()).collect();
+    named_in_folded(&canonical(text))
+}
+
+/// [`named_in_text`] of a text already folded (ASCII, lowercase: the
+/// normalize stage folds each title once).
+pub fn named_in_folded(folded: &str) -> Option<PerimeterSet> {
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "st" => "saint",
+            "ste" => "sainte",
+            w => w,
+        })
+        .collect();
     let mut found = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -83,17 +98,49 @@ pub fn named_in_text(text: &str) -> Option<PerimeterSet> {
     PerimeterSet::new(found)
 }
 
+/// The prepositions, split into words once.
+static SPLIT: LazyLock<Vec<Vec<&'static str>>> = LazyLock::new(|| {
+    PREPOSITIONS
+        .iter()
+        .map(|p| p.split(' ').collect())
+        .collect()
+});
+
+/// The first word of every preposition: most words of a title are not one.
+static PREPOSITION_STARTS: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| SPLIT.iter().map(|p| p[0]).collect());
+
 /// The index after the preposition that starts at `i`, if one does.
 fn preposition_at(words: &[&str], i: usize) -> Option<usize> {
-    PREPOSITIONS.iter().find_map(|p| {
-        let n = p.split(' ').count();
-        (words.get(i..i + n)?.join(" ") == *p).then_some(i + n)
-    })
+    if !PREPOSITION_STARTS.contains(words.get(i)?) {
+        return None;
+    }
+    SPLIT
+        .iter()
+        .find_map(|p| (words.get(i..i + p.len())? == p.as_slice()).then_some(i + p.len()))
 }
+
+/// Every word a region's, a department's or a group's name starts with.
+static FIRST_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    let mut out: HashSet<&'static str> = super::groups::first_words().collect();
+    for (name, places) in &LABELS.places {
+        if places
+            .iter()
+            .any(|p| matches!(p, Perimeter::Region(_) | Perimeter::Department(_)))
+            && let Some(first) = name.split(' ').next()
+        {
+            out.insert(first);
+        }
+    }
+    out
+});
 
 /// The territory named from `start` (longest name first), and the index
 /// after it.
 fn territory_at(words: &[&str], start: usize) -> Option<(Vec<Perimeter>, usize)> {
+    if !FIRST_WORDS.contains(words.get(start)?) {
+        return None;
+    }
     for end in (start + 1..=(start + MAX_WORDS).min(words.len())).rev() {
         // "dans le Nord de la France", "en Corse du Sud…": a direction or a
         // longer name, not this territory.
@@ -101,7 +148,7 @@ fn territory_at(words: &[&str], start: usize) -> Option<(Vec<Perimeter>, usize)>
             continue;
         }
         let name = words[start..end].join(" ");
-        if let Some(set) = region_group(&name) {
+        if let Some(set) = super::groups::canonical_group(&name) {
             return Some((set.members().to_vec(), end));
         }
         let Some(places) = LABELS.places.get(&name) else {

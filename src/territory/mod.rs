@@ -409,7 +409,7 @@ mod label;
 mod labels;
 mod validate;
 
-pub use in_text::named_in_text;
+pub use in_text::{named_in_folded, named_in_text};
 pub use label::from_label;
 pub use labels::from_label_list;
 pub use validate::{UnknownTerritory, validate};

@@ -20,7 +20,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::RegexSet;
 
 /// Why an item is not an open call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +51,31 @@ impl std::fmt::Display for NotACall {
 /// Where a clause starts in folded text (`«` folds to `<<`, `–` to `-`).
 const CLAUSE_START: &str = r"(?:^|[:;!?|(]\s*|<<\s*|\s-+\s+)";
 
-static STRONG: LazyLock<Vec<(Regex, NotACall)>> = LazyLock::new(|| {
+/// Patterns and what each says, tried together (one pass over the text);
+/// the first that matches, in order, gives the reason.
+struct Signals {
+    set: RegexSet,
+    reasons: Vec<NotACall>,
+}
+
+impl Signals {
+    fn new(patterns: impl IntoIterator<Item = (String, NotACall)>) -> Signals {
+        let (patterns, reasons): (Vec<String>, Vec<NotACall>) = patterns.into_iter().unzip();
+        Signals {
+            set: RegexSet::new(patterns).expect("valid not-a-call patterns"),
+            reasons,
+        }
+    }
+
+    fn first(&self, folded: &str) -> Option<NotACall> {
+        let matched = self.set.matches(folded);
+        matched.iter().next().map(|i| self.reasons[i])
+    }
+}
+
+static STRONG: LazyLock<Signals> = LazyLock::new(|| {
     let lead = |body: &str| format!(r"{CLAUSE_START}(?:{body})");
-    [
+    let patterns = [
         (
             lead(concat!(
                 r"(?:les |des )?(?:\d+ )?(?:nouveaux |nouvelles |premiers |premieres )?laureat(?:e|s|es)? (?:de |du |des |d')",
@@ -93,14 +115,12 @@ static STRONG: LazyLock<Vec<(Regex, NotACall)>> = LazyLock::new(|| {
             r"\(h/f\)|\(f/h\)|\bh/f\b|\bf/h\b|\boffres? d.emploi\b|\bpostes? a pourvoir\b|\bfiche de poste\b|\bvacance de poste\b".to_string(),
             NotACall::JobOrExam,
         ),
-    ]
-    .into_iter()
-    .map(|(re, why)| (Regex::new(&re).expect("valid not-a-call pattern"), why))
-    .collect()
+    ];
+    Signals::new(patterns)
 });
 
-static WEAK: LazyLock<Vec<(Regex, NotACall)>> = LazyLock::new(|| {
-    [
+static WEAK: LazyLock<Signals> = LazyLock::new(|| {
+    let patterns = [
         (r"\brecrute\b|\brecrutons\b".to_string(), NotACall::JobOrExam),
         (
             r"\bappels? (?:aux? |a |de )(?:la )?(?:dons?|generosite|benevoles?|volontaires|temoignages?|cotisations?|vigilance|prudence|mobilisation|greve|fonds)\b".to_string(),
@@ -114,26 +134,19 @@ static WEAK: LazyLock<Vec<(Regex, NotACall)>> = LazyLock::new(|| {
             ),
             NotACall::OtherAppeal,
         ),
-    ]
-    .into_iter()
-    .map(|(re, why)| (Regex::new(&re).expect("valid not-a-call pattern"), why))
-    .collect()
+    ];
+    Signals::new(patterns)
 });
 
 /// What makes `folded` (text folded with `fold`) not a call whatever call
 /// it names, if anything.
 pub(super) fn strong(folded: &str) -> Option<NotACall> {
-    STRONG
-        .iter()
-        .find(|(re, _)| re.is_match(folded))
-        .map(|(_, why)| *why)
+    STRONG.first(folded)
 }
 
 /// What makes `folded` not a call when it names no call kind, if anything.
 pub(super) fn weak(folded: &str) -> Option<NotACall> {
-    WEAK.iter()
-        .find(|(re, _)| re.is_match(folded))
-        .map(|(_, why)| *why)
+    WEAK.first(folded)
 }
 
 /// Why the item titled `text` is not an open call, if it is not one: a
@@ -141,11 +154,15 @@ pub(super) fn weak(folded: &str) -> Option<NotACall> {
 /// stages that decide what to keep (a listing's filters, a curator's
 /// review); [`super::detect_kind`] gives such items the kind `autre`.
 pub fn not_a_call(text: &str) -> Option<NotACall> {
-    let folded = super::fold(text);
-    strong(&folded).or_else(|| {
-        super::named_kind(&folded)
+    not_a_call_folded(&super::fold(text))
+}
+
+/// [`not_a_call`] of a text already folded ([`super::fold`]).
+pub fn not_a_call_folded(folded: &str) -> Option<NotACall> {
+    strong(folded).or_else(|| {
+        super::named_kind(folded)
             .is_none()
-            .then(|| weak(&folded))
+            .then(|| weak(folded))
             .flatten()
     })
 }
