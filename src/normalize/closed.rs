@@ -28,12 +28,17 @@ static TITLE: LazyLock<Regex> = LazyLock::new(|| {
         # `(clos)`, `[Clôturé]`, `(candidatures closes)`
         [(\[]\s*(?:{subject}\s+)?(?P<a>{STATE}|{STATE_CAPS})\s*[)\]]
         # a state at the end, after a separator: `… – Clôturé`, `… : CLOS`
-        | [-–—:|/]\s*(?:{subject}\s+)?(?P<b>{STATE}|{STATE_CAPS}|cl[ôo]ture)\s*[.!]?\s*$
+        # (a hyphen spaced: `Le Vieux-Clos` is a place)
+        | (?:\s[-/]|[–—:|])\s*(?:{subject}\s+)?(?P<b>{STATE}|{STATE_CAPS}|cl[ôo]ture)\s*[.!]?\s*$
         # a state first, before a separator: `CLOS - AAP …`, `Clôturé : …`
-        | ^\s*(?P<c>{STATE}|{STATE_CAPS})\s*[-–—:|]
-        # `AAP clos`, `candidatures closes`, `appel à projets clôturé`,
-        # `… est désormais clos` (not `clos-couvert`)
-        | \b(?:{subject}|est|sont)\s+(?:d[ée]sormais\s+|maintenant\s+)?(?P<d>{STATE})(?:[^-\w]|$)
+        # (not `Clos-Fontaine : …`, a commune)
+        | ^\s*(?P<c>{STATE}|{STATE_CAPS})(?:\s+-|\s*[–—:|])
+        # `AAP clos`, `candidatures closes`, `appel à projets clôturé`
+        # (not `clos-couvert`)
+        | \b{subject}\s+(?:d[ée]sormais\s+|maintenant\s+)?(?P<d>{STATE})(?:[^-\w]|$)
+        # `L'appel à projets X est désormais clos`: the call is the
+        # subject (not `Les travaux sont terminés : la commune lance…`)
+        | \b{subject}\b[^:;|!?()\[\]]{{0,80}}?\s(?:est|sont)\s+(?:d[ée]sormais\s+|maintenant\s+)?(?P<e>{STATE})(?:[^-\w]|$)
         "
     );
     Regex::new(&pattern).expect("valid closed-title pattern")
@@ -69,7 +74,7 @@ pub fn closed_in_title(title: &str, folded: &str) -> Option<String> {
         return None;
     }
     let caps = TITLE.captures(&title)?;
-    ["a", "b", "c", "d"]
+    ["a", "b", "c", "d", "e"]
         .iter()
         .find_map(|g| caps.name(g))
         .map(|m| m.as_str().to_string())
@@ -125,6 +130,10 @@ mod tests {
             "Aménagement du lotissement Les Clos",
             "Appel à projets Clos-Fontaine : école numérique",
             "AMI pour les communes de la vallée de la Clôture",
+            // A commune, a place, works that ended: not the call.
+            "Clos-Fontaine : appel à projets école numérique",
+            "Rénovation de l'école du Vieux-Clos",
+            "Les travaux sont terminés : la commune lance un appel à projets",
         ] {
             assert_eq!(closed(title), None, "{title}");
         }

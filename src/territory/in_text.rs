@@ -25,6 +25,7 @@ const PREPOSITIONS: &[&str] = &[
     "du departement des",
     "du departement du",
     "du departement de",
+    "de la region des",
     "de la region",
     "dans la region",
     "en region",
@@ -50,6 +51,8 @@ const PREPOSITIONS: &[&str] = &[
     "dreets",
     "drajes",
     "ars",
+    // "La Région des Hauts-de-France".
+    "region des",
     "region",
     "departement de la",
     "departement de l",
@@ -57,6 +60,9 @@ const PREPOSITIONS: &[&str] = &[
     "departement des",
     "departement de",
 ];
+
+/// Compass words: "Nord" before one of them is a direction.
+const DIRECTIONS: &[&str] = &["est", "ouest", "sud", "nord"];
 
 /// The longest territory name a title may hold, in words.
 const MAX_WORDS: usize = 6;
@@ -87,15 +93,33 @@ pub fn named_in_folded(folded: &str) -> Option<PerimeterSet> {
             i += 1;
             continue;
         };
-        match territory_at(&words, after) {
-            Some((members, next)) => {
-                found.extend(members);
-                i = next;
-            }
-            None => i = after,
+        let Some((members, mut next)) = territory_at(&words, after) else {
+            i = after;
+            continue;
+        };
+        found.extend(members);
+        // A list under one preposition: "en Champagne-Ardenne et
+        // Lorraine", "dans le Nord et le Pas-de-Calais".
+        while let Some(start) = list_item_at(&words, next)
+            && let Some((members, end)) = territory_at(&words, start)
+        {
+            found.extend(members);
+            next = end;
         }
+        i = next;
     }
     PerimeterSet::new(found)
+}
+
+/// Where the next item of a list of places would start after `i` ("et",
+/// "ou", then an optional article).
+fn list_item_at(words: &[&str], i: usize) -> Option<usize> {
+    if !matches!(words.get(i), Some(&("et" | "ou"))) {
+        return None;
+    }
+    let at = i + 1;
+    let article = matches!(words.get(at), Some(&("le" | "la" | "l" | "les")));
+    Some(if article { at + 1 } else { at })
 }
 
 /// The prepositions, split into words once.
@@ -146,6 +170,16 @@ fn territory_at(words: &[&str], start: usize) -> Option<(Vec<Perimeter>, usize)>
         // longer name, not this territory.
         if matches!(words.get(end), Some(&("de" | "du" | "des" | "d"))) {
             continue;
+        }
+        // "dans le Nord-Est", "dans le Nord Finistère", "Nord-Isère": a
+        // direction, or the north of another place.
+        if words[start] == "nord"
+            && end == start + 1
+            && words
+                .get(end)
+                .is_some_and(|w| DIRECTIONS.contains(w) || FIRST_WORDS.contains(w))
+        {
+            return None;
         }
         let name = words[start..end].join(" ");
         if let Some(set) = super::groups::canonical_group(&name) {
@@ -250,6 +284,25 @@ mod tests {
                 "department:50",
             ),
             ("La Région Normandie lance un appel à projets", "region:28"),
+            (
+                "La Région des Hauts-de-France lance un appel à projets photovoltaïque",
+                "region:32",
+            ),
+            // One preposition, a list of places.
+            (
+                "Label Vie, pour bien vieillir en Champagne-Ardenne et Lorraine",
+                "department:08,department:10,department:51,department:52,\
+                 department:54,department:55,department:57,department:88",
+            ),
+            (
+                "Appel à projets dans le Nord et le Pas-de-Calais",
+                "department:59,department:62",
+            ),
+            (
+                "Mémoires du XXe siècle en région Rhône-Alpes - appel à projets",
+                "department:01,department:07,department:26,department:38,\
+                 department:42,department:69,department:73,department:74",
+            ),
         ] {
             assert_eq!(codes(title).as_deref(), Some(expected), "{title}");
         }
@@ -267,6 +320,9 @@ mod tests {
             "AMI Normandie Impulsion",
             "Appel à projets à Saint-Denis",
             "Appel à projets en Loire-Atlantique et à Nantes",
+            "Appel à projets tourisme dans le Nord-Est",
+            "Appel à projets mobilité dans le Nord Finistère",
+            "Plan Loire Grandeur Nature : appel à projets",
         ] {
             let got = codes(title);
             assert!(

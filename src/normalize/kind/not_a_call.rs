@@ -88,6 +88,13 @@ static STRONG: LazyLock<Signals> = LazyLock::new(|| {
             )),
             NotACall::Results,
         ),
+        // Anywhere: "Des jeunes de X obtiennent le premier prix de l'appel
+        // à projets…", "La commune remporte le trophée…" (a third person
+        // that won; "remportez un prix" invites to apply).
+        (
+            r"\b(?:obtient|obtiennent|remporte|remportent|decroche|decrochent)(?: le| la| les| un| une)?(?: premier| 1er| grand)? (?:prix|trophees?|label)\b".to_string(),
+            NotACall::Results,
+        ),
         (
             lead(concat!(
                 r"appels? d.offres?\b|avis d.appel (?:public )?a (?:la )?concurrence|aapc\b",
@@ -127,10 +134,10 @@ static WEAK: LazyLock<Signals> = LazyLock::new(|| {
             NotACall::OtherAppeal,
         ),
         // At a clause's head only: "Enquête : …", "Consultation publique
-        // sur …", not "Enquêtes mobilité certifiées : aide de l'ADEME".
+        // sur …", "La consultation du public sur …", not "Enquêtes mobilité certifiées : aide de l'ADEME".
         (
             format!(
-                r"{CLAUSE_START}(?:(?:grande |nouvelle )?enquete(?: nationale| en ligne)?\s*(?::|sur |aupres )|consultation publique\b|questionnaire\b|sondage\b)"
+                r"{CLAUSE_START}(?:la |une )?(?:(?:grande |nouvelle )?enquete(?: nationale| en ligne)?\s*(?::|sur |aupres )|consultation (?:publique|du public|citoyenne)\b|questionnaire\b|sondage\b)"
             ),
             NotACall::OtherAppeal,
         ),

@@ -252,6 +252,15 @@ fn items_that_are_not_calls_say_why() {
             "Consultation publique sur le schéma régional",
             Some(OtherAppeal),
         ),
+        (
+            "La consultation du public sur le projet de SDAGE Loire-Bretagne",
+            Some(OtherAppeal),
+        ),
+        (
+            "Des jeunes d'Alpes-Vaucluse obtiennent le premier prix de l'appel à projets de la MSA",
+            Some(Results),
+        ),
+        ("Candidatez et remportez un prix de 10 000 €", None),
         // A weak sign gives way to a named call.
         ("Enquête et appel à projets : communes pilotes", None),
         ("Appel à projets Territoires d'industrie", None),
