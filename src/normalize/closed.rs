@@ -61,10 +61,23 @@ static SHELL: LazyLock<Regex> = LazyLock::new(|| {
 /// engine, and almost no title is closed).
 const STEMS: &[&str] = &["clos", "clotur", "termin", "ferm", "expir", "echu", "achev"];
 
+/// A title that also says the call opens again or goes on (folded text).
+static REOPENS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:rouvre|reouvert|reouverture|ouvre|ouvert|ouverte|ouverture|prochaine session|nouvelle session|(?:2|3|4|deuxieme|seconde|troisieme)(?:e|eme)? (?:session|vague|releve|edition)|(?:session|vague|releve) (?:2|3|4)\b)",
+    )
+    .expect("valid reopening pattern")
+});
+
 /// The words of `title` that say its call is closed, if any. `folded` is
 /// the title folded by [`super::text::fold`].
 pub fn closed_in_title(title: &str, folded: &str) -> Option<String> {
     if !STEMS.iter().any(|s| folded.contains(s)) {
+        return None;
+    }
+    // "La session 1 est close, la session 2 ouvre le 3 mars": one session
+    // of a call that goes on.
+    if REOPENS.is_match(folded) {
         return None;
     }
     let title = SHELL.replace_all(title, "travaux");
@@ -137,6 +150,18 @@ mod tests {
         ] {
             assert_eq!(closed(title), None, "{title}");
         }
+    }
+
+    #[test]
+    fn a_closed_session_of_a_call_that_goes_on_is_not_a_closed_call() {
+        for title in [
+            "Appel à projets Cantines : la session 1 est close, la session 2 ouvre le 3 mars",
+            "AMI Tiers-lieux (vague 1 clôturée) : vague 2 ouverte",
+            "AAP Patrimoine – 1re session close, prochaine session en mai",
+        ] {
+            assert_eq!(closed(title), None, "{title}");
+        }
+        assert!(closed("AAP Patrimoine – session close").is_some());
     }
 
     #[test]
