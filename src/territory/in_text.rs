@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::label::{LABELS, canonical};
+use super::label::LABELS;
 use crate::domain::{Perimeter, PerimeterSet};
 
 /// Words that place a call somewhere, canonical, longest first.
@@ -71,21 +71,13 @@ const MAX_WORDS: usize = 6;
 /// in, if it names at least one and nothing else after a preposition
 /// resolves to another kind of place.
 pub fn named_in_text(text: &str) -> Option<PerimeterSet> {
-    named_in_folded(&canonical(text))
+    named_in_folded(&deunicode::deunicode(text).to_lowercase())
 }
 
 /// [`named_in_text`] of a text already folded (ASCII, lowercase: the
 /// normalize stage folds each title once).
 pub fn named_in_folded(folded: &str) -> Option<PerimeterSet> {
-    let words: Vec<&str> = folded
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| match w {
-            "st" => "saint",
-            "ste" => "sainte",
-            w => w,
-        })
-        .collect();
+    let words = words_of(folded);
     let mut found = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -108,7 +100,43 @@ pub fn named_in_folded(folded: &str) -> Option<PerimeterSet> {
         }
         i = next;
     }
+    if found.is_empty() {
+        found = last_segment(folded).unwrap_or_default();
+    }
     PerimeterSet::new(found)
+}
+
+/// The words of folded text, `st`/`ste` spelled out.
+fn words_of(folded: &str) -> Vec<&str> {
+    folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "st" => "saint",
+            "ste" => "sainte",
+            w => w,
+        })
+        .collect()
+}
+
+/// The territories of a title's last part after a spaced dash, when that
+/// part is nothing else ("DETR 2018 - Lot", "Chaleur renouvelable — Bretagne",
+/// "… - Hauts-de-France et Normandie"): how prefectures and aggregators
+/// title a territory's edition of a programme.
+fn last_segment(folded: &str) -> Option<Vec<Perimeter>> {
+    // `–` folds to `-`, `—` to `--`.
+    let (_, last) = folded
+        .rsplit_once(" - ")
+        .or_else(|| folded.rsplit_once(" -- "))?;
+    let words = words_of(last);
+    let (mut members, mut next) = territory_at(&words, 0)?;
+    while let Some(start) = list_item_at(&words, next)
+        && let Some((more, end)) = territory_at(&words, start)
+    {
+        members.extend(more);
+        next = end;
+    }
+    (next == words.len()).then_some(members)
 }
 
 /// Where the next item of a list of places would start after `i` ("et",
@@ -285,6 +313,18 @@ mod tests {
             ),
             ("La Région Normandie lance un appel à projets", "region:28"),
             (
+                "Dotation d'équipement des territoires ruraux 2018 - Lot",
+                "department:46",
+            ),
+            (
+                "Appel à projets régional « Chaleur renouvelable » — Bretagne",
+                "region:53",
+            ),
+            (
+                "AMI « Sobriété foncière » – Hauts-de-France et Normandie",
+                "region:28,region:32",
+            ),
+            (
                 "La Région des Hauts-de-France lance un appel à projets photovoltaïque",
                 "region:32",
             ),
@@ -323,6 +363,10 @@ mod tests {
             "Appel à projets tourisme dans le Nord-Est",
             "Appel à projets mobilité dans le Nord Finistère",
             "Plan Loire Grandeur Nature : appel à projets",
+            // The last part is not only a territory.
+            "Appel à projets - Bretagne et Atlantide",
+            "AAP Tiers-lieux - Normandie Impulsion",
+            "Appel à projets Numérique - 2027",
         ] {
             let got = codes(title);
             assert!(
