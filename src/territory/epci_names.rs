@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::Territory;
-use super::label::canonical;
+use super::label::{ARTICLES, canonical};
 use crate::domain::Perimeter;
 
 /// Kind words (canonical forms) before a name, longest first.
@@ -36,7 +36,6 @@ const KIND_AFTER: &[&str] = &[
     " ca",
     " cu",
 ];
-const ARTICLES: &[&str] = &["de la ", "de l ", "du ", "des ", "de ", "d "];
 
 /// `c` without its kind word, if it has one.
 fn without_kind(c: &str) -> Option<&str> {

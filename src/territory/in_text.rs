@@ -216,30 +216,16 @@ fn territory_at(words: &[&str], start: usize) -> Option<(Vec<Perimeter>, usize)>
         let Some(places) = LABELS.places.get(&name) else {
             continue;
         };
-        let wide: Vec<&Perimeter> = places
+        let wide: Vec<Perimeter> = places
             .iter()
             .filter(|p| matches!(p, Perimeter::Region(_) | Perimeter::Department(_)))
+            .cloned()
             .collect();
-        if let Some(p) = one(&wide) {
+        if let Some(p) = super::label::the_one(&wide) {
             return Some((vec![p], end));
         }
     }
     None
-}
-
-/// The one territory of `places`: a single one, or an overseas region and
-/// its only department, which share their name (the region).
-fn one(places: &[&Perimeter]) -> Option<Perimeter> {
-    match places {
-        [p] => Some((*p).clone()),
-        [Perimeter::Region(r), Perimeter::Department(d)]
-        | [Perimeter::Department(d), Perimeter::Region(r)]
-            if super::region(r).is_some_and(|r| r.departments.as_slice() == [d.as_str()]) =>
-        {
-            Some(Perimeter::Region(r.clone()))
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]

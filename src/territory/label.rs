@@ -227,7 +227,7 @@ const LEVEL_PREFIXES: &[(&str, Level)] = &[
     ("ville ", Level::Commune),
     ("mairie ", Level::Commune),
 ];
-const ARTICLES: &[&str] = &["de la ", "de l ", "du ", "des ", "de ", "d "];
+pub(super) const ARTICLES: &[&str] = &["de la ", "de l ", "du ", "des ", "de ", "d "];
 
 /// Finds a perimeter from a French label as aggregators write it:
 /// `Occitanie (Région)`, `Val-d'Oise`, `Val d'Oise (95)`, `95 - Val-d'Oise`,
@@ -398,20 +398,21 @@ fn pick(c: &str, hints: &Hints) -> Option<Perimeter> {
             found = strict;
         }
     }
-    match found.as_slice() {
-        [] => None,
+    the_one(&found)
+}
+
+/// The one perimeter of `found`: a single one, or an overseas region and
+/// its only department, which share their name (the region, which contains
+/// the department). `None` when there is none or they are ambiguous.
+pub(super) fn the_one(found: &[Perimeter]) -> Option<Perimeter> {
+    match found {
         [p] => Some(p.clone()),
-        // An overseas region and its only department share their name.
-        [a, b] => match (a, b) {
-            (Perimeter::Region(r), Perimeter::Department(d))
-            | (Perimeter::Department(d), Perimeter::Region(r))
-                if t.region(r)
-                    .is_some_and(|r| r.departments.as_slice() == [d.as_str()]) =>
-            {
-                Some(Perimeter::Region(r.clone()))
-            }
-            _ => None,
-        },
+        [Perimeter::Region(r), Perimeter::Department(d)]
+        | [Perimeter::Department(d), Perimeter::Region(r)]
+            if region(r).is_some_and(|r| r.departments.as_slice() == [d.as_str()]) =>
+        {
+            Some(Perimeter::Region(r.clone()))
+        }
         _ => None,
     }
 }
