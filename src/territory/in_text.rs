@@ -108,15 +108,7 @@ pub fn named_in_folded(folded: &str) -> Option<PerimeterSet> {
 
 /// The words of folded text, `st`/`ste` spelled out.
 fn words_of(folded: &str) -> Vec<&str> {
-    folded
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| match w {
-            "st" => "saint",
-            "ste" => "sainte",
-            w => w,
-        })
-        .collect()
+    super::label::canonical_words(folded).collect()
 }
 
 /// The territories of a title's last part after a spaced dash, when that

@@ -7,25 +7,25 @@ use super::*;
 // ---------------------------------------------------------------------------
 // Labels
 
+/// The words of ASCII lowercase text: runs of letters and digits, `st` and
+/// `ste` spelled out.
+pub(super) fn canonical_words(ascii: &str) -> impl Iterator<Item = &str> {
+    ascii
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "st" => "saint",
+            "ste" => "sainte",
+            w => w,
+        })
+}
+
 /// Canonical form of a label for look-ups: ASCII, lowercase, words of
 /// letters and digits separated by one space, `st`/`ste` spelled out, and
 /// EPCI kinds contracted (`communauté d'agglomération` → `ca`).
 pub(super) fn canonical(s: &str) -> String {
     let ascii = deunicode::deunicode(s).to_ascii_lowercase();
-    let mut out = String::with_capacity(ascii.len());
-    for word in ascii
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(match word {
-            "st" => "saint",
-            "ste" => "sainte",
-            w => w,
-        });
-    }
+    let mut out = canonical_words(&ascii).collect::<Vec<_>>().join(" ");
     for (long, short) in [
         ("communaute de communes ", "cc "),
         ("communaute d agglomeration ", "ca "),
