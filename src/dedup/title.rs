@@ -252,6 +252,40 @@ fn stated_kinds(words: &[&str]) -> Vec<String> {
     kinds
 }
 
+/// A day of the month as titles write it ("13", "1er").
+fn is_day(w: &str) -> bool {
+    let digits = w.strip_suffix("er").unwrap_or(w);
+    digits.len() <= 2 && digits.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d))
+}
+
+/// A French month name, folded, or its usual abbreviation.
+fn is_month(w: &str) -> bool {
+    matches!(
+        w,
+        "janvier"
+            | "janv"
+            | "fevrier"
+            | "fevr"
+            | "fev"
+            | "mars"
+            | "avril"
+            | "avr"
+            | "mai"
+            | "juin"
+            | "juillet"
+            | "juil"
+            | "aout"
+            | "septembre"
+            | "sept"
+            | "octobre"
+            | "oct"
+            | "novembre"
+            | "nov"
+            | "decembre"
+            | "dec"
+    )
+}
+
 /// Normalizes a title into a [`TitleKey`].
 pub fn title_key(title: &str) -> TitleKey {
     let folded = fold(strip_publisher_suffix(title));
@@ -270,6 +304,17 @@ pub fn title_key(title: &str) -> TitleKey {
             continue;
         }
         let w = words[i];
+        // A date's day and month ("avant le 13 janvier 2027", "1er mars"):
+        // the deadline, compared on its own, not words of the title (its
+        // year still reads as a year).
+        if let Some(month) = words.get(i + 1)
+            && is_day(w)
+            && is_month(month)
+        {
+            consumed[i] = true;
+            consumed[i + 1] = true;
+            continue;
+        }
         // A call number: "n° 618", "numéro 12", "n° 2034-217" (a law's
         // number reads as digit groups). Read before years, so that
         // "n° 2017" is a number, not an edition year.

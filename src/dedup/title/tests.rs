@@ -207,3 +207,29 @@ fn call_numbers_are_markers_not_years_or_words() {
     assert_eq!(law.years, [2034]);
     assert!(!law.tokens.iter().any(|t| t == "217"), "{law:?}");
 }
+
+#[test]
+fn a_deadline_written_in_a_title_is_not_words_of_it() {
+    let short = title_key("Appel à projets « Transformation numérique des territoires »");
+    let long = title_key(
+        "Appel à projets « Transformation numérique des territoires » : candidatez avant le 13 janvier 2027",
+    );
+    assert!(
+        !long.tokens.iter().any(|t| t == "13" || t == "janvier"),
+        "{long:?}"
+    );
+    assert_eq!(long.years, [2027]);
+    // The rarest words of the long title now include what both share, so
+    // the short one is among its candidates whichever comes first.
+    let blocking = blocking_tokens_of(&long);
+    assert!(
+        short.tokens.iter().filter(|t| blocking.contains(t)).count() >= 2,
+        "{blocking:?}"
+    );
+    assert!(
+        title_key("Mobilité 1er mars")
+            .tokens
+            .iter()
+            .all(|t| t != "mars" && t != "1er")
+    );
+}
